@@ -1,0 +1,236 @@
+using System.Collections.Generic;
+using System.Linq;
+using Compiler.Generator.Emit;
+using Compiler.Generator.Ir;
+
+namespace Compiler.Generator.Cuda;
+
+/// <summary>
+/// Renders each fused kernel as CUDA C. One thread block handles one token row. Element-wise ops are inlined as
+/// expressions into the loops that store results; a value is kept in shared memory only when it is used twice or
+/// normalised; each RMS norm is a block (or per-head warp) reduction followed by a barrier. Loops over the same
+/// length share one pass when no barrier is needed between them.
+/// </summary>
+internal static class CudaRenderer
+{
+    public static string Render(Schedule schedule, BufferPlan buffers)
+    {
+        var writer = new SourceWriter();
+        writer.Raw(CudaPrelude.Text);
+        foreach (var kernel in schedule.Kernels)
+        {
+            writer.Line();
+            new KernelRenderer(kernel, buffers, writer).Render();
+        }
+        return writer.ToString();
+    }
+
+    private sealed class KernelRenderer
+    {
+        private readonly KernelSpec _kernel;
+        private readonly SourceWriter _w;
+        private readonly List<KernelParam> _params;
+        private readonly Dictionary<int, KernelOp> _producer = new();
+        private readonly HashSet<int> _materialized = new();
+        private readonly HashSet<int> _ready = new();
+        private readonly HashSet<string> _pending = new();
+        private readonly List<string> _body = new();
+        private Loop? _loop;
+
+        private sealed class Loop
+        {
+            public Loop(Dim length) { Length = length; }
+            public Dim Length { get; }
+            public List<string> Statements { get; } = new();
+            public HashSet<string> Written { get; } = new();
+        }
+
+        public KernelRenderer(KernelSpec kernel, BufferPlan buffers, SourceWriter writer)
+        {
+            _kernel = kernel;
+            _w = writer;
+            _params = KernelParams.Of(kernel, buffers);
+            foreach (var op in kernel.Ops.Where(o => o.Result >= 0)) _producer[op.Result] = op;
+            var uses = kernel.Ops.SelectMany(o => o.Args).GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
+            var normed = new HashSet<int>(kernel.Ops.Where(o => o.Op == PrimOp.RmsNorm).Select(o => o.Args[0]));
+            foreach (var op in kernel.Ops.Where(o => o.Result >= 0 && o.Op is not (PrimOp.LoadRow or PrimOp.LoadWeight or PrimOp.Gather)))
+                if (uses.TryGetValue(op.Result, out var n) && n > 1 || normed.Contains(op.Result)) _materialized.Add(op.Result);
+        }
+
+        private static string C(Dim d) => d.RenderC(s => s);
+
+        private string Param(ParamKind kind, int value = -1, string? weight = null, int layerOffset = 0) =>
+            _params.First(p => p.Kind == kind && p.Value == value && p.Weight == weight && p.LayerOffset == layerOffset).Name;
+
+        public void Render()
+        {
+            foreach (var op in _kernel.Ops) Visit(op);
+            CloseLoop();
+
+            _w.Line($"// {_kernel.Fuses}");
+            _w.Line($"extern \"C\" __global__ void __launch_bounds__(KERNEL_BLOCK) {_kernel.Name}(");
+            for (var i = 0; i < _params.Count; i++)
+                _w.Line($"    {_params[i].CType} __restrict__ {_params[i].Name}{(i < _params.Count - 1 ? "," : ")")}");
+            _w.Line("{");
+            var head = new List<string>
+            {
+                "const int row = blockIdx.x;",
+                _kernel.Rows == RowSet.OutputRows ? "const int src = row_index[row]; // the token row this output row reads" : "const int src = row;",
+            };
+            if (_kernel.Ops.Any(o => o.Op == PrimOp.Gather)) head.Add("const int token = input_ids[src];");
+            if (_kernel.Ops.Any(o => o.Op == PrimOp.Rope)) head.Add("const float pos = (float)positions[src];");
+            if (_kernel.Ops.Any(o => o.Op == PrimOp.StoreKv)) head.Add("const long long slot = out_cache_loc[src];");
+            foreach (var v in _materialized.OrderBy(v => v)) head.Add($"__shared__ float s_{v}[{C(_producer[v].Length)}];");
+            foreach (var op in _kernel.Ops.Where(o => o.Op == PrimOp.RmsNorm))
+                head.Add($"__shared__ float s_rstd_{op.Result}[{(op.Group!.Equals(op.Length) ? "1" : $"{C(op.Length)} / {C(op.Group)}")}];");
+            _body.InsertRange(0, head);
+            foreach (var line in _body) _w.Line("    " + line);
+            _w.Line("}");
+        }
+
+        private void Visit(KernelOp op)
+        {
+            switch (op.Op)
+            {
+                case PrimOp.RmsNorm:
+                    Reduction(op);
+                    return;
+                case PrimOp.StoreRow:
+                {
+                    var reads = new List<(string, string)>();
+                    var value = Expr(op.Args[0], "i", reads);
+                    Place(op.Length, $"store(&{Param(ParamKind.OutputBuffer, op.Value)}[(long long)row * {C(op.Length)} + i], {value});", reads, null);
+                    return;
+                }
+                case PrimOp.StoreKv:
+                {
+                    var reads = new List<(string, string)>();
+                    var value = Expr(op.Args[0], "i", reads);
+                    var cache = Param(op.Cache == "k" ? ParamKind.KCache : ParamKind.VCache, layerOffset: op.LayerOffset);
+                    Place(op.Length, $"store(&{cache}[slot * {C(op.Length)} + i], {value});", reads, null);
+                    return;
+                }
+            }
+            if (op.Result >= 0 && _materialized.Contains(op.Result))
+            {
+                var reads = new List<(string, string)>();
+                var value = Define(op, "i", reads);
+                Place(op.Length, $"s_{op.Result}[i] = {value};", reads, $"s_{op.Result}");
+                _ready.Add(op.Result);
+            }
+        }
+
+        /// <summary>Adds a statement to the current loop over <paramref name="length"/>, or starts a new loop (after a
+        /// barrier when it reads shared memory written by an earlier loop).</summary>
+        private void Place(Dim length, string statement, List<(string Array, string Index)> reads, string? writes)
+        {
+            var joinable = _loop is not null && _loop.Length.Equals(length) &&
+                reads.All(r => !_pending.Contains(r.Array) || _loop.Written.Contains(r.Array) && r.Index == "i");
+            if (!joinable)
+            {
+                CloseLoop();
+                if (reads.Any(r => _pending.Contains(r.Array))) Barrier();
+                _loop = new Loop(length);
+            }
+            _loop!.Statements.Add(statement);
+            if (writes is not null) { _loop.Written.Add(writes); _pending.Add(writes); }
+        }
+
+        private void CloseLoop()
+        {
+            if (_loop is null) return;
+            _body.Add($"for (int i = threadIdx.x; i < {C(_loop.Length)}; i += KERNEL_BLOCK)");
+            _body.Add("{");
+            _body.AddRange(_loop.Statements.Select(s => "    " + s));
+            _body.Add("}");
+            _loop = null;
+        }
+
+        private void Barrier()
+        {
+            _body.Add("__syncthreads();");
+            _pending.Clear();
+        }
+
+        private void Reduction(KernelOp op)
+        {
+            var reads = new List<(string Array, string Index)>();
+            var x = Expr(op.Args[0], "i", reads);
+            CloseLoop();
+            if (reads.Any(r => _pending.Contains(r.Array))) Barrier();
+            var rstd = $"s_rstd_{op.Result}";
+            var eps = op.Epsilon!;
+            if (op.Group!.Equals(op.Length))
+            {
+                _body.Add("{");
+                _body.Add("    float ss = 0.0f;");
+                _body.Add($"    for (int i = threadIdx.x; i < {C(op.Length)}; i += KERNEL_BLOCK) {{ const float t = {x}; ss += t * t; }}");
+                _body.Add("    ss = block_sum(ss);");
+                _body.Add($"    if (threadIdx.x == 0) {rstd}[0] = rsqrtf(ss / (float)({C(op.Length)}) + {eps});");
+                _body.Add("}");
+            }
+            else
+            {
+                var g = C(op.Group);
+                _body.Add($"for (int g = threadIdx.x >> 5; g < {C(op.Length)} / {g}; g += KERNEL_BLOCK >> 5) // one warp per group");
+                _body.Add("{");
+                _body.Add("    float ss = 0.0f;");
+                _body.Add($"    for (int j = threadIdx.x & 31; j < {g}; j += 32) {{ const int i = g * {g} + j; const float t = {x}; ss += t * t; }}");
+                _body.Add("    ss = warp_sum(ss);");
+                _body.Add($"    if ((threadIdx.x & 31) == 0) {rstd}[g] = rsqrtf(ss / (float)({g}) + {eps});");
+                _body.Add("}");
+            }
+            Barrier();
+            if (_materialized.Contains(op.Result))
+            {
+                var valueReads = new List<(string, string)>();
+                var value = Define(op, "i", valueReads);
+                Place(op.Length, $"s_{op.Result}[i] = {value};", valueReads, $"s_{op.Result}");
+                _ready.Add(op.Result);
+            }
+        }
+
+        /// <summary>The value of local <paramref name="local"/> at element <paramref name="index"/>, as a C expression.</summary>
+        private string Expr(int local, string index, List<(string, string)> reads)
+        {
+            if (_ready.Contains(local))
+            {
+                reads.Add(($"s_{local}", index));
+                return $"s_{local}[{index}]";
+            }
+            return Define(_producer[local], index, reads);
+        }
+
+        private string Define(KernelOp op, string index, List<(string, string)> reads)
+        {
+            string Arg(int k, string at) => Expr(op.Args[k], at, reads);
+            switch (op.Op)
+            {
+                case PrimOp.LoadRow:
+                    var offset = op.Offset!.IsConstant(out var zero) && zero == 0 ? "" : C(op.Offset) + " + ";
+                    return $"to_float({Param(ParamKind.InputBuffer, op.Value)}[(long long)src * {C(op.RowLength!)} + {offset}{index}])";
+                case PrimOp.LoadWeight:
+                    return $"to_float({Param(ParamKind.Weight, weight: op.Weight, layerOffset: op.LayerOffset)}[{index}])";
+                case PrimOp.Gather:
+                    return $"to_float({Param(ParamKind.Weight, weight: op.Weight, layerOffset: op.LayerOffset)}[(long long)token * {C(op.Length)} + {index}])";
+                case PrimOp.Add:
+                    return $"({Arg(0, index)} + {Arg(1, index)})";
+                case PrimOp.Mul:
+                    return $"({Arg(0, index)} * {Arg(1, index)})";
+                case PrimOp.Silu:
+                    return $"silu({Arg(0, index)})";
+                case PrimOp.RmsNorm:
+                    var w = Param(ParamKind.Weight, weight: op.Weight, layerOffset: op.LayerOffset);
+                    return op.Group!.Equals(op.Length)
+                        ? $"({Arg(0, index)} * s_rstd_{op.Result}[0] * to_float({w}[{index}]))"
+                        : $"({Arg(0, index)} * s_rstd_{op.Result}[({index}) / {C(op.Group)}] * to_float({w}[({index}) % {C(op.Group)}]))";
+                case PrimOp.Rope:
+                    var d = C(op.Group!);
+                    var partner = $"rope_partner({index}, {d})";
+                    return $"rope({Arg(0, index)}, {Arg(0, partner)}, {index}, {d}, pos, inv_freq)";
+                default:
+                    throw new System.InvalidOperationException($"{op.Op} has no value");
+            }
+        }
+    }
+}

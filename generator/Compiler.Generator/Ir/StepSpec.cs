@@ -1,0 +1,24 @@
+namespace Compiler.Generator.Ir;
+
+internal enum StepKind { Kernel, Gemm, Attention }
+
+/// <summary>
+/// One launch of a forward step. Kernel: a generated kernel (for the layer's last step, <see cref="LastLayerKernel"/>
+/// replaces it in the last layer). Gemm: output = input @ weight^T. Attention: over the KV cache of the layer.
+/// </summary>
+internal sealed record StepSpec(StepKind Kind, string Name, RowSet Rows)
+{
+    public string? Kernel { get; init; }
+    public string? LastLayerKernel { get; init; }
+    /// <summary>Gemm/Attention: the graph values read and written (their buffers).</summary>
+    public int Input { get; init; } = -1;
+    public int Output { get; init; } = -1;
+    public string? Weight { get; init; }
+    public string? TiedTo { get; init; }
+    public string? TiedIf { get; init; }
+    public Dim? N { get; init; }
+    public Dim? K { get; init; }
+    public Dim? Heads { get; init; }
+    public Dim? KvHeads { get; init; }
+    public Dim? HeadDim { get; init; }
+}

@@ -1,0 +1,77 @@
+namespace Compiler.Runtime.Plan;
+
+// The compiled form of a model, as emitted by the model compiler (generator/) into each model's C# class and read
+// by the CUDA and CPU backends. Dimensions are expressions over the model's constants, e.g. "HEADS*HEAD_DIM";
+// DimExpression evaluates them once the constants are read from config.json.
+
+public enum ConstantKind { Int, Float, Bool }
+
+public enum ElementType { Int32, BFloat16, Float32 }
+
+/// <summary>Which token rows a launch processes: every token of the batch, or only the rows whose logits are needed.</summary>
+public enum RowSet { AllTokens, OutputRows }
+
+public enum StepKind { Kernel, Gemm, ExtendAttention, DecodeAttention }
+
+public enum PrimOp { LoadRow, LoadWeight, Gather, Add, Mul, Silu, RmsNorm, Rope, StoreRow, StoreKv }
+
+public enum ParamKind { InputBuffer, OutputBuffer, Weight, InputIds, Positions, InvFreq, OutCacheLoc, KCache, VCache, RowIndex }
+
+/// <summary>A model constant: its kernel name (HIDDEN), type, and the model-file expression it is read with.</summary>
+public sealed record ConstantSpec(string Name, ConstantKind Kind, string Source);
+
+/// <summary>
+/// A tensor the model reads. Per-layer names contain "{i}". A merged tensor (e.g. qkv_proj) is the concatenation
+/// along dim 0 of <see cref="MergedFrom"/>; a tied tensor may be absent from the checkpoint when the config flag
+/// <see cref="TiedIf"/> is true, and <see cref="TiedTo"/> is used instead.
+/// </summary>
+public sealed record WeightSpec(string Name, string[] Shape, bool PerLayer, string? TiedTo, string? TiedIf, string[] MergedFrom);
+
+/// <summary>One primitive op of a fused kernel on one token row; <see cref="Result"/> numbers its value (-1 for stores).</summary>
+public sealed record KernelOp(PrimOp Op, int Result, int[] Args, string Length)
+{
+    public int Value { get; init; } = -1;
+    public string? Offset { get; init; }
+    public string? RowLength { get; init; }
+    public string? Weight { get; init; }
+    public int LayerOffset { get; init; }
+    public string? Epsilon { get; init; }
+    public string? Group { get; init; }
+    public string? Cache { get; init; }
+    public string Label { get; init; } = "";
+}
+
+/// <summary>A pointer argument of a generated kernel, in launch order.</summary>
+public sealed record KernelParam(ParamKind Kind, string Name)
+{
+    public int Value { get; init; } = -1;
+    public string? Weight { get; init; }
+    public int LayerOffset { get; init; }
+}
+
+/// <summary>A generated kernel: one thread block per row, <see cref="BlockSize"/> threads.</summary>
+public sealed record FusedKernel(string Name, RowSet Rows, string Fuses, KernelOp[] Ops, KernelParam[] Params)
+{
+    public const int BlockSize = 256;
+}
+
+/// <summary>One launch of a forward step.</summary>
+public sealed record Step(StepKind Kind, string Name, RowSet Rows)
+{
+    /// <summary>Kernel: the generated kernel; in the layer's last step, <see cref="LastLayerKernel"/> replaces it in the last layer.</summary>
+    public string? Kernel { get; init; }
+    public string? LastLayerKernel { get; init; }
+    /// <summary>Gemm and attention: the values (buffers) read and written.</summary>
+    public int Input { get; init; } = -1;
+    public int Output { get; init; } = -1;
+    /// <summary>Gemm: output[rows, N] = input[rows, K] @ Weight[N, K]^T.</summary>
+    public string? Weight { get; init; }
+    public string? N { get; init; }
+    public string? K { get; init; }
+    public string? Heads { get; init; }
+    public string? KvHeads { get; init; }
+    public string? HeadDim { get; init; }
+}
+
+/// <summary>Where a value between launches lives: buffer slot, element type, elements per row.</summary>
+public sealed record ValueBuffer(int Value, string Name, int Slot, ElementType Type, string Length);
