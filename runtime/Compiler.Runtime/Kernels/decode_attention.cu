@@ -20,8 +20,8 @@
 //   sm_scale         softmax scale, usually 1/sqrt(HEAD_DIM)
 //
 // Launch: grid (num_splits, NUM_KV_HEADS, batch), block DA_THREADS (128), no dynamic shared memory
-//   (static shared memory: DA_ROWS * GROUP * (HEAD_DIM + 2) * 4 bytes, < 48 KiB).
-//   num_splits (gridDim.x) is the host's choice from batch, the longest seq_len and the SM count (see
+//   (static shared memory: DA_SMEM_BYTES = (DA_ROWS * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * GROUP * 4 < 48 KiB).
+//   num_splits (gridDim.x, at most DA_MAX_SPLITS = 64) is the host's choice from batch, the longest seq_len and the SM count (see
 //   AttentionKernels.DecodeNumSplits); each request cuts its own sequence into chunks of
 //   ceil(seq_len / num_splits) tokens rounded up to DA_TILE, so short requests use fewer splits and a request
 //   that fits one chunk writes o directly without touching the workspace. Idle split CTAs exit at once.
@@ -45,12 +45,14 @@
 #define DA_ROWS (DA_THREADS / DA_TPR)
 #define DA_UNROLL 4
 #define DA_TILE (DA_ROWS * DA_UNROLL)
+#define DA_MAX_SPLITS 64
 #define DA_NEG_INF __uint_as_float(0xff800000u) // no <math.h> under NVRTC
 
 static_assert(NUM_HEADS % NUM_KV_HEADS == 0, "NUM_HEADS must be a multiple of NUM_KV_HEADS");
 static_assert(HEAD_DIM >= 16 && HEAD_DIM <= 256 && (HEAD_DIM & (HEAD_DIM - 1)) == 0,
               "HEAD_DIM must be a power of two in [16, 256]");
-static_assert(DA_ROWS * DA_GROUP * (HEAD_DIM + 2) * 4 <= 48 * 1024, "decode shared memory exceeds 48 KiB");
+#define DA_SMEM_BYTES ((DA_ROWS * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * DA_GROUP * 4)
+static_assert(DA_SMEM_BYTES <= 48 * 1024, "decode shared memory exceeds 48 KiB: too many q heads per kv head");
 
 __device__ __forceinline__ void da_bf16x8_to_float(const uint4 v, float (&f)[8])
 {
@@ -79,16 +81,21 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
 {
     __shared__ __align__(16) float s_acc[DA_ROWS][DA_GROUP][HEAD_DIM];
     __shared__ float s_ml[DA_ROWS][DA_GROUP][2];
+    __shared__ float s_split_m[DA_MAX_SPLITS][DA_GROUP];
+    __shared__ float s_split_l[DA_MAX_SPLITS][DA_GROUP];
+    __shared__ float s_split_w[DA_MAX_SPLITS][DA_GROUP];
     __shared__ int s_is_last;
 
     const int split = blockIdx.x;
     const int kvh = blockIdx.y;
     const int b = blockIdx.z;
-    const int num_splits = gridDim.x;
+    const int num_splits = min((int)gridDim.x, DA_MAX_SPLITS);
     const int batch = gridDim.z;
     const int tid = threadIdx.x;
     const int seq_len = seq_lens[b];
 
+    if (split >= num_splits)
+        return; // the host asked for more than DA_MAX_SPLITS splits; the extra CTAs have nothing to do
     if (seq_len <= 0)
     {
         // Nothing to attend to: define the output as zero rather than leaving garbage.
@@ -268,23 +275,40 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
         return;
     __threadfence(); // acquire side: order the reads below after observing every other CTA's increment
 
+    // Final merge over the active splits: per q head the global max M and sum L once, as normalised weights
+    // w_s = exp2(m_s - M) / L in shared memory; then each output element is one coalesced pass over splits.
     const size_t req_base = (size_t)b * num_splits * NUM_HEADS + kvh * DA_GROUP;
+    for (int i = tid; i < active * DA_GROUP; i += DA_THREADS)
+    {
+        const int sp = i / DA_GROUP;
+        const int g = i % DA_GROUP;
+        const size_t p = req_base + (size_t)sp * NUM_HEADS + g;
+        s_split_m[sp][g] = __ldcg(part_ml + p * 2);
+        s_split_l[sp][g] = __ldcg(part_ml + p * 2 + 1);
+    }
+    __syncthreads();
+    if (tid < DA_GROUP)
+    {
+        float mx = DA_NEG_INF;
+        for (int sp = 0; sp < active; ++sp)
+            mx = fmaxf(mx, s_split_m[sp][tid]); // every active split saw >= 1 token: mx is finite
+        float sum = 0.f;
+        for (int sp = 0; sp < active; ++sp)
+            sum = fmaf(s_split_l[sp][tid], exp2f(s_split_m[sp][tid] - mx), sum);
+        const float inv = 1.f / sum;
+        for (int sp = 0; sp < active; ++sp)
+            s_split_w[sp][tid] = exp2f(s_split_m[sp][tid] - mx) * inv;
+    }
+    __syncthreads();
     for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
     {
         const int g = i / HEAD_DIM;
         const int d = i % HEAD_DIM;
-        float mx = DA_NEG_INF;
-        for (int s = 0; s < active; ++s)
-            mx = fmaxf(mx, __ldcg(part_ml + (req_base + (size_t)s * NUM_HEADS + g) * 2));
-        float sum = 0.f, a = 0.f;
-        for (int s = 0; s < active; ++s)
-        {
-            const size_t p = req_base + (size_t)s * NUM_HEADS + g;
-            const float w = exp2f(__ldcg(part_ml + p * 2) - mx); // every active split saw >= 1 token: mx finite
-            sum = fmaf(__ldcg(part_ml + p * 2 + 1), w, sum);
-            a = fmaf(__ldcg(part_acc + p * HEAD_DIM + d), w, a);
-        }
-        o[((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + d] = __float2bfloat16(a / sum);
+        float a = 0.f;
+#pragma unroll 4
+        for (int sp = 0; sp < active; ++sp)
+            a = fmaf(__ldcg(part_acc + (req_base + (size_t)sp * NUM_HEADS + g) * HEAD_DIM + d), s_split_w[sp][g], a);
+        o[((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + d] = __float2bfloat16(a);
     }
     if (tid == 0)
         *counter = 0u; // ready for the next launch (kernel boundaries order it before the next atomicAdd)
