@@ -98,7 +98,7 @@ internal sealed class AttentionKernels
         if (maxSplits <= 0)
             throw new ArgumentOutOfRangeException(nameof(maxSplits), $"maxSplits must be positive (got {maxSplits}).");
         var ctasPerSplit = (long)batch * NumKvHeads;
-        var bySm = (int)Math.Min(DecodeMaxSplits, CeilDiv(DecodeCtasPerSm * (long)smCount, ctasPerSplit));
+        var bySm = (int)Math.Min(DecodeMaxSplits, DecodeCtasPerSm * (long)smCount / ctasPerSplit); // rounded down: no half-empty extra wave
         var minChunk = Math.Max(DecodeMinChunkTokens, DecodeTileTokens);
         var byLength = (int)Math.Max(1, CeilDiv(Math.Max(1, maxSeqLen), minChunk));
         var byWorkspace = (int)Math.Min(DecodeMaxSplits, (long)maxBatch * maxSplits / batch);
