@@ -1,0 +1,315 @@
+// decode_attention.cu -- flash-decoding over the token-granular KV pool, split-KV merged in the same launch.
+//
+// One new token per request: q row b attends to all seq_lens[b] cached tokens of request b (seq_len includes
+// the new token, whose K/V are already in the cache).
+//
+// Compile-time constants (NVRTC / nvcc -D): NUM_HEADS, NUM_KV_HEADS, HEAD_DIM.
+//   NUM_HEADS % NUM_KV_HEADS == 0; HEAD_DIM a power of two in [16, 256].
+//
+// Entry point: decode_attention
+//   q                [batch][NUM_HEADS][HEAD_DIM] bf16, already roped
+//   k_cache, v_cache [num_slots][NUM_KV_HEADS][HEAD_DIM] bf16 (one layer); row = one token's slot
+//   req_to_token     int32; slots of request r at req_to_token[r * req_to_token_stride + pos]
+//   req_pool_indices [batch] int32
+//   seq_lens         [batch] int32, >= 1 (a request with seq_len <= 0 gets a zero output)
+//   o                [batch][NUM_HEADS][HEAD_DIM] bf16
+//   counters         [>= batch * NUM_KV_HEADS] uint32. MUST be zeroed once when allocated; the kernel leaves
+//                    them at zero (the last CTA of a (request, kv head) resets its counter).
+//   partials         float workspace, >= batch * num_splits * NUM_HEADS * (HEAD_DIM + 2) floats:
+//                    acc [batch][num_splits][NUM_HEADS][HEAD_DIM] followed by (m, l) [batch][num_splits][NUM_HEADS][2]
+//   sm_scale         softmax scale, usually 1/sqrt(HEAD_DIM)
+//
+// Launch: grid (num_splits, NUM_KV_HEADS, batch), block DA_THREADS (128), no dynamic shared memory
+//   (static shared memory: DA_SMEM_BYTES = (DA_ROWS * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * GROUP * 4 < 48 KiB).
+//   num_splits (gridDim.x, at most DA_MAX_SPLITS = 64) is the host's choice from batch, the longest seq_len and the SM count (see
+//   AttentionKernels.DecodeNumSplits); each request cuts its own sequence into chunks of
+//   ceil(seq_len / num_splits) tokens rounded up to DA_TILE, so short requests use fewer splits and a request
+//   that fits one chunk writes o directly without touching the workspace. Idle split CTAs exit at once.
+//   Workspace bytes: align256(max_batch * NUM_KV_HEADS * 4) for the counters, then the partials.
+//
+// Work split: one CTA = (split, kv head, request) and serves all GROUP = NUM_HEADS / NUM_KV_HEADS q heads of
+// that kv head, so each K/V row is read once. A K/V row of HEAD_DIM bf16 is read by DA_TPR = HEAD_DIM / 8
+// threads with one 16-byte load each; the CTA's DA_ROWS row groups walk DA_UNROLL tokens each per step.
+// Softmax is fp32 in the log2 domain (q pre-scaled by sm_scale * log2(e), exp2f). Partial states of the row
+// groups are merged through shared memory; partial states of the splits are merged by the last CTA to finish
+// a (request, kv head), found with an atomic counter after a __threadfence.
+#include <cuda_bf16.h>
+
+#if !defined(NUM_HEADS) || !defined(NUM_KV_HEADS) || !defined(HEAD_DIM)
+#error "decode_attention.cu needs -DNUM_HEADS=.. -DNUM_KV_HEADS=.. -DHEAD_DIM=.."
+#endif
+
+#define DA_GROUP (NUM_HEADS / NUM_KV_HEADS)
+#define DA_THREADS 128
+#define DA_TPR (HEAD_DIM / 8)
+#define DA_ROWS (DA_THREADS / DA_TPR)
+#define DA_UNROLL 4
+#define DA_TILE (DA_ROWS * DA_UNROLL)
+#define DA_MAX_SPLITS 64
+#define DA_NEG_INF __uint_as_float(0xff800000u) // no <math.h> under NVRTC
+
+static_assert(NUM_HEADS % NUM_KV_HEADS == 0, "NUM_HEADS must be a multiple of NUM_KV_HEADS");
+static_assert(HEAD_DIM >= 16 && HEAD_DIM <= 256 && (HEAD_DIM & (HEAD_DIM - 1)) == 0,
+              "HEAD_DIM must be a power of two in [16, 256]");
+#define DA_SMEM_BYTES ((DA_ROWS * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * DA_GROUP * 4)
+static_assert(DA_SMEM_BYTES <= 48 * 1024, "decode shared memory exceeds 48 KiB: too many q heads per kv head");
+
+__device__ __forceinline__ void da_bf16x8_to_float(const uint4 v, float (&f)[8])
+{
+    const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&v);
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+    {
+        const float2 p = __bfloat1622float2(h[i]);
+        f[2 * i] = p.x;
+        f[2 * i + 1] = p.y;
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(DA_THREADS)
+decode_attention(const __nv_bfloat16* __restrict__ q,
+                 const __nv_bfloat16* __restrict__ k_cache,
+                 const __nv_bfloat16* __restrict__ v_cache,
+                 const int* __restrict__ req_to_token,
+                 int req_to_token_stride,
+                 const int* __restrict__ req_pool_indices,
+                 const int* __restrict__ seq_lens,
+                 __nv_bfloat16* __restrict__ o,
+                 unsigned int* __restrict__ counters,
+                 float* __restrict__ partials,
+                 float sm_scale)
+{
+    __shared__ __align__(16) float s_acc[DA_ROWS][DA_GROUP][HEAD_DIM];
+    __shared__ float s_ml[DA_ROWS][DA_GROUP][2];
+    __shared__ float s_split_m[DA_MAX_SPLITS][DA_GROUP];
+    __shared__ float s_split_l[DA_MAX_SPLITS][DA_GROUP];
+    __shared__ float s_split_w[DA_MAX_SPLITS][DA_GROUP];
+    __shared__ int s_is_last;
+
+    const int split = blockIdx.x;
+    const int kvh = blockIdx.y;
+    const int b = blockIdx.z;
+    const int num_splits = min((int)gridDim.x, DA_MAX_SPLITS);
+    const int batch = gridDim.z;
+    const int tid = threadIdx.x;
+    const int seq_len = seq_lens[b];
+
+    if (split >= num_splits)
+        return; // the host asked for more than DA_MAX_SPLITS splits; the extra CTAs have nothing to do
+    if (seq_len <= 0)
+    {
+        // Nothing to attend to: define the output as zero rather than leaving garbage.
+        if (split == 0)
+        {
+            for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
+                o[((size_t)b * NUM_HEADS + kvh * DA_GROUP) * HEAD_DIM + i] = __float2bfloat16(0.f);
+        }
+        return;
+    }
+
+    // Per-request chunking: a multiple of DA_TILE so every step of the loop below is a full tile but the last.
+    int chunk = (seq_len + num_splits - 1) / num_splits;
+    chunk = (chunk + DA_TILE - 1) / DA_TILE * DA_TILE;
+    const int active = (seq_len + chunk - 1) / chunk;
+    if (split >= active)
+        return; // this request is too short to use this split; the counter only waits for `active` CTAs
+    const int start = split * chunk;
+    const int end = min(seq_len, start + chunk);
+
+    const int lane_r = tid % DA_TPR; // which 8-element slice of HEAD_DIM this thread owns
+    const int row = tid / DA_TPR;    // row group: tokens start + row + DA_ROWS * k
+    const int* __restrict__ tok = req_to_token + (size_t)req_pool_indices[b] * req_to_token_stride;
+
+    const float q_scale = sm_scale * 1.4426950408889634f; // logits in log2 units, softmax via exp2f
+    float qf[DA_GROUP][8];
+#pragma unroll
+    for (int g = 0; g < DA_GROUP; ++g)
+    {
+        const uint4 raw = *reinterpret_cast<const uint4*>(
+            q + ((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + lane_r * 8);
+        da_bf16x8_to_float(raw, qf[g]);
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+            qf[g][i] *= q_scale;
+    }
+
+    float m[DA_GROUP], l[DA_GROUP], acc[DA_GROUP][8];
+#pragma unroll
+    for (int g = 0; g < DA_GROUP; ++g)
+    {
+        m[g] = DA_NEG_INF;
+        l[g] = 0.f;
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+            acc[g][i] = 0.f;
+    }
+
+    // The loop bounds are uniform over the CTA, so every lane reaches the shuffles below.
+    for (int t0 = start; t0 < end; t0 += DA_TILE)
+    {
+        uint4 kr[DA_UNROLL], vr[DA_UNROLL];
+        bool valid[DA_UNROLL];
+        int slots[DA_UNROLL];
+#pragma unroll
+        for (int u = 0; u < DA_UNROLL; ++u)
+        {
+            const int pos = t0 + u * DA_ROWS + row;
+            valid[u] = pos < end;
+            slots[u] = valid[u] ? __ldg(tok + pos) : 0;
+        }
+        // All K and V loads of the step are issued before any is used: 2 * DA_UNROLL 16-byte loads in flight.
+#pragma unroll
+        for (int u = 0; u < DA_UNROLL; ++u)
+        {
+            const size_t off = ((size_t)slots[u] * NUM_KV_HEADS + kvh) * HEAD_DIM + lane_r * 8;
+            kr[u] = valid[u] ? __ldg(reinterpret_cast<const uint4*>(k_cache + off)) : make_uint4(0, 0, 0, 0);
+            vr[u] = valid[u] ? __ldg(reinterpret_cast<const uint4*>(v_cache + off)) : make_uint4(0, 0, 0, 0);
+        }
+
+#pragma unroll
+        for (int g = 0; g < DA_GROUP; ++g)
+        {
+            float s[DA_UNROLL];
+            float s_max = DA_NEG_INF;
+#pragma unroll
+            for (int u = 0; u < DA_UNROLL; ++u)
+            {
+                float kf[8];
+                da_bf16x8_to_float(kr[u], kf);
+                float dot = 0.f;
+#pragma unroll
+                for (int i = 0; i < 8; ++i)
+                    dot = fmaf(qf[g][i], kf[i], dot);
+#pragma unroll
+                for (int off = DA_TPR / 2; off > 0; off >>= 1)
+                    dot += __shfl_xor_sync(0xffffffffu, dot, off);
+                s[u] = valid[u] ? dot : DA_NEG_INF;
+                s_max = fmaxf(s_max, s[u]);
+            }
+            const float m_new = fmaxf(m[g], s_max);
+            const float m_use = m_new == DA_NEG_INF ? 0.f : m_new; // all-masked so far: keep exp2f finite
+            const float alpha = exp2f(m[g] - m_use);
+            m[g] = m_new;
+            l[g] *= alpha;
+#pragma unroll
+            for (int i = 0; i < 8; ++i)
+                acc[g][i] *= alpha;
+#pragma unroll
+            for (int u = 0; u < DA_UNROLL; ++u)
+            {
+                const float p = exp2f(s[u] - m_use);
+                l[g] += p;
+                float vf[8];
+                da_bf16x8_to_float(vr[u], vf);
+#pragma unroll
+                for (int i = 0; i < 8; ++i)
+                    acc[g][i] = fmaf(p, vf[i], acc[g][i]);
+            }
+        }
+    }
+
+    // Merge the DA_ROWS row groups of this CTA.
+#pragma unroll
+    for (int g = 0; g < DA_GROUP; ++g)
+    {
+        float4* dst = reinterpret_cast<float4*>(&s_acc[row][g][lane_r * 8]);
+        dst[0] = make_float4(acc[g][0], acc[g][1], acc[g][2], acc[g][3]);
+        dst[1] = make_float4(acc[g][4], acc[g][5], acc[g][6], acc[g][7]);
+        if (lane_r == 0)
+        {
+            s_ml[row][g][0] = m[g];
+            s_ml[row][g][1] = l[g];
+        }
+    }
+    __syncthreads();
+
+    const size_t part_base = ((size_t)b * num_splits + split) * NUM_HEADS + kvh * DA_GROUP;
+    float* __restrict__ part_acc = partials;
+    float* __restrict__ part_ml = partials + (size_t)batch * num_splits * NUM_HEADS * HEAD_DIM;
+
+    for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
+    {
+        const int g = i / HEAD_DIM;
+        const int d = i % HEAD_DIM;
+        float mx = DA_NEG_INF;
+#pragma unroll
+        for (int r = 0; r < DA_ROWS; ++r)
+            mx = fmaxf(mx, s_ml[r][g][0]);
+        const float m_use = mx == DA_NEG_INF ? 0.f : mx;
+        float sum = 0.f, a = 0.f;
+#pragma unroll
+        for (int r = 0; r < DA_ROWS; ++r)
+        {
+            const float w = exp2f(s_ml[r][g][0] - m_use); // row groups that saw no token have m = -inf: w = 0
+            sum = fmaf(s_ml[r][g][1], w, sum);
+            a = fmaf(s_acc[r][g][d], w, a);
+        }
+        if (active == 1)
+        {
+            o[((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + d] = __float2bfloat16(a / sum);
+        }
+        else
+        {
+            part_acc[(part_base + g) * HEAD_DIM + d] = a;
+            if (d == 0)
+            {
+                part_ml[(part_base + g) * 2] = mx;
+                part_ml[(part_base + g) * 2 + 1] = sum;
+            }
+        }
+    }
+    if (active == 1)
+        return;
+
+    // Publish this split's partials device-wide before signalling; the last CTA to arrive merges.
+    __threadfence();
+    __syncthreads();
+    unsigned int* counter = counters + (size_t)b * NUM_KV_HEADS + kvh;
+    if (tid == 0)
+    {
+        const unsigned int prev = atomicAdd(counter, 1u);
+        s_is_last = prev == (unsigned int)(active - 1);
+    }
+    __syncthreads();
+    if (!s_is_last)
+        return;
+    __threadfence(); // acquire side: order the reads below after observing every other CTA's increment
+
+    // Final merge over the active splits: per q head the global max M and sum L once, as normalised weights
+    // w_s = exp2(m_s - M) / L in shared memory; then each output element is one coalesced pass over splits.
+    const size_t req_base = (size_t)b * num_splits * NUM_HEADS + kvh * DA_GROUP;
+    for (int i = tid; i < active * DA_GROUP; i += DA_THREADS)
+    {
+        const int sp = i / DA_GROUP;
+        const int g = i % DA_GROUP;
+        const size_t p = req_base + (size_t)sp * NUM_HEADS + g;
+        s_split_m[sp][g] = __ldcg(part_ml + p * 2);
+        s_split_l[sp][g] = __ldcg(part_ml + p * 2 + 1);
+    }
+    __syncthreads();
+    if (tid < DA_GROUP)
+    {
+        float mx = DA_NEG_INF;
+        for (int sp = 0; sp < active; ++sp)
+            mx = fmaxf(mx, s_split_m[sp][tid]); // every active split saw >= 1 token: mx is finite
+        float sum = 0.f;
+        for (int sp = 0; sp < active; ++sp)
+            sum = fmaf(s_split_l[sp][tid], exp2f(s_split_m[sp][tid] - mx), sum);
+        const float inv = 1.f / sum;
+        for (int sp = 0; sp < active; ++sp)
+            s_split_w[sp][tid] = exp2f(s_split_m[sp][tid] - mx) * inv;
+    }
+    __syncthreads();
+    for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
+    {
+        const int g = i / HEAD_DIM;
+        const int d = i % HEAD_DIM;
+        float a = 0.f;
+#pragma unroll 4
+        for (int sp = 0; sp < active; ++sp)
+            a = fmaf(__ldcg(part_acc + (req_base + (size_t)sp * NUM_HEADS + g) * HEAD_DIM + d), s_split_w[sp][g], a);
+        o[((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + d] = __float2bfloat16(a);
+    }
+    if (tid == 0)
+        *counter = 0u; // ready for the next launch (kernel boundaries order it before the next atomicAdd)
+}

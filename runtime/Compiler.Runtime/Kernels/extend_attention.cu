@@ -1,0 +1,330 @@
+// extend_attention.cu -- causal prefill / chunked-prefill / mixed-batch attention over the token-granular KV
+// pool, FlashAttention-2 style on bf16 tensor cores (mma.sync.m16n8k16, fp32 accumulate).
+//
+// Request b has extend_len = qo_indptr[b+1] - qo_indptr[b] new tokens at positions prefix_lens[b] ..
+// prefix_lens[b] + extend_len - 1; their K/V (and the prefix's) are already in the cache. New token i attends
+// to cached positions 0 .. prefix_lens[b] + i (the prefix fully, the new tokens causally).
+//
+// Compile-time constants (NVRTC / nvcc -D): NUM_HEADS, NUM_KV_HEADS, HEAD_DIM.
+//   NUM_HEADS % NUM_KV_HEADS == 0; HEAD_DIM a power of two in [16, 256].
+//
+// Entry point: extend_attention
+//   q                [total_q][NUM_HEADS][HEAD_DIM] bf16 (roped), request b's rows at qo_indptr[b] ..
+//   k_cache, v_cache [num_slots][NUM_KV_HEADS][HEAD_DIM] bf16 (one layer)
+//   req_to_token     int32; slots of request r at req_to_token[r * req_to_token_stride + pos]
+//   req_pool_indices [batch] int32
+//   qo_indptr        [batch + 1] int32, qo_indptr[0] = 0
+//   prefix_lens      [batch] int32 (tokens already cached before this extend)
+//   o                [total_q][NUM_HEADS][HEAD_DIM] bf16
+//   sm_scale         softmax scale, usually 1/sqrt(HEAD_DIM)
+//
+// Launch: grid (NUM_HEADS, ceil(max_extend_len / EA_BLOCK_M), batch), block EA_THREADS (128),
+//   dynamic shared memory EA_SMEM_BYTES = (EA_BLOCK_M + 2 * EA_BLOCK_N) * HEAD_DIM * 2 bytes
+//   (48 KiB at HEAD_DIM 128; above 48 KiB, i.e. HEAD_DIM 256, the host must first raise
+//   CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES). max_extend_len is the longest extend of the batch;
+//   CTAs whose Q tile lies past their request's extend_len exit at once. Heads are the fastest grid
+//   dimension so the GROUP q heads that share a kv head run together and K/V tiles are reused from L2;
+//   Q tiles are visited last-first because the last tiles of a causal request carry the most work.
+//
+// CTA: one (request, q head, tile of EA_BLOCK_M = 64 query rows); 4 warps own 16 rows each. K/V tiles of
+// EA_BLOCK_N = 64 tokens are gathered row by row through req_to_token with cp.async (zero-filled past the
+// end) into XOR-swizzled shared memory (conflict-free ldmatrix). Pipeline (single buffer each for K and V):
+// V(j) streams in while S = Q K(j)^T and the softmax run, K(j+1) streams in while O += P V(j).
+// Online softmax in fp32, log2 domain, exp2f; P is rounded to bf16 for the second MMA.
+#include <cuda_bf16.h>
+
+#if !defined(NUM_HEADS) || !defined(NUM_KV_HEADS) || !defined(HEAD_DIM)
+#error "extend_attention.cu needs -DNUM_HEADS=.. -DNUM_KV_HEADS=.. -DHEAD_DIM=.."
+#endif
+
+#define EA_GROUP (NUM_HEADS / NUM_KV_HEADS)
+#define EA_BLOCK_M 64
+#define EA_BLOCK_N 64
+#define EA_THREADS 128
+#define EA_CHUNKS (HEAD_DIM / 8) // 16-byte chunks per row
+#define EA_SWIZZLE ((EA_CHUNKS < 8 ? EA_CHUNKS : 8) - 1)
+#define EA_NEG_INF __uint_as_float(0xff800000u) // no <math.h> under NVRTC
+#define EA_SMEM_BYTES ((EA_BLOCK_M + 2 * EA_BLOCK_N) * HEAD_DIM * 2)
+
+static_assert(NUM_HEADS % NUM_KV_HEADS == 0, "NUM_HEADS must be a multiple of NUM_KV_HEADS");
+static_assert(HEAD_DIM >= 16 && HEAD_DIM <= 256 && (HEAD_DIM & (HEAD_DIM - 1)) == 0,
+              "HEAD_DIM must be a power of two in [16, 256]");
+static_assert(EA_BLOCK_M == 16 * (EA_THREADS / 32), "one warp per 16 query rows");
+static_assert((EA_BLOCK_N * EA_CHUNKS) % EA_THREADS == 0 && (16 * EA_CHUNKS) % 32 == 0, "tile loads must divide evenly");
+
+// Element offset of (row, 16-byte chunk) in a swizzled [rows][HEAD_DIM] bf16 tile: the chunk index is XORed
+// with the row's low bits, so the 8 rows an ldmatrix phase reads hit 8 distinct bank groups.
+__device__ __forceinline__ int ea_swz(int row, int chunk)
+{
+    return row * HEAD_DIM + ((chunk ^ (row & EA_SWIZZLE)) << 3);
+}
+
+__device__ __forceinline__ void ea_cp_async16(void* smem_dst, const void* gmem_src, bool valid)
+{
+    const unsigned int dst = (unsigned int)__cvta_generic_to_shared(smem_dst);
+    const int src_bytes = valid ? 16 : 0; // 0: zero-fill the 16 bytes, read nothing
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem_src), "r"(src_bytes));
+}
+
+__device__ __forceinline__ void ea_cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+__device__ __forceinline__ void ea_cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
+__device__ __forceinline__ void ea_ldmatrix_x4(unsigned int (&r)[4], const void* smem)
+{
+    const unsigned int a = (unsigned int)__cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
+}
+
+__device__ __forceinline__ void ea_ldmatrix_x4_trans(unsigned int (&r)[4], const void* smem)
+{
+    const unsigned int a = (unsigned int)__cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
+}
+
+// d += a * b: a = 16x16 bf16 (row), b = 16x8 bf16 (col), d = 16x8 fp32.
+__device__ __forceinline__ void ea_mma(float (&d)[4], const unsigned int (&a)[4], unsigned int b0, unsigned int b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ unsigned int ea_pack_bf16(float lo, float hi)
+{
+    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi); // .x (low half) = lo
+    return *reinterpret_cast<const unsigned int*>(&v);
+}
+
+// Gathers tokens n0 .. n0 + EA_BLOCK_N - 1 of one kv head into a swizzled tile; rows at or past kv_end are zero.
+__device__ __forceinline__ void ea_load_kv_tile(__nv_bfloat16* tile, const __nv_bfloat16* __restrict__ cache,
+                                                const int* __restrict__ tok, int n0, int kv_end, int kvh)
+{
+#pragma unroll
+    for (int i = 0; i < EA_BLOCK_N * EA_CHUNKS / EA_THREADS; ++i)
+    {
+        const int c = threadIdx.x + i * EA_THREADS;
+        const int r = c / EA_CHUNKS;
+        const int ch = c % EA_CHUNKS;
+        const int pos = n0 + r;
+        const bool valid = pos < kv_end;
+        const int slot = valid ? __ldg(tok + pos) : 0;
+        const __nv_bfloat16* src = cache + ((size_t)slot * NUM_KV_HEADS + kvh) * HEAD_DIM + ch * 8;
+        ea_cp_async16(tile + ea_swz(r, ch), src, valid);
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(EA_THREADS)
+extend_attention(const __nv_bfloat16* __restrict__ q,
+                 const __nv_bfloat16* __restrict__ k_cache,
+                 const __nv_bfloat16* __restrict__ v_cache,
+                 const int* __restrict__ req_to_token,
+                 int req_to_token_stride,
+                 const int* __restrict__ req_pool_indices,
+                 const int* __restrict__ qo_indptr,
+                 const int* __restrict__ prefix_lens,
+                 __nv_bfloat16* __restrict__ o,
+                 float sm_scale)
+{
+    extern __shared__ __align__(128) unsigned char ea_smem[];
+    __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(ea_smem);
+    __nv_bfloat16* sK = sQ + EA_BLOCK_M * HEAD_DIM;
+    __nv_bfloat16* sV = sK + EA_BLOCK_N * HEAD_DIM;
+
+    const int h = blockIdx.x;
+    const int tile_m = gridDim.y - 1 - blockIdx.y; // heaviest (last) tiles first
+    const int b = blockIdx.z;
+    const int q_begin = qo_indptr[b];
+    const int extend_len = qo_indptr[b + 1] - q_begin;
+    const int m0 = tile_m * EA_BLOCK_M;
+    if (m0 >= extend_len)
+        return;
+
+    const int prefix = prefix_lens[b];
+    const int kvh = h / EA_GROUP;
+    const int rows_valid = min(EA_BLOCK_M, extend_len - m0);
+    const int kv_end = prefix + m0 + rows_valid; // keys the last valid row of this tile sees (exclusive)
+    const int n_tiles = (kv_end + EA_BLOCK_N - 1) / EA_BLOCK_N;
+    const int* __restrict__ tok = req_to_token + (size_t)req_pool_indices[b] * req_to_token_stride;
+
+    const int tid = threadIdx.x;
+    const int warp = tid / 32;
+    const int lane = tid % 32;
+
+    // Q tile (rows past extend_len zero-filled) and the first K tile: one cp.async group.
+#pragma unroll
+    for (int i = 0; i < EA_BLOCK_M * EA_CHUNKS / EA_THREADS; ++i)
+    {
+        const int c = tid + i * EA_THREADS;
+        const int r = c / EA_CHUNKS;
+        const int ch = c % EA_CHUNKS;
+        const bool valid = r < rows_valid;
+        const __nv_bfloat16* src = q + ((size_t)(q_begin + m0 + (valid ? r : 0)) * NUM_HEADS + h) * HEAD_DIM + ch * 8;
+        ea_cp_async16(sQ + ea_swz(r, ch), src, valid);
+    }
+    ea_load_kv_tile(sK, k_cache, tok, 0, kv_end, kvh);
+    ea_cp_async_commit();
+
+    const float scale_log2 = sm_scale * 1.4426950408889634f;
+    // This thread's two rows in the warp's 16-row slab (MMA C-fragment layout): lane/4 and lane/4 + 8.
+    const int row_a = m0 + warp * 16 + lane / 4; // index among the request's new tokens
+    const int limit_a = prefix + row_a;          // last visible key position of row_a (row_b: + 8)
+    const int col_base = (lane % 4) * 2;
+
+    unsigned int qf[HEAD_DIM / 16][4];
+    float oacc[HEAD_DIM / 8][4];
+#pragma unroll
+    for (int i = 0; i < HEAD_DIM / 8; ++i)
+        oacc[i][0] = oacc[i][1] = oacc[i][2] = oacc[i][3] = 0.f;
+    float m_run[2] = {EA_NEG_INF, EA_NEG_INF};
+    float l_run[2] = {0.f, 0.f}; // per-thread partial row sums; the quad is reduced once at the end
+
+    for (int j = 0; j < n_tiles; ++j)
+    {
+        const int n0 = j * EA_BLOCK_N;
+        ea_cp_async_wait_all(); // K(j) (and Q at j = 0) landed
+        __syncthreads();        // ... for every thread; and every warp finished reading V(j-1)
+        ea_load_kv_tile(sV, v_cache, tok, n0, kv_end, kvh);
+        ea_cp_async_commit();
+
+        if (j == 0)
+        {
+#pragma unroll
+            for (int kk = 0; kk < HEAD_DIM / 16; ++kk)
+                ea_ldmatrix_x4(qf[kk], sQ + ea_swz(warp * 16 + (lane & 15), kk * 2 + (lane >> 4)));
+        }
+
+        // S = Q K^T for this warp's 16 rows x EA_BLOCK_N keys.
+        float s[EA_BLOCK_N / 8][4];
+#pragma unroll
+        for (int i = 0; i < EA_BLOCK_N / 8; ++i)
+            s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < HEAD_DIM / 16; ++kk)
+        {
+#pragma unroll
+            for (int np = 0; np < EA_BLOCK_N / 16; ++np)
+            {
+                unsigned int kb[4];
+                const int key = np * 16 + (lane & 7) + ((lane >> 4) << 3);
+                ea_ldmatrix_x4(kb, sK + ea_swz(key, kk * 2 + ((lane >> 3) & 1)));
+                ea_mma(s[2 * np], qf[kk], kb[0], kb[1]);
+                ea_mma(s[2 * np + 1], qf[kk], kb[2], kb[3]);
+            }
+        }
+
+        // Scale to log2 units; mask keys past a row's causal limit (also covers the zero-filled tail past kv_end).
+        const bool need_mask = n0 + EA_BLOCK_N - 1 > prefix + m0;
+#pragma unroll
+        for (int nt = 0; nt < EA_BLOCK_N / 8; ++nt)
+        {
+#pragma unroll
+            for (int e = 0; e < 4; ++e)
+            {
+                const int key = n0 + nt * 8 + col_base + (e & 1);
+                const int limit = limit_a + ((e >> 1) << 3);
+                s[nt][e] = (need_mask && key > limit) ? EA_NEG_INF : s[nt][e] * scale_log2;
+            }
+        }
+
+        // Online softmax, rows a (e = 0, 1) and b (e = 2, 3).
+        float alpha[2];
+#pragma unroll
+        for (int rr = 0; rr < 2; ++rr)
+        {
+            float mx = EA_NEG_INF;
+#pragma unroll
+            for (int nt = 0; nt < EA_BLOCK_N / 8; ++nt)
+                mx = fmaxf(mx, fmaxf(s[nt][2 * rr], s[nt][2 * rr + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            const float m_new = fmaxf(m_run[rr], mx);
+            const float m_use = m_new == EA_NEG_INF ? 0.f : m_new;
+            alpha[rr] = exp2f(m_run[rr] - m_use);
+            m_run[rr] = m_new;
+            float sum = 0.f;
+#pragma unroll
+            for (int nt = 0; nt < EA_BLOCK_N / 8; ++nt)
+            {
+                s[nt][2 * rr] = exp2f(s[nt][2 * rr] - m_use);
+                s[nt][2 * rr + 1] = exp2f(s[nt][2 * rr + 1] - m_use);
+                sum += s[nt][2 * rr] + s[nt][2 * rr + 1];
+            }
+            l_run[rr] = l_run[rr] * alpha[rr] + sum;
+        }
+#pragma unroll
+        for (int dt = 0; dt < HEAD_DIM / 8; ++dt)
+        {
+            oacc[dt][0] *= alpha[0];
+            oacc[dt][1] *= alpha[0];
+            oacc[dt][2] *= alpha[1];
+            oacc[dt][3] *= alpha[1];
+        }
+
+        ea_cp_async_wait_all(); // V(j) landed
+        __syncthreads();        // ... for every thread; and every warp finished reading K(j)
+        if (j + 1 < n_tiles)
+        {
+            ea_load_kv_tile(sK, k_cache, tok, n0 + EA_BLOCK_N, kv_end, kvh);
+            ea_cp_async_commit();
+        }
+
+        // O += P V: the S accumulators of two adjacent key octets form one A fragment (16 rows x 16 keys).
+#pragma unroll
+        for (int kt = 0; kt < EA_BLOCK_N / 16; ++kt)
+        {
+            unsigned int pa[4];
+            pa[0] = ea_pack_bf16(s[2 * kt][0], s[2 * kt][1]);
+            pa[1] = ea_pack_bf16(s[2 * kt][2], s[2 * kt][3]);
+            pa[2] = ea_pack_bf16(s[2 * kt + 1][0], s[2 * kt + 1][1]);
+            pa[3] = ea_pack_bf16(s[2 * kt + 1][2], s[2 * kt + 1][3]);
+#pragma unroll
+            for (int dp = 0; dp < HEAD_DIM / 16; ++dp)
+            {
+                unsigned int vb[4];
+                const int t = kt * 16 + (lane & 7) + (((lane >> 3) & 1) << 3);
+                ea_ldmatrix_x4_trans(vb, sV + ea_swz(t, dp * 2 + (lane >> 4)));
+                ea_mma(oacc[2 * dp], pa, vb[0], vb[1]);
+                ea_mma(oacc[2 * dp + 1], pa, vb[2], vb[3]);
+            }
+        }
+    }
+
+    // Normalise; stage the warp's 16 rows in its own slab of sQ (only this warp ever read it) for 16-byte stores.
+    float inv[2];
+#pragma unroll
+    for (int rr = 0; rr < 2; ++rr)
+    {
+        float l = l_run[rr];
+        l += __shfl_xor_sync(0xffffffffu, l, 1);
+        l += __shfl_xor_sync(0xffffffffu, l, 2);
+        inv[rr] = l > 0.f ? 1.f / l : 0.f;
+    }
+    const int srow = warp * 16 + lane / 4;
+#pragma unroll
+    for (int dt = 0; dt < HEAD_DIM / 8; ++dt)
+    {
+        *reinterpret_cast<unsigned int*>(sQ + ea_swz(srow, dt) + col_base) =
+            ea_pack_bf16(oacc[dt][0] * inv[0], oacc[dt][1] * inv[0]);
+        *reinterpret_cast<unsigned int*>(sQ + ea_swz(srow + 8, dt) + col_base) =
+            ea_pack_bf16(oacc[dt][2] * inv[1], oacc[dt][3] * inv[1]);
+    }
+    __syncwarp();
+#pragma unroll
+    for (int i = 0; i < 16 * EA_CHUNKS / 32; ++i)
+    {
+        const int c = lane + i * 32;
+        const int r = warp * 16 + c / EA_CHUNKS;
+        const int ch = c % EA_CHUNKS;
+        if (r < rows_valid)
+        {
+            *reinterpret_cast<uint4*>(o + ((size_t)(q_begin + m0 + r) * NUM_HEADS + h) * HEAD_DIM + ch * 8) =
+                *reinterpret_cast<const uint4*>(sQ + ea_swz(r, ch));
+        }
+    }
+}
