@@ -29,7 +29,9 @@ public sealed class ModelGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(models, static (context, model) =>
         {
             foreach (var d in model.Diagnostics) context.ReportDiagnostic(ToDiagnostic(model.FilePath, d));
-            if (model.CSharp is not null) context.AddSource($"{model.ModelName}.g.cs", SourceText.From(model.CSharp, Encoding.UTF8));
+            // Named after the file too, so two files declaring one architecture (MC0010) cannot collide here.
+            if (model.CSharp is not null)
+                context.AddSource($"{System.IO.Path.GetFileNameWithoutExtension(model.FilePath)}.{model.ModelName}.g.cs", SourceText.From(model.CSharp, Encoding.UTF8));
         });
 
         var catalog = models

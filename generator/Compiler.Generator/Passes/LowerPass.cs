@@ -187,7 +187,7 @@ internal sealed class LowerPass
             if (statements.Take(index).Any(s => s.Target == name.Name) || IsKnownOutside(name.Name, block)) continue;
             var later = Enumerable.Range(index + 1, statements.Count - index - 1).FirstOrDefault(k => statements[k].Target == name.Name);
             if (later == 0) continue; // not assigned anywhere: reported as undefined when lowered
-            var chain = DependencyChain(statements, later, statements[index].Target, new HashSet<int>());
+            var chain = DependencyChain(block, later, index, new HashSet<int>());
             if (chain is not null)
                 throw Report(DiagnosticIds.Cycle, $"'{statements[index].Target}' depends on itself: {statements[index].Target} -> {string.Join(" -> ", chain)}; " +
                     "a value cannot be computed from its own result", statements[index].TargetSpan);
@@ -195,22 +195,27 @@ internal sealed class LowerPass
         }
     }
 
-    private bool IsKnownOutside(string name, BlockSyntax block) =>
-        name is "input_ids" or "positions" || _constants.ContainsKey(name) ||
-        block.Kind != BlockKind.Embedding && _model.Blocks.Any(b => b.Kind == BlockKind.Embedding && b.Statements.Any(s => s.Target == name));
-
-    private static List<string>? DependencyChain(IReadOnlyList<StatementSyntax> statements, int from, string target, HashSet<int> seen)
+    /// <summary>The names on a path from statement <paramref name="from"/> back to statement <paramref name="target"/>, if any.
+    /// A name in a statement means its latest assignment before that statement, or else its first one after.</summary>
+    private List<string>? DependencyChain(BlockSyntax block, int from, int target, HashSet<int> seen)
     {
+        var statements = block.Statements;
         if (!seen.Add(from)) return null;
         foreach (var name in NamesIn(statements[from].Value))
         {
-            if (name.Name == target) return new List<string> { statements[from].Target, target };
-            var next = Enumerable.Range(0, statements.Count).Where(k => statements[k].Target == name.Name).ToList();
-            foreach (var k in next)
-                if (DependencyChain(statements, k, target, seen) is { } rest) { rest.Insert(0, statements[from].Target); return rest; }
+            var before = Enumerable.Range(0, from).Where(k => statements[k].Target == name.Name).DefaultIfEmpty(-1).Last();
+            if (before < 0 && IsKnownOutside(name.Name, block)) continue;
+            var source = before >= 0 ? before : Enumerable.Range(from + 1, statements.Count - from - 1).Where(k => statements[k].Target == name.Name).DefaultIfEmpty(-1).First();
+            if (source < 0) continue;
+            if (source == target) return new List<string> { statements[from].Target, statements[target].Target };
+            if (DependencyChain(block, source, target, seen) is { } rest) { rest.Insert(0, statements[from].Target); return rest; }
         }
         return null;
     }
+
+    private bool IsKnownOutside(string name, BlockSyntax block) =>
+        name is "input_ids" or "positions" || _constants.ContainsKey(name) ||
+        block.Kind != BlockKind.Embedding && _model.Blocks.Any(b => b.Kind == BlockKind.Embedding && b.Statements.Any(s => s.Target == name));
 
     private static IEnumerable<NameSyntax> NamesIn(ExprSyntax expr) => expr switch
     {
@@ -331,7 +336,7 @@ internal sealed class LowerPass
             return existing.Id;
         }
         return Add(new Node(0, OpKind.Weight, EquatableArray<int>.Empty, _section, w.Span)
-            { Name = w.Name, WeightName = name, WeightShape = shape, TiedTo = w.TiedTo, TiedIf = w.TiedIf, DType = DType.BFloat16 });
+            { Name = w.Name, WeightName = name, WeightShape = shape, TiedTo = w.TiedTo, TiedIf = w.TiedIf is null ? null : _constants[w.TiedIf].Name, DType = DType.BFloat16 });
     }
 
     /// <summary>A dimension expression over integer config constants.</summary>

@@ -1,0 +1,112 @@
+using Compiler.Generator.Ir;
+using Compiler.Generator.Passes;
+using Compiler.Generator.Syntax;
+using Compiler.Generator.Diagnostics;
+
+namespace Compiler.Generator.Tests;
+
+/// <summary>What the passes make of the shipped models: launch counts, merges, fusions, buffer types.</summary>
+public sealed class FusionTests
+{
+    private static (Graph Graph, Schedule Schedule, BufferPlan Buffers) Compile(string file)
+    {
+        var diagnostics = new List<ModelDiagnostic>();
+        var graph = LowerPass.Run(Parser.Parse(GeneratorHarness.ReadModel(file), diagnostics)!, diagnostics)!;
+        graph = MergeProjectionsPass.Run(ShapeInferencePass.Run(graph, diagnostics));
+        var schedule = FuseKernelsPass.Run(graph, diagnostics)!;
+        Assert.Empty(diagnostics);
+        return (graph, schedule, PlanBuffersPass.Run(graph, schedule));
+    }
+
+    [Fact]
+    public void Qwen3DecodeLayerIsAtMostNineLaunches()
+    {
+        var (_, schedule, _) = Compile("Qwen3.model");
+        Assert.True(schedule.Layer.Count <= 9, $"{schedule.Layer.Count} launches per layer");
+        Assert.Equal(
+            ["gemm qkv_proj", "kernel q_norm_k_norm_rope_kv_store", "attention", "gemm o_proj", "kernel add_post_attention_layernorm",
+             "gemm gate_up_proj", "kernel silu_mul", "gemm down_proj", "kernel add_input_layernorm"],
+            schedule.Layer.Select(s => s.Kind == StepKind.Attention ? "attention" : $"{s.Kind.ToString().ToLowerInvariant()} {s.Name}"));
+    }
+
+    [Fact]
+    public void ResidualAddFusesWithTheNextLayersNormAndTheFinalNorm()
+    {
+        var (_, schedule, _) = Compile("Qwen3.model");
+        var boundary = schedule.Layer.Last();
+        Assert.Equal("add_input_layernorm", boundary.Kernel);
+        Assert.Equal("add_norm", boundary.LastLayerKernel);
+        var cross = schedule.Kernels.Single(k => k.Name == "add_input_layernorm");
+        var norm = cross.Ops.Single(o => o.Op == PrimOp.RmsNorm);
+        Assert.Equal(1, norm.LayerOffset); // the next layer's input_layernorm
+        Assert.Equal("model.layers.{i}.input_layernorm.weight", norm.Weight);
+        var exit = schedule.Kernels.Single(k => k.Name == "add_norm");
+        Assert.Equal(RowSet.OutputRows, exit.Rows);
+        Assert.Equal("model.norm.weight", exit.Ops.Single(o => o.Op == PrimOp.RmsNorm).Weight);
+        Assert.Single(schedule.Prologue);
+        Assert.Equal(PrimOp.Gather, schedule.Kernels.Single(k => k.Name == schedule.Prologue[0].Kernel).Ops[0].Op);
+    }
+
+    [Fact]
+    public void ProjectionsSharingAnInputAreMergedWithTheConcatenationRecorded()
+    {
+        var (graph, _, _) = Compile("Qwen3.model");
+        var merged = graph.Nodes.Where(n => n.MergedFrom.Count > 0).ToDictionary(n => n.WeightName!);
+        Assert.Equal(["model.layers.{i}.self_attn.q_proj.weight", "model.layers.{i}.self_attn.k_proj.weight", "model.layers.{i}.self_attn.v_proj.weight"],
+            merged["model.layers.{i}.self_attn.qkv_proj.weight"].MergedFrom);
+        Assert.Equal("HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS", merged["model.layers.{i}.self_attn.qkv_proj.weight"].WeightShape[0].ToString());
+        Assert.Equal(["model.layers.{i}.mlp.gate_proj.weight", "model.layers.{i}.mlp.up_proj.weight"], merged["model.layers.{i}.mlp.gate_up_proj.weight"].MergedFrom);
+        Assert.DoesNotContain(graph.Nodes, n => n.WeightName == "model.layers.{i}.self_attn.q_proj.weight");
+    }
+
+    [Fact]
+    public void Qwen2BiasesFuseIntoTheRopeKernel()
+    {
+        var (_, schedule, _) = Compile("Qwen2.model");
+        var rope = schedule.Kernels.Single(k => k.Ops.Any(o => o.Op == PrimOp.Rope));
+        Assert.Equal(3, rope.Ops.Count(o => o.Op == PrimOp.LoadWeight));
+        Assert.Equal(9, schedule.Layer.Count);
+    }
+
+    [Fact]
+    public void ResidualStreamIsFloat32AndGemmInputsAreBFloat16()
+    {
+        var (graph, schedule, buffers) = Compile("Llama.model");
+        var h = schedule.Layer.First(s => s.Kind == StepKind.Gemm).Input;
+        Assert.Equal(DType.BFloat16, buffers.Of(h).DType);
+        var residual = graph.Nodes.Single(n => n.Op == OpKind.LoopIn).CarriedFrom;
+        Assert.Equal(DType.Float32, buffers.Of(residual).DType);
+    }
+
+    [Fact]
+    public void BuffersWhoseLifetimesOverlapNeverShareASlot()
+    {
+        var (_, schedule, buffers) = Compile("Qwen3.model");
+        foreach (var step in schedule.Layer.Where(s => s.Kind != StepKind.Kernel))
+            Assert.NotEqual(buffers.Of(step.Input).Slot, buffers.Of(step.Output).Slot);
+        foreach (var kernel in schedule.Kernels)
+        {
+            var read = kernel.Ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => buffers.Of(o.Value).Slot).ToHashSet();
+            var written = kernel.Ops.Where(o => o.Op == PrimOp.StoreRow).Select(o => buffers.Of(o.Value).Slot).ToList();
+            Assert.Empty(read.Intersect(written));
+            Assert.Equal(written.Count, written.Distinct().Count());
+        }
+        Assert.True(buffers.SlotCount < buffers.Values.Count, "some slots are reused");
+    }
+
+    [Theory]
+    [InlineData(new[] { "a.q_proj.weight", "a.k_proj.weight", "a.v_proj.weight" }, "a.qkv_proj.weight")]
+    [InlineData(new[] { "b.gate_proj.weight", "b.up_proj.weight" }, "b.gate_up_proj.weight")]
+    public void MergedWeightNames(string[] parts, string expected) => Assert.Equal(expected, MergeProjectionsPass.MergedName(parts));
+
+    [Fact]
+    public void DimensionsHaveANormalForm()
+    {
+        var a = Dim.Symbol("HEADS") * Dim.Symbol("HEAD_DIM");
+        var b = Dim.Symbol("HEAD_DIM") * Dim.Symbol("HEADS");
+        Assert.Equal(a, b);
+        Assert.Equal("2*INTER", (Dim.Symbol("INTER") + Dim.Symbol("INTER")).ToString());
+        Assert.Equal(Dim.Symbol("HEADS"), a.TryDivide(Dim.Symbol("HEAD_DIM")));
+        Assert.Null(Dim.Symbol("HIDDEN").TryDivide(Dim.Symbol("HEAD_DIM")));
+    }
+}
