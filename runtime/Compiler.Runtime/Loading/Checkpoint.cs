@@ -31,7 +31,7 @@ public sealed class Checkpoint : IDisposable
     /// <summary>Every tensor, sorted by name.</summary>
     public IReadOnlyList<TensorView> Tensors { get; }
 
-    /// <summary>The "__metadata__" strings of the (first) safetensors header, e.g. {"format": "pt"}.</summary>
+    /// <summary>The "__metadata__" strings of the (first shard's) safetensors header, e.g. {"format": "pt"}.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Sum of all tensor sizes in bytes.</summary>

@@ -19,7 +19,7 @@ internal sealed class CheckpointIndex
     /// <summary>Tensor name -> shard file name (relative to the index's directory).</summary>
     public IReadOnlyDictionary<string, string> WeightMap { get; }
 
-    /// <summary>Distinct shard file names, in order of first appearance.</summary>
+    /// <summary>Distinct shard file names, sorted (model-00001-of-... first).</summary>
     public IReadOnlyList<string> Shards { get; }
 
     public static CheckpointIndex Load(string path)
@@ -59,6 +59,7 @@ internal sealed class CheckpointIndex
                     throw new CheckpointException(path, entry.Name, "appears twice in weight_map");
                 if (shardSet.Add(shard)) shards.Add(shard);
             }
+            shards.Sort(StringComparer.Ordinal);
             return new CheckpointIndex(path, weightMap, shards);
         }
     }
