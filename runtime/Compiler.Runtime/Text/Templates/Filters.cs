@@ -119,7 +119,11 @@ internal static partial class Filters
             case "wordcount":
                 return new IntValue(Regex.Matches(PyFormat.Str(v), @"\w+").Count);
             case "attr":
-                return Attributes.GetAttr(v, Methods.Str(a, 0, "name"), a.Position);
+            {
+                // Python getattr only: on a dict that is a method, never a key.
+                var attrName = Methods.Str(a, 0, "name");
+                return v is DictValue dv ? Methods.ForDict(dv, attrName, a.Position) ?? UndefinedValue.Attribute(v, attrName) : Attributes.GetAttr(v, attrName, a.Position);
+            }
             case "batch":
             {
                 var size = (int)Methods.OptLong(a, 0, "linecount", 1);
@@ -266,7 +270,8 @@ internal static partial class Filters
         var scale = Math.Pow(10, precision);
         var r = method switch
         {
-            "common" => Math.Round(x * scale, MidpointRounding.AwayFromZero) / scale,
+            // jinja2's 'common' is Python's round(): half to even.
+            "common" => precision is >= 0 and <= 15 ? Math.Round(x, precision, MidpointRounding.ToEven) : Math.Round(x * scale, MidpointRounding.ToEven) / scale,
             "ceil" => Math.Ceiling(x * scale) / scale,
             "floor" => Math.Floor(x * scale) / scale,
             _ => throw a.Error("round method must be 'common', 'ceil' or 'floor'"),
