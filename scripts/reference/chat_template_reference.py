@@ -44,6 +44,19 @@ def render(tokenizer, case, chat_template=None):
         return {"name": case["name"], "error": f"{type(e).__name__}: {e}"}
 
 
+def load_tokenizer(path):
+    try:
+        return AutoTokenizer.from_pretrained(str(path))
+    except Exception as e:  # e.g. a slow tokenizer class that wants vocab files: the fast one reads tokenizer.json
+        print(f"AutoTokenizer failed for {path} ({type(e).__name__}: {e}); using PreTrainedTokenizerFast")
+        from transformers import PreTrainedTokenizerFast
+        config = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8"))
+        special = {k: v for k, v in config.items() if k.endswith("_token") and isinstance(v, str)}
+        tok = PreTrainedTokenizerFast(tokenizer_file=str(path / "tokenizer.json"), **special)
+        tok.chat_template = config.get("chat_template")
+        return tok
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: chat_template_reference.py <tokenizers dir holding qwen3/ and llama3/>")
@@ -57,7 +70,7 @@ def main():
         ("llama3.1", "llama3", LLAMA31.read_text(encoding="utf-8")),
     ]
     for out_name, tok_dir, template in targets:
-        tokenizer = AutoTokenizer.from_pretrained(str(tokenizers / tok_dir))
+        tokenizer = load_tokenizer(tokenizers / tok_dir)
         rows = [render(tokenizer, case, template) for case in cases]
         path = OUT / f"{out_name}.chat.jsonl"
         with path.open("w", encoding="utf-8") as f:
