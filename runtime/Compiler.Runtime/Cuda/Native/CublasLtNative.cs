@@ -31,6 +31,10 @@ internal static unsafe partial class CublasLtNative
 
     // cublasLtMatmulPreferenceAttributes_t
     public const int PrefMaxWorkspaceBytes = 1;
+    public const int PrefMinAlignmentA = 5;
+    public const int PrefMinAlignmentB = 6;
+    public const int PrefMinAlignmentC = 7;
+    public const int PrefMinAlignmentD = 8;
 
     [LibraryImport(Lib)] public static partial nuint cublasLtGetVersion();
     [LibraryImport(Lib)] public static partial byte* cublasLtGetStatusName(CublasStatus status);
