@@ -69,7 +69,8 @@ public sealed class MicroBenchmarkTests
         Gpu.Report($"eager launch: {Median(eagerHost):F2} us host-side per kernel, {Median(eagerGpu):F2} us GPU time per kernel (median of {rounds} x {launches})");
         Gpu.Report($"graph replay: {Median(graphGpu):F2} us GPU time per kernel, {Median(graphHost):F1} us host-side per graph launch of {launches} kernels");
         Gpu.Report($"managed allocation per eager launch: {perLaunchAllocation:F2} bytes");
-        Assert.Equal(0, perLaunchAllocation);
+        // A per-launch allocation would be >= 24 bytes each; a one-off (e.g. a lazily built cache) averages far below 1.
+        Assert.True(perLaunchAllocation < 1, $"{perLaunchAllocation:F2} bytes allocated per launch");
     }
 
     [Theory]
