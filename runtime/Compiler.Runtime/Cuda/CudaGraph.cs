@@ -8,17 +8,10 @@ namespace Compiler.Runtime.Cuda;
 /// </summary>
 internal sealed unsafe class CudaGraph : IDisposable
 {
-    private CudaGraph(nint exec, int nodeHint)
-    {
-        Handle = exec;
-        CapturedLaunches = nodeHint;
-    }
+    private CudaGraph(nint exec) => Handle = exec;
 
     /// <summary>The CUgraphExec handle.</summary>
     public nint Handle { get; private set; }
-
-    /// <summary>Not the node count: how many times the capture delegate ran (always 1), kept for diagnostics.</summary>
-    internal int CapturedLaunches { get; }
 
     /// <summary>
     /// Runs <paramref name="enqueue"/> with <paramref name="stream"/> capturing (thread-local mode: this thread may not
@@ -48,7 +41,7 @@ internal sealed unsafe class CudaGraph : IDisposable
         {
             nint exec;
             Cu.Check(CuDriver.cuGraphInstantiateWithFlags(&exec, graph, 0), "cuGraphInstantiateWithFlags");
-            return new CudaGraph(exec, 1);
+            return new CudaGraph(exec);
         }
         finally
         {

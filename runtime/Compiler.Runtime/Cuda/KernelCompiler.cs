@@ -26,7 +26,7 @@ internal sealed unsafe class KernelCompiler
         int major, minor;
         Nvrtc.Check(Nvrtc.nvrtcVersion(&major, &minor), "nvrtcVersion");
         NvrtcVersion = (major, minor);
-        supportedArchitectures = QuerySupportedArchitectures();
+        supportedArchitectures = NvrtcProgram.SupportedArchitectures();
         CacheDirectory = cacheDirectory is null
             ? KernelCache.DefaultDirectory(Environment.GetEnvironmentVariable, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile))
             : cacheDirectory.Length == 0 ? null : cacheDirectory;
@@ -83,7 +83,7 @@ internal sealed unsafe class KernelCompiler
         }
 
         clock.Restart();
-        var (image, compileLog) = RunNvrtc(name, source, nvrtcOptions, target, isPtx);
+        var (image, compileLog) = NvrtcProgram.Compile(name, source, nvrtcOptions, target, isPtx);
         var compileTime = clock.Elapsed;
         if (!string.IsNullOrWhiteSpace(compileLog))
         {
@@ -176,126 +176,5 @@ internal sealed unsafe class KernelCompiler
         }
 
         return true;
-    }
-
-    private static (byte[] Image, string Log) RunNvrtc(string name, string source, List<string> options, string target, bool isPtx)
-    {
-        nint program = 0;
-        var sourceBytes = NullTerminated(source);
-        var nameBytes = NullTerminated(name + ".cu");
-        fixed (byte* src = sourceBytes)
-        fixed (byte* programName = nameBytes)
-        {
-            Nvrtc.Check(Nvrtc.nvrtcCreateProgram(&program, src, programName, 0, null, null), "nvrtcCreateProgram", $"creating the program for kernel '{name}'");
-        }
-
-        try
-        {
-            var optionBytes = options.Select(NullTerminated).ToArray();
-            var handles = new System.Runtime.InteropServices.GCHandle[optionBytes.Length];
-            var pointers = new byte*[optionBytes.Length];
-            NvrtcResult result;
-            try
-            {
-                for (var i = 0; i < optionBytes.Length; i++)
-                {
-                    handles[i] = System.Runtime.InteropServices.GCHandle.Alloc(optionBytes[i], System.Runtime.InteropServices.GCHandleType.Pinned);
-                    pointers[i] = (byte*)handles[i].AddrOfPinnedObject();
-                }
-
-                fixed (byte** optionPointers = pointers)
-                {
-                    result = Nvrtc.nvrtcCompileProgram(program, optionBytes.Length, optionPointers);
-                }
-            }
-            finally
-            {
-                foreach (var handle in handles)
-                {
-                    if (handle.IsAllocated)
-                    {
-                        handle.Free();
-                    }
-                }
-            }
-
-            var compileLog = ProgramLog(program);
-            if (result != NvrtcResult.Success)
-            {
-                throw new CudaException("nvrtcCompileProgram", (int)result, Nvrtc.ErrorName(result), Nvrtc.Describe(result),
-                    $"compiling kernel '{name}' for {target} with options [{string.Join(' ', options)}]", compileLog);
-            }
-
-            nuint size;
-            if (isPtx)
-            {
-                Nvrtc.Check(Nvrtc.nvrtcGetPTXSize(program, &size), "nvrtcGetPTXSize");
-            }
-            else
-            {
-                Nvrtc.Check(Nvrtc.nvrtcGetCUBINSize(program, &size), "nvrtcGetCUBINSize");
-            }
-
-            var image = new byte[(int)size];
-            fixed (byte* p = image)
-            {
-                Nvrtc.Check(isPtx ? Nvrtc.nvrtcGetPTX(program, p) : Nvrtc.nvrtcGetCUBIN(program, p), isPtx ? "nvrtcGetPTX" : "nvrtcGetCUBIN");
-            }
-
-            return (image, compileLog);
-        }
-        finally
-        {
-            Nvrtc.nvrtcDestroyProgram(&program);
-        }
-    }
-
-    private static string ProgramLog(nint program)
-    {
-        nuint size;
-        if (Nvrtc.nvrtcGetProgramLogSize(program, &size) != NvrtcResult.Success || size <= 1)
-        {
-            return string.Empty;
-        }
-
-        var buffer = new byte[(int)size];
-        fixed (byte* p = buffer)
-        {
-            if (Nvrtc.nvrtcGetProgramLog(program, p) != NvrtcResult.Success)
-            {
-                return string.Empty;
-            }
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer, 0, buffer.Length - 1);
-    }
-
-    private static int[] QuerySupportedArchitectures()
-    {
-        try
-        {
-            int count;
-            if (Nvrtc.nvrtcGetNumSupportedArchs(&count) != NvrtcResult.Success || count <= 0)
-            {
-                return [];
-            }
-
-            var architectures = new int[count];
-            fixed (int* p = architectures)
-            {
-                return Nvrtc.nvrtcGetSupportedArchs(p) == NvrtcResult.Success ? architectures : [];
-            }
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return [];
-        }
-    }
-
-    private static byte[] NullTerminated(string text)
-    {
-        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(text) + 1];
-        System.Text.Encoding.UTF8.GetBytes(text, bytes);
-        return bytes;
     }
 }
