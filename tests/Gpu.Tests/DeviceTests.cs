@@ -19,7 +19,7 @@ public sealed class DeviceTests
         Assert.True(device.DriverVersion >= 12000, $"driver CUDA version {device.DriverVersion}");
         var (free, total) = device.MemoryInfo();
         Assert.InRange(free, 1, total);
-        Assert.Equal(device.TotalMemoryBytes, total);
+        Assert.InRange(total, 1, device.TotalMemoryBytes);
     }
 
     [Fact]

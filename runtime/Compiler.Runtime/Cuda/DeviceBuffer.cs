@@ -67,9 +67,14 @@ internal sealed unsafe class DeviceBuffer<T> : IDisposable
         {
             Cu.Check(CuDriver.cuMemcpyHtoD(Live, p, (nuint)(source.Length * sizeof(T))), "cuMemcpyHtoD");
         }
+
+        // From pageable memory the call may return once the data is staged, before the DMA lands; the copy ran on
+        // the legacy stream, which non-blocking streams do not wait for, so wait here to make "done" mean done.
+        Cu.Check(CuDriver.cuStreamSynchronize(0), "cuStreamSynchronize", "finishing a host-to-device copy");
     }
 
-    /// <summary>Copies the first <c>destination.Length</c> elements to the host; returns when the copy is done.</summary>
+    /// <summary>Copies the first <c>destination.Length</c> elements to the host; returns when the copy is done. It does
+    /// not wait for work queued on non-blocking streams: synchronise the stream that wrote the buffer first.</summary>
     public void CopyTo(Span<T> destination)
     {
         CheckCount(destination.Length);
