@@ -131,4 +131,36 @@ public sealed class KernelCompilerTests
 
         Assert.Equal(values.Select(Bf16.FromFloat), y.ToArray());
     }
+
+    [Fact]
+    public void Dynamic_shared_memory_above_48_KiB_needs_the_opt_in_and_then_works()
+    {
+        var device = Gpu.Device;
+        const int bytes = 100 * 1024, floats = bytes / 4, threads = 256;
+        Assert.SkipUnless(device.MaxSharedMemoryPerBlockOptin >= bytes, $"{device.Name} allows only {device.MaxSharedMemoryPerBlockOptin} bytes of shared memory per block");
+        var compiler = new KernelCompiler(device, Gpu.NewCacheDirectory());
+        using var module = compiler.Compile("big_smem", Kernels.BigSharedMemory, new Dictionary<string, KernelConstant> { ["SMEM_FLOATS"] = floats });
+        var kernel = module.GetKernel("big_smem");
+        using var stream = CudaStream.Create();
+        using var output = DeviceBuffer<float>.Allocate(threads);
+
+        var refused = Assert.Throws<CudaException>(() =>
+        {
+            var args = new KernelArgs();
+            args.Add(output.Pointer);
+            kernel.Launch(1, threads, stream, ref args, bytes);
+        });
+        Gpu.Report(refused.Message);
+        Assert.Equal("cuLaunchKernel", refused.Call);
+        Assert.Contains("'big_smem'", refused.Message);
+
+        kernel.SetMaxDynamicSharedMemory(bytes);
+        var launch = new KernelArgs();
+        launch.Add(output.Pointer);
+        kernel.Launch(1, threads, stream, ref launch, bytes);
+        stream.Synchronize();
+
+        Assert.Equal(Enumerable.Range(0, threads).Select(t => (float)(floats - 1 - t)), output.ToArray());
+        Gpu.Report($"big_smem: {kernel.Registers} registers, up to {kernel.MaxThreadsPerBlock} threads per block");
+    }
 }

@@ -35,4 +35,15 @@ internal static class Kernels
             if (i < n) y[i] = __float2bfloat16(x[i]);
         }
         """;
+
+    /// <summary>Fills SMEM_FLOATS floats of dynamic shared memory, then each thread reads one back from the far end.</summary>
+    public const string BigSharedMemory = """
+        extern "C" __global__ void big_smem(float* out)
+        {
+            extern __shared__ float s[];
+            for (int i = threadIdx.x; i < SMEM_FLOATS; i += blockDim.x) s[i] = (float)i;
+            __syncthreads();
+            out[threadIdx.x] = s[SMEM_FLOATS - 1 - threadIdx.x];
+        }
+        """;
 }
