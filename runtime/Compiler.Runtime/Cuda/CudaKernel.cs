@@ -1,0 +1,61 @@
+using System.Runtime.CompilerServices;
+using Compiler.Runtime.Cuda.Native;
+
+namespace Compiler.Runtime.Cuda;
+
+/// <summary>A <c>__global__</c> function of a loaded <see cref="CudaModule"/>; launching allocates nothing.</summary>
+internal sealed unsafe class CudaKernel
+{
+    internal CudaKernel(string name, nint handle)
+    {
+        Name = name;
+        Handle = handle;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The CUfunction handle.</summary>
+    public nint Handle { get; }
+
+    /// <summary>Registers per thread (as compiled), a quick check on occupancy.</summary>
+    public int Registers => GetAttribute(CuFunctionAttribute.NumRegs);
+
+    /// <summary>The most threads per block this kernel can launch with.</summary>
+    public int MaxThreadsPerBlock => GetAttribute(CuFunctionAttribute.MaxThreadsPerBlock);
+
+    /// <summary>Allows more than 48 KiB of dynamic shared memory (up to the device's opt-in limit).</summary>
+    public void SetMaxDynamicSharedMemory(int bytes) =>
+        Cu.Check(CuDriver.cuFuncSetAttribute(Handle, CuFunctionAttribute.MaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute", $"setting {bytes} bytes of dynamic shared memory on kernel '{Name}'");
+
+    /// <summary>Enqueues the kernel on <paramref name="stream"/>.</summary>
+    public void Launch(Dim3 grid, Dim3 block, CudaStream stream, ref KernelArgs args, uint sharedMemoryBytes = 0) =>
+        Launch(grid, block, stream.Handle, ref args, sharedMemoryBytes);
+
+    /// <summary>Enqueues the kernel on a raw CUstream handle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Launch(Dim3 grid, Dim3 block, nint stream, ref KernelArgs args, uint sharedMemoryBytes = 0)
+    {
+        var pointers = stackalloc nint[KernelArgs.MaxArguments];
+        fixed (byte* start = &args.FirstByte)
+        {
+            args.FillPointers(new Span<nint>(pointers, KernelArgs.MaxArguments), start);
+            var result = CuDriver.cuLaunchKernel(
+                Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedMemoryBytes, stream, (void**)pointers, null);
+            if (result != CuResult.Success)
+            {
+                ThrowLaunch(result, grid, block, sharedMemoryBytes);
+            }
+        }
+    }
+
+    private int GetAttribute(CuFunctionAttribute attribute)
+    {
+        int value;
+        Cu.Check(CuDriver.cuFuncGetAttribute(&value, attribute, Handle), "cuFuncGetAttribute", $"reading {attribute} of kernel '{Name}'");
+        return value;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowLaunch(CuResult result, Dim3 grid, Dim3 block, uint sharedMemoryBytes) =>
+        Cu.Check(result, "cuLaunchKernel", $"launching '{Name}' with grid ({grid.X},{grid.Y},{grid.Z}), block ({block.X},{block.Y},{block.Z}), {sharedMemoryBytes} bytes of shared memory");
+}

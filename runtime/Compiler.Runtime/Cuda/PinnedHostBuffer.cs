@@ -1,0 +1,57 @@
+using Compiler.Runtime.Cuda.Native;
+
+namespace Compiler.Runtime.Cuda;
+
+/// <summary>
+/// Page-locked host memory (cuMemAllocHost) for staging async copies: pageable memory would make the driver copy
+/// through its own bounce buffer and block the host.
+/// </summary>
+internal sealed unsafe class PinnedHostBuffer<T> : IDisposable
+    where T : unmanaged
+{
+    private PinnedHostBuffer(T* pointer, long length)
+    {
+        Pointer = pointer;
+        Length = length;
+    }
+
+    public T* Pointer { get; private set; }
+
+    public long Length { get; }
+
+    public Span<T> Span
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Pointer == null, this);
+            return new Span<T>(Pointer, checked((int)Length));
+        }
+    }
+
+    public static PinnedHostBuffer<T> Allocate(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        void* pointer;
+        var bytes = (nuint)(Math.Max(length, 1) * sizeof(T));
+        Cu.Check(CuDriver.cuMemAllocHost(&pointer, bytes), "cuMemAllocHost", $"allocating {bytes} pinned bytes");
+        return new PinnedHostBuffer<T>((T*)pointer, length);
+    }
+
+    public void Dispose()
+    {
+        if (Pointer != null)
+        {
+            CuDriver.cuMemFreeHost(Pointer);
+            Pointer = null;
+        }
+    }
+
+    internal void CheckCount(long count)
+    {
+        ObjectDisposedException.ThrowIf(Pointer == null, this);
+        if (count < 0 || count > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A copy of {count} elements does not fit a {Length}-element pinned buffer.");
+        }
+    }
+}
