@@ -159,7 +159,7 @@ internal static class CudaRenderer
             CloseLoop();
             if (reads.Any(r => _pending.Contains(r.Array))) Barrier();
             var rstd = $"s_rstd_{op.Result}";
-            var eps = op.Epsilon!;
+            var eps = $"(float)({op.Epsilon})"; // config floats arrive as double literals
             if (op.Group!.Equals(op.Length))
             {
                 _body.Add("{");

@@ -5,7 +5,7 @@ namespace Compiler.Runtime.Loading;
 /// <summary>A Hugging Face config.json, read as transformers reads it for Llama 3.x, Qwen2 and Qwen3 (absent keys
 /// take the config class's defaults), plus access to any key by name for the generated model code.</summary>
 /// <remarks>Public because the generated model code (Compiler.Models) reads its dimensions from it.</remarks>
-public sealed class HfConfig
+public sealed class HfConfig : Compiler.Runtime.Plan.IModelConfig
 {
     /// <summary>The file name inside a model directory.</summary>
     public const string FileName = "config.json";
@@ -155,6 +155,11 @@ public sealed class HfConfig
 
     /// <summary>The number at <paramref name="key"/>; false when absent or null; throws if it is not a number.</summary>
     public bool TryGetNumber(string key, out double value) => _json.TryGetNumber(key, out value);
+
+    /// <summary>A boolean key's value, if present.</summary>
+    public bool TryGetBool(string key, out bool value) => _json.TryGetBool(key, out value);
+
+    string Compiler.Runtime.Plan.IModelConfig.Source => FilePath;
 
     /// <summary>The integer at <paramref name="key"/>; throws naming key and file if absent or not an integer.</summary>
     public int GetInt(string key) => _json.GetInt(key);

@@ -267,7 +267,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = to_float(w_embed_tokens[(long long)token * HIDDEN + i]); ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_1[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_1[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -323,7 +323,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -367,7 +367,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -397,7 +397,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)

@@ -19,7 +19,7 @@ internal static class Qwen2ForCausalLM
             new("HEADS", ConstantKind.Int, "num_attention_heads"),
             new("HIDDEN", ConstantKind.Int, "hidden_size"),
             new("INTER", ConstantKind.Int, "intermediate_size"),
-            new("KV_HEADS", ConstantKind.Int, "num_key_value_heads ?? num_attention_heads"),
+            new("KV_HEADS", ConstantKind.Int, "num_key_value_heads ?? 32"),
             new("LAYERS", ConstantKind.Int, "num_hidden_layers"),
             new("TIED", ConstantKind.Bool, "tie_word_embeddings ?? false"),
             new("VOCAB", ConstantKind.Int, "vocab_size"),
@@ -209,7 +209,7 @@ internal static class Qwen2ForCausalLM
         ["HEADS"] = ConfigReader.Int(config, "num_attention_heads"),
         ["HIDDEN"] = ConfigReader.Int(config, "hidden_size"),
         ["INTER"] = ConfigReader.Int(config, "intermediate_size"),
-        ["KV_HEADS"] = ConfigReader.IntOr(config, "num_key_value_heads", ConfigReader.Int(config, "num_attention_heads")),
+        ["KV_HEADS"] = ConfigReader.IntOr(config, "num_key_value_heads", 32),
         ["LAYERS"] = ConfigReader.Int(config, "num_hidden_layers"),
         ["TIED"] = ConfigReader.BoolOr(config, "tie_word_embeddings", false),
         ["VOCAB"] = ConfigReader.Int(config, "vocab_size"),
@@ -279,7 +279,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = to_float(w_embed_tokens[(long long)token * HIDDEN + i]); ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_1[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_1[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -338,7 +338,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -382,7 +382,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -412,7 +412,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)

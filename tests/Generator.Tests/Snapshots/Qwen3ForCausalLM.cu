@@ -61,7 +61,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = to_float(w_embed_tokens[(long long)token * HIDDEN + i]); ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_1[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_1[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -93,7 +93,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
         float ss = 0.0f;
         for (int j = threadIdx.x & 31; j < HEAD_DIM; j += 32) { const int i = g * HEAD_DIM + j; const float t = to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]); ss += t * t; }
         ss = warp_sum(ss);
-        if ((threadIdx.x & 31) == 0) s_rstd_3[g] = rsqrtf(ss / (float)(HEAD_DIM) + EPS);
+        if ((threadIdx.x & 31) == 0) s_rstd_3[g] = rsqrtf(ss / (float)(HEAD_DIM) + (float)(EPS));
     }
     __syncthreads();
     for (int g = threadIdx.x >> 5; g < HEAD_DIM*KV_HEADS / HEAD_DIM; g += KERNEL_BLOCK >> 5) // one warp per group
@@ -101,7 +101,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
         float ss = 0.0f;
         for (int j = threadIdx.x & 31; j < HEAD_DIM; j += 32) { const int i = g * HEAD_DIM + j; const float t = to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]); ss += t * t; }
         ss = warp_sum(ss);
-        if ((threadIdx.x & 31) == 0) s_rstd_4[g] = rsqrtf(ss / (float)(HEAD_DIM) + EPS);
+        if ((threadIdx.x & 31) == 0) s_rstd_4[g] = rsqrtf(ss / (float)(HEAD_DIM) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HEADS*HEAD_DIM; i += KERNEL_BLOCK)
@@ -137,7 +137,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -181,7 +181,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -211,7 +211,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)

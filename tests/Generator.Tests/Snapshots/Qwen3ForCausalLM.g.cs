@@ -15,13 +15,13 @@ internal static class Qwen3ForCausalLM
         Constants =
         [
             new("EPS", ConstantKind.Float, "rms_norm_eps"),
-            new("HEAD_DIM", ConstantKind.Int, "head_dim ?? hidden_size / num_attention_heads"),
+            new("HEAD_DIM", ConstantKind.Int, "head_dim ?? 128"),
             new("HEADS", ConstantKind.Int, "num_attention_heads"),
             new("HIDDEN", ConstantKind.Int, "hidden_size"),
             new("INTER", ConstantKind.Int, "intermediate_size"),
-            new("KV_HEADS", ConstantKind.Int, "num_key_value_heads ?? num_attention_heads"),
+            new("KV_HEADS", ConstantKind.Int, "num_key_value_heads ?? 32"),
             new("LAYERS", ConstantKind.Int, "num_hidden_layers"),
-            new("TIED", ConstantKind.Bool, "tie_word_embeddings ?? true"),
+            new("TIED", ConstantKind.Bool, "tie_word_embeddings ?? false"),
             new("VOCAB", ConstantKind.Int, "vocab_size"),
         ],
         ReadConstants = ReadConstants,
@@ -199,13 +199,13 @@ internal static class Qwen3ForCausalLM
     private static IReadOnlyDictionary<string, double> ReadConstants(IModelConfig config) => new Dictionary<string, double>
     {
         ["EPS"] = ConfigReader.Float(config, "rms_norm_eps"),
-        ["HEAD_DIM"] = ConfigReader.IntOr(config, "head_dim", System.Math.Floor(ConfigReader.Int(config, "hidden_size") / ConfigReader.Int(config, "num_attention_heads"))),
+        ["HEAD_DIM"] = ConfigReader.IntOr(config, "head_dim", 128),
         ["HEADS"] = ConfigReader.Int(config, "num_attention_heads"),
         ["HIDDEN"] = ConfigReader.Int(config, "hidden_size"),
         ["INTER"] = ConfigReader.Int(config, "intermediate_size"),
-        ["KV_HEADS"] = ConfigReader.IntOr(config, "num_key_value_heads", ConfigReader.Int(config, "num_attention_heads")),
+        ["KV_HEADS"] = ConfigReader.IntOr(config, "num_key_value_heads", 32),
         ["LAYERS"] = ConfigReader.Int(config, "num_hidden_layers"),
-        ["TIED"] = ConfigReader.BoolOr(config, "tie_word_embeddings", true),
+        ["TIED"] = ConfigReader.BoolOr(config, "tie_word_embeddings", false),
         ["VOCAB"] = ConfigReader.Int(config, "vocab_size"),
     };
 
@@ -273,7 +273,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = to_float(w_embed_tokens[(long long)token * HIDDEN + i]); ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_1[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_1[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -305,7 +305,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
         float ss = 0.0f;
         for (int j = threadIdx.x & 31; j < HEAD_DIM; j += 32) { const int i = g * HEAD_DIM + j; const float t = to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]); ss += t * t; }
         ss = warp_sum(ss);
-        if ((threadIdx.x & 31) == 0) s_rstd_3[g] = rsqrtf(ss / (float)(HEAD_DIM) + EPS);
+        if ((threadIdx.x & 31) == 0) s_rstd_3[g] = rsqrtf(ss / (float)(HEAD_DIM) + (float)(EPS));
     }
     __syncthreads();
     for (int g = threadIdx.x >> 5; g < HEAD_DIM*KV_HEADS / HEAD_DIM; g += KERNEL_BLOCK >> 5) // one warp per group
@@ -313,7 +313,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
         float ss = 0.0f;
         for (int j = threadIdx.x & 31; j < HEAD_DIM; j += 32) { const int i = g * HEAD_DIM + j; const float t = to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]); ss += t * t; }
         ss = warp_sum(ss);
-        if ((threadIdx.x & 31) == 0) s_rstd_4[g] = rsqrtf(ss / (float)(HEAD_DIM) + EPS);
+        if ((threadIdx.x & 31) == 0) s_rstd_4[g] = rsqrtf(ss / (float)(HEAD_DIM) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HEADS*HEAD_DIM; i += KERNEL_BLOCK)
@@ -349,7 +349,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -393,7 +393,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -423,7 +423,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
         float ss = 0.0f;
         for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
         ss = block_sum(ss);
-        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + EPS);
+        if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
     }
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
