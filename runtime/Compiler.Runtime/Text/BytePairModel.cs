@@ -24,6 +24,7 @@ internal sealed class BytePairModel
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
     private readonly int _cacheCapacity;
+    private int _cacheCount; // ConcurrentDictionary.Count takes every lock: keep our own
 
     /// <param name="vocab">Token (byte-level string) -&gt; id.</param>
     /// <param name="merges">Merge pairs in rank order (rank = index).</param>
@@ -56,7 +57,7 @@ internal sealed class BytePairModel
                     "only byte-level vocabs that cover all 256 bytes are supported.");
         }
 
-        _merges = new Dictionary<long, long>(merges.Count);
+        _merges = new Dictionary<long, long>(merges.Count, PairKeyComparer.Instance);
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
@@ -64,6 +65,9 @@ internal sealed class BytePairModel
             _merges[Pair(l, r)] = ((long)rank << 32) | (uint)merged; // a repeated pair keeps its last rank, as HF
         }
     }
+
+    /// <summary>Pre-tokens currently cached.</summary>
+    public int CachedPreTokens => Volatile.Read(ref _cacheCount);
 
     /// <summary>Number of ids the model vocab spans (max id + 1).</summary>
     public int VocabSize => _idToToken.Length;
@@ -90,8 +94,9 @@ internal sealed class BytePairModel
         {
             int n = Encoding.UTF8.GetBytes(preToken, bytes);
             int[] ids = Encode(bytes[..n]);
-            if (preToken.Length < MaxCachedLength && _cache.Count < _cacheCapacity)
-                _cacheBySpan.TryAdd(preToken, ids);
+            if (preToken.Length < MaxCachedLength && Volatile.Read(ref _cacheCount) < _cacheCapacity
+                && _cacheBySpan.TryAdd(preToken, ids))
+                Interlocked.Increment(ref _cacheCount);
             output.AddRange(ids);
         }
         finally

@@ -72,6 +72,9 @@ internal sealed class Tokenizer
     /// padded, embedding size).</summary>
     public int VocabSize => _decoder.Size;
 
+    /// <summary>Distinct pre-tokens in the BPE cache (for benchmarks and diagnostics).</summary>
+    public int CachedPreTokens => _model.CachedPreTokens;
+
     public int? BosTokenId { get; }
 
     public int? EosTokenId { get; }
