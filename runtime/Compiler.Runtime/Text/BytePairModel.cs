@@ -18,8 +18,7 @@ internal sealed class BytePairModel
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly string?[] _idToToken;
     private readonly int[] _byteToId = new int[256];
-    /// <summary>(left id, right id) -&gt; (rank &lt;&lt; 32 | merged id).</summary>
-    private readonly Dictionary<long, long> _merges;
+    private readonly MergeTable _merges;
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
@@ -57,12 +56,12 @@ internal sealed class BytePairModel
                     "only byte-level vocabs that cover all 256 bytes are supported.");
         }
 
-        _merges = new Dictionary<long, long>(merges.Count, PairKeyComparer.Instance);
+        _merges = new MergeTable(merges.Count);
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
             int l = Lookup(left, rank), r = Lookup(right, rank), merged = Lookup(left + right, rank);
-            _merges[Pair(l, r)] = ((long)rank << 32) | (uint)merged; // a repeated pair keeps its last rank, as HF
+            _merges.Set(l, r, rank, merged);
         }
     }
 
@@ -137,29 +136,33 @@ internal sealed class BytePairModel
             alive[i] = true;
         }
 
-        // Priority = rank << 32 | position: lowest rank first, then leftmost. Element = merged id.
-        var queue = new PriorityQueue<int, long>(n);
+        // Priority = rank << 32 | position: lowest rank first, then leftmost. The element remembers the pair
+        // it was made for: an unchanged pair is valid without a lookup; a changed one gets HF's check (the pair
+        // now there merges to the same id), which is what makes stale entries behave exactly as in HF.
+        var queue = new PriorityQueue<(int Merged, int Left, int Right), long>(n);
         for (int i = 0; i + 1 < n; i++)
-            if (_merges.TryGetValue(Pair(id[i], id[i + 1]), out long m)) queue.Enqueue((int)m, (m & ~0xFFFFFFFFL) | (uint)i);
+            if (_merges.TryGet(id[i], id[i + 1], out long m)) queue.Enqueue(((int)m, id[i], id[i + 1]), (m & ~0xFFFFFFFFL) | (uint)i);
 
         int count = n;
-        while (queue.TryDequeue(out int mergedId, out long priority))
+        while (queue.TryDequeue(out var top, out long priority))
         {
             int pos = (int)(priority & 0xFFFFFFFF);
             if (!alive[pos] || next[pos] < 0) continue;
             int right = next[pos];
-            if (!_merges.TryGetValue(Pair(id[pos], id[right]), out long current) || (int)current != mergedId) continue;
+            if ((id[pos] != top.Left || id[right] != top.Right)
+                && (!_merges.TryGet(id[pos], id[right], out long current) || (int)current != top.Merged)) continue;
 
+            int mergedId = top.Merged;
             id[pos] = mergedId;
             alive[right] = false;
             count--;
             next[pos] = next[right];
             if (next[pos] >= 0) prev[next[pos]] = pos;
 
-            if (prev[pos] >= 0 && _merges.TryGetValue(Pair(id[prev[pos]], mergedId), out long left))
-                queue.Enqueue((int)left, (left & ~0xFFFFFFFFL) | (uint)prev[pos]);
-            if (next[pos] >= 0 && _merges.TryGetValue(Pair(mergedId, id[next[pos]]), out long after))
-                queue.Enqueue((int)after, (after & ~0xFFFFFFFFL) | (uint)pos);
+            if (prev[pos] >= 0 && _merges.TryGet(id[prev[pos]], mergedId, out long left))
+                queue.Enqueue(((int)left, id[prev[pos]], mergedId), (left & ~0xFFFFFFFFL) | (uint)prev[pos]);
+            if (next[pos] >= 0 && _merges.TryGet(mergedId, id[next[pos]], out long after))
+                queue.Enqueue(((int)after, mergedId, id[next[pos]]), (after & ~0xFFFFFFFFL) | (uint)pos);
         }
 
         var result = new int[count];
@@ -172,6 +175,4 @@ internal sealed class BytePairModel
             ? id
             : throw new InvalidDataException(
                 $"tokenizer.json: merge #{rank} refers to '{token}', which is not in model.vocab.");
-
-    private static long Pair(int left, int right) => ((long)left << 32) | (uint)right;
 }
