@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Compiler.Host.Commands;
 
-var root = new RootCommand("LLM serving engine host");
+var root = new RootCommand("Compiler: an LLM serving engine (model compiler, runtime, OpenAI-compatible server).");
+root.Subcommands.Add(PlanCommand.Create());
+TokenizeCommands.AddTo(root);
 root.Subcommands.Add(ChatTemplateCommand.Create());
 return root.Parse(args).Invoke();
