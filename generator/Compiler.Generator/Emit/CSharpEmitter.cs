@@ -38,7 +38,7 @@ internal static class CSharpEmitter
         w.Line("Weights =");
         w.Line("[");
         foreach (var n in graph.Nodes.Where(n => n.Op == OpKind.Weight))
-            w.Line($"    new({Str(n.WeightName!)}, {Strings(n.WeightShape.Select(D))}, {Bool(n.WeightName!.Contains("{i}"))}, {Str(n.TiedTo)}, {Str(n.TiedIf)}, {Strings(n.MergedFrom)}),");
+            w.Line($"    new({Str(n.WeightName!)}, {Strings(n.WeightShape.Select(D))}, {Bool(n.WeightName!.Contains("{i}"))}, {Str(n.TiedTo)}, {Str(n.TiedIf)}, {Strings(n.MergedFrom)}, {Strings(n.MergedRows.Select(D))}),");
         w.Line("],");
         w.Line("Kernels =");
         w.Line("[");

@@ -24,6 +24,8 @@ internal sealed record Node(int Id, OpKind Op, EquatableArray<int> Inputs, Secti
     public string? TiedIf { get; init; }
     /// <summary>For a merged weight: the checkpoint tensors concatenated along dim 0, in order.</summary>
     public EquatableArray<string> MergedFrom { get; init; } = EquatableArray<string>.Empty;
+    /// <summary>For a merged weight: the rows each part contributes.</summary>
+    public EquatableArray<Dim> MergedRows { get; init; } = EquatableArray<Dim>.Empty;
 
     // Op attributes
     /// <summary>RmsNorm: the config constant holding epsilon.</summary>

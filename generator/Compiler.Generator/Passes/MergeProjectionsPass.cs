@@ -45,6 +45,7 @@ internal static class MergeProjectionsPass
                     Name = weightName, WeightName = weightName, DType = DType.BFloat16,
                     WeightShape = new[] { outFeatures, weights[0].WeightShape[1] }.ToEquatableArray(),
                     MergedFrom = weights.Select(w => w.WeightName!).ToEquatableArray(),
+                    MergedRows = weights.Select(w => w.WeightShape[0]).ToEquatableArray(),
                 });
                 mergedLinear[groupKey] = Append(result, node with
                 {

@@ -23,9 +23,9 @@ public sealed record ConstantSpec(string Name, ConstantKind Kind, string Source)
 /// <summary>
 /// A tensor the model reads. Per-layer names contain "{i}". A merged tensor (e.g. qkv_proj) is the concatenation
 /// along dim 0 of <see cref="MergedFrom"/>; a tied tensor may be absent from the checkpoint when the config flag
-/// <see cref="TiedIf"/> is true, and <see cref="TiedTo"/> is used instead.
+/// <see cref="TiedIf"/> is true, and <see cref="TiedTo"/> is used instead. <see cref="MergedRows"/> gives each part's rows.
 /// </summary>
-public sealed record WeightSpec(string Name, string[] Shape, bool PerLayer, string? TiedTo, string? TiedIf, string[] MergedFrom);
+public sealed record WeightSpec(string Name, string[] Shape, bool PerLayer, string? TiedTo, string? TiedIf, string[] MergedFrom, string[] MergedRows);
 
 /// <summary>One primitive op of a fused kernel on one token row; <see cref="Result"/> numbers its value (-1 for stores).</summary>
 public sealed record KernelOp(PrimOp Op, int Result, int[] Args, string Length)

@@ -27,15 +27,15 @@ internal static class LlamaForCausalLM
         ReadConstants = ReadConstants,
         Weights =
         [
-            new("model.embed_tokens.weight", ["VOCAB", "HIDDEN"], false, null, null, []),
-            new("model.layers.{i}.input_layernorm.weight", ["HIDDEN"], true, null, null, []),
-            new("model.layers.{i}.self_attn.qkv_proj.weight", ["HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS", "HIDDEN"], true, null, null, ["model.layers.{i}.self_attn.q_proj.weight", "model.layers.{i}.self_attn.k_proj.weight", "model.layers.{i}.self_attn.v_proj.weight"]),
-            new("model.layers.{i}.self_attn.o_proj.weight", ["HIDDEN", "HEADS*HEAD_DIM"], true, null, null, []),
-            new("model.layers.{i}.post_attention_layernorm.weight", ["HIDDEN"], true, null, null, []),
-            new("model.layers.{i}.mlp.gate_up_proj.weight", ["2*INTER", "HIDDEN"], true, null, null, ["model.layers.{i}.mlp.gate_proj.weight", "model.layers.{i}.mlp.up_proj.weight"]),
-            new("model.layers.{i}.mlp.down_proj.weight", ["HIDDEN", "INTER"], true, null, null, []),
-            new("model.norm.weight", ["HIDDEN"], false, null, null, []),
-            new("lm_head.weight", ["VOCAB", "HIDDEN"], false, "model.embed_tokens.weight", "TIED", []),
+            new("model.embed_tokens.weight", ["VOCAB", "HIDDEN"], false, null, null, [], []),
+            new("model.layers.{i}.input_layernorm.weight", ["HIDDEN"], true, null, null, [], []),
+            new("model.layers.{i}.self_attn.qkv_proj.weight", ["HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS", "HIDDEN"], true, null, null, ["model.layers.{i}.self_attn.q_proj.weight", "model.layers.{i}.self_attn.k_proj.weight", "model.layers.{i}.self_attn.v_proj.weight"], ["HEADS*HEAD_DIM", "HEAD_DIM*KV_HEADS", "HEAD_DIM*KV_HEADS"]),
+            new("model.layers.{i}.self_attn.o_proj.weight", ["HIDDEN", "HEADS*HEAD_DIM"], true, null, null, [], []),
+            new("model.layers.{i}.post_attention_layernorm.weight", ["HIDDEN"], true, null, null, [], []),
+            new("model.layers.{i}.mlp.gate_up_proj.weight", ["2*INTER", "HIDDEN"], true, null, null, ["model.layers.{i}.mlp.gate_proj.weight", "model.layers.{i}.mlp.up_proj.weight"], ["INTER", "INTER"]),
+            new("model.layers.{i}.mlp.down_proj.weight", ["HIDDEN", "INTER"], true, null, null, [], []),
+            new("model.norm.weight", ["HIDDEN"], false, null, null, [], []),
+            new("lm_head.weight", ["VOCAB", "HIDDEN"], false, "model.embed_tokens.weight", "TIED", [], []),
         ],
         Kernels =
         [
