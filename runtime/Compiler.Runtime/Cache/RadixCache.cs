@@ -32,6 +32,8 @@ internal sealed class RadixCache : IPrefixCache
     public int EvictableSize { get; private set; }
     public int ProtectedSize { get; private set; }
     public SizeInfo Sizes => new(EvictableSize, ProtectedSize);
+    /// <summary>Tokens evicted so far (cache churn metric).</summary>
+    public long EvictedTokens { get; private set; }
     public long HitTokens { get; private set; }
     public long PromptTokens { get; private set; }
     public double HitRate => PromptTokens == 0 ? 0 : (double)HitTokens / PromptTokens;
@@ -183,6 +185,7 @@ internal sealed class RadixCache : IPrefixCache
             if (x == Root || x.LockRef > 0 || x.Children.Count > 0) continue;
             _allocator.Free(x.Value);
             evicted += x.Value.Length;
+            EvictedTokens += x.Value.Length;
             TreeNode parent = x.Parent!;
             parent.Children.Remove(x.Key[0]);
             x.Parent = null;
