@@ -48,10 +48,10 @@ internal sealed partial class Scheduler
         Waiting.RemoveRange(w, Waiting.Count - w);
         if (adder.NewChunkedReq != null) ChunkedReq = adder.NewChunkedReq;
 
-        PrepareForExtend(batch, adder.CanRunList, mixedDecodeTokens > 0);
-
+        // Logged before allocation, like SGLang: token usage is what the batch starts from.
         Log($"Prefill batch. #new-seq: {adder.CanRunList.Count}, #new-token: {adder.LogInputTokens}, #cached-token: {adder.LogHitTokens}, " +
             $"token usage: {TokenUsage:F2}, #running-req: {Running.Count}, #queue-req: {Waiting.Count}, cache hit rate: {Cache.HitRate * 100:F1}%");
+        PrepareForExtend(batch, adder.CanRunList, mixedDecodeTokens > 0);
         return true;
     }
 
