@@ -27,13 +27,15 @@ internal sealed class FakeModelRunner : IModelRunner
     public IReadOnlyList<int> EosTokenIds { get; }
     public List<BatchRecord> Batches { get; } = [];
     public int ForwardCalls { get; private set; }
+    /// <summary>Off for allocation measurements: recording copies the batch.</summary>
+    public bool Record { get; set; } = true;
 
     public sealed record BatchRecord(ForwardMode Mode, int NumTokens, int BatchSize, int NumLogitsRows, int NumExtendReqs, int[] ExtendLens, int[] PrefixLens);
 
     public void Forward(ForwardBatch b, Span<float> logits)
     {
         ForwardCalls++;
-        Batches.Add(new BatchRecord(b.Mode, b.NumTokens, b.BatchSize, b.NumLogitsRows, b.NumExtendReqs, b.ExtendSeqLens.ToArray(), b.ExtendPrefixLens.ToArray()));
+        if (Record) Batches.Add(new BatchRecord(b.Mode, b.NumTokens, b.BatchSize, b.NumLogitsRows, b.NumExtendReqs, b.ExtendSeqLens.ToArray(), b.ExtendPrefixLens.ToArray()));
         if (logits.Length != b.NumLogitsRows * VocabSize) throw new InvalidOperationException("logits buffer has the wrong size");
         var table = b.ReqToTokenPool;
 

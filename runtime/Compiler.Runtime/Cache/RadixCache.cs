@@ -15,6 +15,7 @@ internal sealed class RadixCache : IPrefixCache
     private readonly ReqToTokenPool? _reqToToken;
     private readonly TokenToKvPoolAllocator? _allocator;
     private readonly PriorityQueue<TreeNode, long> _evictHeap = new();
+    private readonly Stack<TreeNode> _walk = new(); // reused: eviction runs on the allocation path
     private long _clock;
 
     /// <param name="reqToTokenPool">The request table; null only for a key-only tree (used for in-queue prefix checks).</param>
@@ -199,7 +200,8 @@ internal sealed class RadixCache : IPrefixCache
     private void CollectEvictableLeaves(TreeNode root)
     {
         // Iterative DFS: trees can be deep (one node per diverging turn of a long conversation).
-        var stack = new Stack<TreeNode>();
+        var stack = _walk;
+        stack.Clear();
         stack.Push(root);
         while (stack.TryPop(out TreeNode? n))
         {

@@ -19,11 +19,19 @@ internal sealed class PrefillAdder
     private double _remTotalTokenOffset;
     private int _curRemTokenOffset;
 
-    public PrefillAdder(IPrefixCache cache, TokenToKvPoolAllocator allocator, IReadOnlyList<Req> running, double newTokenRatio,
-        int maxPrefillTokens, int chunkedPrefillSize, int mixedWithDecodeTokens)
+    public PrefillAdder(IPrefixCache cache, TokenToKvPoolAllocator allocator)
     {
         _cache = cache;
         _allocator = allocator;
+    }
+
+    /// <summary>Starts a new batch (one adder is reused across steps: scheduling runs every step).</summary>
+    public void Reset(IReadOnlyList<Req> running, double newTokenRatio, int maxPrefillTokens, int chunkedPrefillSize, int mixedWithDecodeTokens)
+    {
+        CanRunList.Clear();
+        NewChunkedReq = null;
+        LogHitTokens = 0;
+        LogInputTokens = 0;
         RemInputTokens = maxPrefillTokens - mixedWithDecodeTokens;
         RemChunkTokens = chunkedPrefillSize > 0 ? chunkedPrefillSize - mixedWithDecodeTokens : null;
         _remTotalTokenOffset = mixedWithDecodeTokens;

@@ -13,7 +13,8 @@ internal sealed partial class Scheduler
         if (Waiting.Count > 0) Policy.CalcPriority(Waiting);
 
         int mixedDecodeTokens = Options.EnableMixedChunk ? Running.Count : 0;
-        var adder = new PrefillAdder(Cache, Allocator, Running, NewTokenRatio, Options.MaxPrefillTokens, Options.ChunkedPrefillSize, mixedDecodeTokens);
+        PrefillAdder adder = _adder;
+        adder.Reset(Running, NewTokenRatio, Options.MaxPrefillTokens, Options.ChunkedPrefillSize, mixedDecodeTokens);
 
         Req? continuing = ChunkedReq;
         if (continuing != null)
@@ -21,10 +22,13 @@ internal sealed partial class Scheduler
             continuing.ExtendInputLen = continuing.Tokens.Count - continuing.PrefixLen;
             ChunkedReq = adder.AddChunkedReq(continuing);
         }
+        // The chunked request holds a request slot whether or not it got budget this round.
+        int held = Running.Count + (continuing != null ? 1 : 0);
+        int continuingAdded = continuing != null && adder.CanRunList.Count > 0 ? 1 : 0;
 
         foreach (Req req in Waiting)
         {
-            if (Running.Count + adder.CanRunList.Count >= Options.MaxRunningRequests) break;
+            if (held + adder.CanRunList.Count - continuingAdded >= Options.MaxRunningRequests) break;
             // Match all but the last token: the last one must be computed to get logits.
             MatchResult m = Cache.MatchPrefix(CollectionsMarshal.AsSpan(req.Tokens)[..^1]);
             req.PrefixLen = m.PrefixLen;

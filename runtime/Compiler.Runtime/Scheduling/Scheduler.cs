@@ -25,6 +25,7 @@ internal sealed partial class Scheduler
     private readonly Dictionary<string, Req> _live = new();
     private readonly ScheduleBatch[] _batches;
     private readonly Action<string>? _log;
+    private readonly PrefillAdder _adder;
     private readonly double _initNewTokenRatio, _minNewTokenRatio, _newTokenRatioDecay;
     private int _batchFlip;
     private long _arrivals;
@@ -42,6 +43,7 @@ internal sealed partial class Scheduler
         Allocator = new TokenToKvPoolAllocator(options.MaxTotalTokens);
         Cache = options.DisableRadixCache ? new ChunkCache(ReqToTokenPool, Allocator) : new RadixCache(ReqToTokenPool, Allocator);
         Policy = new SchedulePolicy(options.SchedulePolicy, Cache, options.RandomSeed);
+        _adder = new PrefillAdder(Cache, Allocator);
         // Two batches alternate so an overlap loop can build step N+1 while step N is still on the device.
         _batches = [new ScheduleBatch(new ForwardBatch(ReqToTokenPool)), new ScheduleBatch(new ForwardBatch(ReqToTokenPool))];
         _initNewTokenRatio = Math.Min(InitNewTokenRatio * options.ScheduleConservativeness, 1.0);
