@@ -1,3 +1,4 @@
+using Compiler.Runtime.Engine;
 using Compiler.Runtime.Sampling;
 using Compiler.Runtime.Scheduling;
 
