@@ -58,25 +58,38 @@ internal sealed class Sampler
         bool filter = (p.TopK > 0 && p.TopK < v) || p.TopP < 1f || p.MinP > 0f;
         if (!filter) return Categorical(probs, rng.NextDouble());
 
-        // Sort descending by probability (stable on index for ties so results do not depend on the sort).
-        for (int i = 0; i < v; i++) { _sortIdx[i] = i; _sortKeys[i] = -probs[i]; }
-        Array.Sort(_sortKeys, _sortIdx);
-        int k = p.TopK > 0 ? Math.Min(p.TopK, v) : v;
+        // Only sort tokens that can survive. Exact pre-filters: min-p drops p < max * min_p; top-p drops every
+        // token below (1 - top_p) / (2V), because all such tokens together hold less than 1 - top_p, so the mass
+        // sorted before any of them already exceeds top_p. Real distributions leave a few hundred candidates.
+        float maxProb = TensorPrimitives.Max((ReadOnlySpan<float>)probs);
+        float threshold = 0f;
+        if (p.TopP < 1f) threshold = (1f - p.TopP) / (2f * v);
+        if (p.MinP > 0f) threshold = Math.Max(threshold, maxProb * p.MinP);
+        int m = 0;
+        for (int i = 0; i < v; i++)
+        {
+            if (probs[i] < threshold) continue;
+            _sortIdx[m] = i;
+            _sortKeys[m++] = -probs[i];
+        }
+        int k = p.TopK > 0 ? Math.Min(p.TopK, m) : m;
+        if (k < m / 2) m = SelectTopK(k, m); // O(m log k) instead of sorting all candidates
+        Array.Sort(_sortKeys, _sortIdx, 0, m);
+
         // top-p: drop a token when the mass strictly before it already exceeds top_p (so the first always stays).
         double before = 0;
         int kept = 0;
         for (int i = 0; i < k; i++)
         {
-            float pr = -_sortKeys[i];
             if (before > p.TopP) break;
-            before += pr;
+            before += -_sortKeys[i];
             kept++;
         }
         if (p.MinP > 0f)
         {
-            float threshold = -_sortKeys[0] * p.MinP;
+            float minKeep = maxProb * p.MinP;
             int n = 0;
-            while (n < kept && -_sortKeys[n] >= threshold) n++;
+            while (n < kept && -_sortKeys[n] >= minKeep) n++;
             kept = n;
         }
         double total = 0;
@@ -88,6 +101,39 @@ internal sealed class Sampler
             if (u < acc) return _sortIdx[i];
         }
         return _sortIdx[kept - 1];
+    }
+
+    /// <summary>
+    /// Moves the k candidates with the smallest keys (highest probabilities) of [0, m) to [0, k) using a max-heap
+    /// on the key over the first k slots; returns k.
+    /// </summary>
+    private int SelectTopK(int k, int m)
+    {
+        float[] key = _sortKeys;
+        int[] idx = _sortIdx;
+        for (int i = k / 2 - 1; i >= 0; i--) SiftDown(key, idx, i, k);
+        for (int i = k; i < m; i++)
+        {
+            if (key[i] >= key[0]) continue; // not better than the worst kept
+            key[0] = key[i];
+            idx[0] = idx[i];
+            SiftDown(key, idx, 0, k);
+        }
+        return k;
+    }
+
+    private static void SiftDown(float[] key, int[] idx, int i, int n)
+    {
+        while (true)
+        {
+            int l = 2 * i + 1, r = l + 1, largest = i;
+            if (l < n && key[l] > key[largest]) largest = l;
+            if (r < n && key[r] > key[largest]) largest = r;
+            if (largest == i) return;
+            (key[i], key[largest]) = (key[largest], key[i]);
+            (idx[i], idx[largest]) = (idx[largest], idx[i]);
+            i = largest;
+        }
     }
 
     private static int Categorical(ReadOnlySpan<float> probs, double u)
