@@ -9,7 +9,7 @@ internal sealed class EngineHarness
 {
     public EngineHarness(SchedulerOptions options, int vocab = 50)
     {
-        Model = new FakeModelRunner(options.MaxTotalTokens, vocab);
+        Model = new FakeModelRunner(options.MaxTotalTokens, vocab, maxBatchTokens: options.MaxBatchTokens);
         Engine = new InferenceEngine(Model, options, Log.Add);
     }
 

@@ -13,9 +13,11 @@ internal sealed class FakeModelRunner : IModelRunner
     private readonly int[] _kvToken;
     private readonly int[] _kvPos;
     private readonly bool[] _written;
+    private readonly int _maxBatchTokens;
 
-    public FakeModelRunner(int poolSize, int vocabSize = 50, IReadOnlyList<int>? eos = null)
+    public FakeModelRunner(int poolSize, int vocabSize = 50, IReadOnlyList<int>? eos = null, int maxBatchTokens = int.MaxValue)
     {
+        _maxBatchTokens = maxBatchTokens;
         VocabSize = vocabSize;
         EosTokenIds = eos ?? [0];
         _kvToken = new int[poolSize + 1];
@@ -36,6 +38,7 @@ internal sealed class FakeModelRunner : IModelRunner
     {
         ForwardCalls++;
         if (Record) Batches.Add(new BatchRecord(b.Mode, b.NumTokens, b.BatchSize, b.NumLogitsRows, b.NumExtendReqs, b.ExtendSeqLens.ToArray(), b.ExtendPrefixLens.ToArray()));
+        if (b.NumTokens > _maxBatchTokens) throw new InvalidOperationException($"batch of {b.NumTokens} tokens exceeds MaxBatchTokens {_maxBatchTokens}");
         if (logits.Length != b.NumLogitsRows * VocabSize) throw new InvalidOperationException("logits buffer has the wrong size");
         var table = b.ReqToTokenPool;
 

@@ -132,4 +132,12 @@ public sealed class SchedulePolicyTests
         Assert.NotEqual(Ids(Make()), Ids(q1));
         Assert.Equal(Ids(Make()).Order(), Ids(q1).Order());
     }
+
+    [Fact]
+    public void Policy_names_round_trip_in_sglang_spelling()
+    {
+        foreach (string name in SchedulePolicyNames.All) Assert.Equal(name, SchedulePolicyNames.ToArg(SchedulePolicyNames.Parse(name)));
+        Assert.Equal(SchedulePolicyKind.DfsWeight, SchedulePolicyNames.Parse("DFS-Weight"));
+        Assert.Contains("dfs-weight", Assert.Throws<ArgumentException>(() => SchedulePolicyNames.Parse("longest")).Message);
+    }
 }

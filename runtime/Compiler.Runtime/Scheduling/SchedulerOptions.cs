@@ -24,6 +24,15 @@ internal sealed record SchedulerOptions
     public int DecodeLogInterval { get; init; } = 40;
     public int RandomSeed { get; init; } = 42;
 
+    /// <summary>
+    /// Most input tokens one ForwardBatch can carry, for sizing runner buffers: with chunking every extend (plus
+    /// mixed decode tokens) fits the chunk; without it a single prompt may be as long as the context.
+    /// </summary>
+    public int MaxBatchTokens =>
+        Math.Max(MaxRunningRequests, ChunkedPrefillSize > 0
+            ? ChunkedPrefillSize
+            : Math.Max(MaxPrefillTokens, ContextLength) + (EnableMixedChunk ? MaxRunningRequests : 0));
+
     public void Validate()
     {
         if (MaxTotalTokens < 2) throw new ArgumentException($"max-total-tokens must be >= 2, got {MaxTotalTokens}.");
