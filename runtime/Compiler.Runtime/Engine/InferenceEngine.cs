@@ -53,6 +53,13 @@ internal sealed class InferenceEngine
 
     public void Abort(string rid) => Scheduler.Abort(rid);
 
+    /// <summary>
+    /// The detokenizer's StopStringMatcher saw a stop string: end the request as "stop" (not "abort") at the next
+    /// step boundary. Tokens sampled meanwhile are still streamed; the matcher has already cut the text.
+    /// </summary>
+    public void FinishWithStopString(string rid, string stop) =>
+        Scheduler.Abort(rid, new FinishReason(FinishKind.Stop, MatchedStop: stop));
+
     /// <summary>Runs one batch; returns false when there was nothing to do.</summary>
     public bool RunStep()
     {
