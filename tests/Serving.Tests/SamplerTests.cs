@@ -194,20 +194,19 @@ public sealed class SamplerTests
         return kept[^1].I;
     }
 
-    [Fact]
-    public void Top_p_sampling_over_a_150k_vocabulary_is_fast()
+    [Theory]
+    [InlineData(-1, 0.9f, 0f)]
+    [InlineData(50, 1f, 0f)]
+    [InlineData(-1, 1f, 0.05f)]
+    public void Filtered_sampling_sorts_only_a_few_candidates_of_a_150k_vocabulary(int topK, float topP, float minP)
     {
+        // Timing asserts are flaky on shared CI cores; the work done is not: count what gets sorted.
         const int v = 151_936;
         var logits = new float[v];
         var data = new Random(1);
         for (int i = 0; i < v; i++) logits[i] = (float)(data.NextDouble() * 3 + (i % 997 == 0 ? 12 : 0));
         var s = new Sampler(v);
-        var p = new SamplingParams { Temperature = 0.7f, TopP = 0.9f, TopK = 50 };
-        var rng = new SamplingRng(1);
-        var row = new float[v];
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        for (int i = 0; i < 50; i++) { logits.CopyTo(row, 0); s.Sample(row, p, rng, null); }
-        // ~3 ms per row measured in Debug on a loaded 2-core dev box; the bound leaves room for slow CI machines.
-        Assert.True(sw.Elapsed.TotalMilliseconds / 50 < 15, $"{sw.Elapsed.TotalMilliseconds / 50:F2} ms per row");
+        s.Sample(logits, new SamplingParams { Temperature = 0.7f, TopK = topK, TopP = topP, MinP = minP }, new SamplingRng(1), null);
+        Assert.InRange(s.LastSortedCandidates, 1, 2_000);
     }
 }

@@ -41,16 +41,21 @@ public sealed class SchedulerBudgetTests
         Assert.Equal(0.7, h.Scheduler.NewTokenRatio, 9);
     }
 
-    [Fact]
-    public void Retraction_picks_the_fewest_outputs_then_longest_prompt_and_raises_the_ratio()
+    [Theory]
+    [InlineData(3)] // staggered arrivals: output lengths differ when memory runs out
+    [InlineData(0)] // one burst: equal output lengths, so the prompt-length tie-break decides
+    public void Retraction_picks_the_fewest_outputs_then_longest_prompt_and_raises_the_ratio(int arrivalEvery)
     {
         var h = new EngineHarness(new SchedulerOptions { MaxTotalTokens = 200, MaxRunningRequests = 16, ContextLength = 256, ChunkedPrefillSize = -1 });
         var rng = new Random(5);
-        for (int i = 0; i < 16; i++) h.Submit($"r{i}", Prompt(rng.Next(10, 30), i), Greedy with { MaxNewTokens = 60 });
         double lowest = double.MaxValue;
         var before = new List<(Req R, int Out, int In)>();
-        while (h.Scheduler.TotalRetracted == 0)
+        if (arrivalEvery == 0)
+            for (int i = 0; i < 16; i++) h.Submit($"r{i}", Prompt(rng.Next(10, 30), i), Greedy with { MaxNewTokens = 60 });
+        for (int step = 0; h.Scheduler.TotalRetracted == 0; step++)
         {
+            if (arrivalEvery > 0 && step % arrivalEvery == 0 && step < 16 * arrivalEvery)
+                h.Submit($"r{step}", Prompt(rng.Next(10, 30), step), Greedy with { MaxNewTokens = 60 });
             before = h.Scheduler.Running.Select(r => (r, r.OutputLen, r.InputLen)).ToList();
             lowest = Math.Min(lowest, h.Scheduler.NewTokenRatio);
             Assert.True(h.Step(), "finished without retracting");

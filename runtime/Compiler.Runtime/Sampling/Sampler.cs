@@ -25,6 +25,8 @@ internal sealed class Sampler
     }
 
     public int VocabSize { get; }
+    /// <summary>How many tokens the last filtered draw had to sort (diagnostics and tests).</summary>
+    public int LastSortedCandidates { get; private set; }
 
     /// <summary>
     /// Samples one token from <paramref name="logits"/> (modified in place). Logprobs are of the raw distribution,
@@ -75,6 +77,7 @@ internal sealed class Sampler
         int k = p.TopK > 0 ? Math.Min(p.TopK, m) : m;
         if (k < m / 2) m = SelectTopK(k, m); // O(m log k) instead of sorting all candidates
         Array.Sort(_sortKeys, _sortIdx, 0, m);
+        LastSortedCandidates = m;
 
         // top-p: drop a token when the mass strictly before it already exceeds top_p (so the first always stays).
         double before = 0;
