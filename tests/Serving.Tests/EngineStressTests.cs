@@ -20,6 +20,7 @@ public sealed class EngineStressTests
         {
             MaxTotalTokens = 130, MaxRunningRequests = 6, ContextLength = 256, ChunkedPrefillSize = 24, MaxPrefillTokens = 48,
             EnableMixedChunk = mixed, DisableRadixCache = noRadix, SchedulePolicy = (SchedulePolicyKind)(seed % 5),
+            ForceRetractEvery = 37, // on top of the retractions memory pressure causes
         });
         var work = EngineHarness.Workload(seed, count: 60, maxPrompt: 60, maxNew: 80);
         int next = 0;

@@ -46,12 +46,12 @@ public sealed class SchedulerBudgetTests
     [InlineData(0)] // one burst: equal output lengths, so the prompt-length tie-break decides
     public void Retraction_picks_the_fewest_outputs_then_longest_prompt_and_raises_the_ratio(int arrivalEvery)
     {
-        var h = new EngineHarness(new SchedulerOptions { MaxTotalTokens = 200, MaxRunningRequests = 16, ContextLength = 256, ChunkedPrefillSize = -1 });
+        var h = new EngineHarness(new SchedulerOptions { MaxTotalTokens = 200, MaxRunningRequests = 16, ContextLength = 256, ChunkedPrefillSize = -1, ScheduleConservativeness = 0.1 });
         var rng = new Random(5);
         double lowest = double.MaxValue;
         var before = new List<(Req R, int Out, int In)>();
         if (arrivalEvery == 0)
-            for (int i = 0; i < 16; i++) h.Submit($"r{i}", Prompt(rng.Next(10, 30), i), Greedy with { MaxNewTokens = 60 });
+            for (int i = 0; i < 16; i++) h.Submit($"r{i}", Prompt(rng.Next(10, 30), i), Greedy with { MaxNewTokens = 20 + i * 37 % 60 });
         for (int step = 0; h.Scheduler.TotalRetracted == 0; step++)
         {
             if (arrivalEvery > 0 && step % arrivalEvery == 0 && step < 16 * arrivalEvery)

@@ -8,7 +8,8 @@ internal sealed partial class Scheduler
     private bool TryBuildDecode(ScheduleBatch batch)
     {
         if (Running.Count == 0) return false;
-        if (Allocator.AvailableSize + Cache.EvictableSize < Running.Count)
+        bool forced = Options.ForceRetractEvery > 0 && Running.Count > 1 && (_decodeSteps + 1) % Options.ForceRetractEvery == 0;
+        if (forced || Allocator.AvailableSize + Cache.EvictableSize < Running.Count)
             RetractDecode();
         else
             NewTokenRatio = Math.Max(NewTokenRatio - _newTokenRatioDecay, _minNewTokenRatio);
@@ -80,6 +81,7 @@ internal sealed partial class Scheduler
             retracted++;
         }
         TotalRetracted += retracted;
+        _batchIsFull = false;
 
         long decoded = 0, maxNew = 0;
         foreach (Req r in Running) { decoded += r.OutputLen; maxNew += r.MaxNewTokens; }

@@ -9,7 +9,9 @@ internal sealed partial class Scheduler
     /// <summary>SGLang's get_new_batch_prefill + prepare_for_extend (+ mix_with_running).</summary>
     private bool TryBuildPrefill(ScheduleBatch batch)
     {
-        if ((Running.Count >= Options.MaxRunningRequests || Waiting.Count == 0) && ChunkedReq == null) return false;
+        // batch_is_full: the last attempt ran out of KV or request slots; nothing can fit until a request leaves,
+        // so skip matching the whole queue every decode step (SGLang does the same).
+        if ((_batchIsFull || Running.Count >= Options.MaxRunningRequests || Waiting.Count == 0) && ChunkedReq == null) return false;
         if (Waiting.Count > 0) Policy.CalcPriority(Waiting);
 
         int mixedDecodeTokens = Options.EnableMixedChunk ? Running.Count : 0;
@@ -28,7 +30,11 @@ internal sealed partial class Scheduler
 
         foreach (Req req in Waiting)
         {
-            if (held + adder.CanRunList.Count - continuingAdded >= Options.MaxRunningRequests) break;
+            if (held + adder.CanRunList.Count - continuingAdded >= Options.MaxRunningRequests)
+            {
+                _batchIsFull = true;
+                break;
+            }
             // Match all but the last token: the last one must be computed to get logits.
             MatchResult m = Cache.MatchPrefix(CollectionsMarshal.AsSpan(req.Tokens)[..^1]);
             req.PrefixLen = m.PrefixLen;
@@ -37,7 +43,12 @@ internal sealed partial class Scheduler
             AddReqResult res = adder.AddOneReq(req);
             if (adder.CanRunList.Count > 0 && adder.CanRunList[^1] == req) req.Admitted = true;
             else { req.PrefixLen = 0; req.LastNode = null; }
-            if (res != AddReqResult.Continue) break;
+            if (res != AddReqResult.Continue)
+            {
+                // Only if something holds KV: its finishing clears the flag (otherwise we could wait forever).
+                if (res == AddReqResult.NoToken && (Running.Count > 0 || adder.CanRunList.Count > 0)) _batchIsFull = true;
+                break;
+            }
         }
         if (adder.CanRunList.Count == 0) return false;
 

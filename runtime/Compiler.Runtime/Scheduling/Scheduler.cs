@@ -28,6 +28,7 @@ internal sealed partial class Scheduler
     private readonly PrefillAdder _adder;
     private readonly double _initNewTokenRatio, _minNewTokenRatio, _newTokenRatioDecay;
     private int _batchFlip;
+    private bool _batchIsFull;
     private long _arrivals;
     private int _decodeSteps;
     private long _decodeTokensSinceLog;
@@ -129,6 +130,7 @@ internal sealed partial class Scheduler
         req.FinishReason = reason;
         req.Status = ReqStatus.Finished;
         Cache.CacheFinishedReq(req);
+        _batchIsFull = false; // KV and a request slot came free: admission may succeed again
         _live.Remove(req.Rid);
         if (emit) req.OnOutput?.Invoke(new ReqOutput(req, -1, 0, reason));
     }

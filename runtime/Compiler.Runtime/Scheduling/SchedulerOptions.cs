@@ -23,6 +23,8 @@ internal sealed record SchedulerOptions
     /// <summary>--decode-log-interval: one decode log line every this many decode batches.</summary>
     public int DecodeLogInterval { get; init; } = 40;
     public int RandomSeed { get; init; } = 42;
+    /// <summary>Testing aid (SGLang's SGLANG_TEST_RETRACT): also retract every N-th decode step, memory or not. 0 = off.</summary>
+    public int ForceRetractEvery { get; init; }
 
     /// <summary>
     /// Most input tokens one ForwardBatch can carry, for sizing runner buffers: with chunking every extend (plus
