@@ -1,0 +1,105 @@
+using Compiler.Runtime.Sampling;
+using Compiler.Runtime.Scheduling;
+
+namespace Compiler.Runtime.Engine;
+
+/// <summary>
+/// The step loop: schedule -> forward -> sample -> process results. One <see cref="RunStep"/> per batch.
+/// <para>
+/// Overlap (SGLang's overlap scheduler) is prepared for, not yet on: the scheduler alternates two ScheduleBatch /
+/// ForwardBatch buffers, so step N+1 can be built while the device still reads step N's. To overlap, Forward
+/// becomes an async launch whose sampled ids land in a device-side "future token" buffer; the decode rows of step
+/// N+1 then carry placeholder ids (-(row + 1)) that the runner resolves on the device, and ProcessBatchResult(N)
+/// runs after ScheduleNext(N+1) -- freeing, at that point, the one extra KV slot a request that finished at step N
+/// was given for step N+1. Everything the CPU does between launches (this class and the scheduler) allocates
+/// nothing per decode step, which is what makes that overlap pay off.
+/// </para>
+/// </summary>
+internal sealed class InferenceEngine
+{
+    private readonly IModelRunner _runner;
+    private readonly Sampler _sampler;
+    private readonly List<TokenLogprob> _topScratch = new(20);
+    private float[] _logits = [];
+    private SampleResult[] _results = new SampleResult[64];
+
+    public InferenceEngine(IModelRunner runner, SchedulerOptions options, Action<string>? log = null)
+    {
+        _runner = runner;
+        _sampler = new Sampler(runner.VocabSize);
+        Scheduler = new Scheduler(options, runner.EosTokenIds, log);
+    }
+
+    public Scheduler Scheduler { get; }
+    public long Steps { get; private set; }
+
+    /// <summary>
+    /// Submits a prompt; sampling.N &gt; 1 becomes N requests "{rid}-{i}" with seeds seed+i (a random base seed when
+    /// none is given), sharing the prompt through the prefix cache. Returns the created requests.
+    /// </summary>
+    public IReadOnlyList<Req> Submit(string rid, ReadOnlySpan<int> inputIds, SamplingParams sampling, Action<ReqOutput>? onOutput = null)
+    {
+        sampling.Validate();
+        ulong seed = sampling.Seed ?? (ulong)Random.Shared.NextInt64();
+        var reqs = new Req[sampling.N];
+        for (int i = 0; i < sampling.N; i++)
+        {
+            string id = sampling.N == 1 ? rid : $"{rid}-{i}";
+            reqs[i] = new Req(id, inputIds, sampling, seed + (ulong)i) { OnOutput = onOutput };
+        }
+        foreach (Req r in reqs) Scheduler.AddRequest(r);
+        return reqs;
+    }
+
+    public void Abort(string rid) => Scheduler.Abort(rid);
+
+    /// <summary>
+    /// The detokenizer's StopStringMatcher saw a stop string: end the request as "stop" (not "abort") at the next
+    /// step boundary. Tokens sampled meanwhile are still streamed; the matcher has already cut the text.
+    /// </summary>
+    public void FinishWithStopString(string rid, string stop) =>
+        Scheduler.Abort(rid, new FinishReason(FinishKind.Stop, MatchedStop: stop));
+
+    /// <summary>Runs one batch; returns false when there was nothing to do.</summary>
+    public bool RunStep()
+    {
+        ScheduleBatch? batch = Scheduler.ScheduleNext();
+        if (batch == null) return false;
+        ForwardBatch fb = batch.Forward;
+        int rows = fb.NumLogitsRows, vocab = _runner.VocabSize;
+        if (_logits.Length < rows * vocab) _logits = new float[Math.Max(rows * vocab, _logits.Length * 2)];
+        if (_results.Length < rows) _results = new SampleResult[Math.Max(rows, _results.Length * 2)];
+
+        Span<float> logits = _logits.AsSpan(0, rows * vocab);
+        _runner.Forward(fb, logits);
+
+        for (int r = 0; r < rows; r++)
+        {
+            Req req = batch.SampleReqs[r];
+            Span<float> row = logits.Slice(r * vocab, vocab);
+            if (req.OutputLen < req.SamplingParams.MinNewTokens) MaskStopTokens(row, req);
+            List<TokenLogprob>? top = req.OutputTopLogprobs != null ? _topScratch : null;
+            _results[r] = _sampler.Sample(row, req.SamplingParams, req.Rng, req.Penalties, top);
+            if (top != null) req.OutputTopLogprobs!.Add([.. top]);
+        }
+        Scheduler.ProcessBatchResult(batch, _results.AsSpan(0, rows));
+        Steps++;
+        return true;
+    }
+
+    /// <summary>Steps until no work is left; throws if that takes more than maxSteps (a scheduler livelock).</summary>
+    public void RunUntilIdle(int maxSteps = 1_000_000)
+    {
+        for (int i = 0; i < maxSteps; i++)
+            if (!RunStep() && !Scheduler.HasWork) return;
+        throw new InvalidOperationException($"InferenceEngine: still busy after {maxSteps} steps ({Scheduler.Waiting.Count} waiting, {Scheduler.Running.Count} running).");
+    }
+
+    private void MaskStopTokens(Span<float> row, Req req)
+    {
+        // min_new_tokens: stop tokens cannot be sampled until enough tokens exist (SGLang's MinNewTokensPenalizer).
+        foreach (int t in req.SamplingParams.StopTokenIds) if ((uint)t < (uint)row.Length) row[t] = float.NegativeInfinity;
+        if (!req.SamplingParams.IgnoreEos)
+            foreach (int t in Scheduler.EosTokenIds) if ((uint)t < (uint)row.Length) row[t] = float.NegativeInfinity;
+    }
+}

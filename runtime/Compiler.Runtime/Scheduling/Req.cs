@@ -1,0 +1,66 @@
+using Compiler.Runtime.Cache;
+using Compiler.Runtime.Sampling;
+
+namespace Compiler.Runtime.Scheduling;
+
+/// <summary>
+/// One generation request (SGLang's Req). Tokens = prompt followed by generated tokens. KV bookkeeping:
+/// positions [0, PrefixLen) of its ReqToTokenPool row point at cache-owned slots locked through LastNode (radix
+/// cache) and [PrefixLen, KvLen) at slots the request owns; KvLen tokens have K/V computed.
+/// </summary>
+internal sealed class Req
+{
+    public Req(string rid, ReadOnlySpan<int> inputIds, SamplingParams samplingParams, ulong seed)
+    {
+        if (inputIds.Length == 0) throw new ArgumentException($"Request '{rid}' has an empty prompt; at least one input token is required.", nameof(inputIds));
+        Rid = rid;
+        InputLen = inputIds.Length;
+        Tokens = new List<int>(inputIds.Length + Math.Min(samplingParams.MaxNewTokens, 4096));
+        foreach (int t in inputIds) Tokens.Add(t);
+        SamplingParams = samplingParams;
+        MaxNewTokens = samplingParams.MaxNewTokens;
+        Seed = seed;
+        Rng = new SamplingRng(seed);
+        Penalties = samplingParams.HasPenalties ? new PenaltyState(inputIds, samplingParams) : null;
+        if (samplingParams.Logprobs || samplingParams.TopLogprobs > 0) OutputLogprobs = [];
+        if (samplingParams.TopLogprobs > 0) OutputTopLogprobs = [];
+    }
+
+    public string Rid { get; }
+    public int InputLen { get; }
+    public List<int> Tokens { get; }
+    public int OutputLen => Tokens.Count - InputLen;
+    public ReadOnlySpan<int> InputIds => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Tokens)[..InputLen];
+    public ReadOnlySpan<int> OutputIds => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Tokens)[InputLen..];
+    public SamplingParams SamplingParams { get; }
+    /// <summary>max_new_tokens after clipping to what the context and pool can hold.</summary>
+    public int MaxNewTokens { get; internal set; }
+    public ulong Seed { get; }
+    public SamplingRng Rng { get; }
+    public PenaltyState? Penalties { get; }
+    public List<float>? OutputLogprobs { get; }
+    public List<TokenLogprob[]>? OutputTopLogprobs { get; }
+    public Action<ReqOutput>? OnOutput { get; set; }
+
+    public ReqStatus Status { get; internal set; } = ReqStatus.Waiting;
+    public FinishReason? FinishReason { get; internal set; }
+    public bool IsFinished => FinishReason != null;
+
+    // KV bookkeeping (scheduler-owned).
+    public int ReqPoolIdx { get; internal set; } = -1;
+    public int PrefixLen { get; internal set; }
+    public int KvLen { get; internal set; }
+    public TreeNode? LastNode { get; internal set; }
+    /// <summary>Tokens this round's extend computes (set by the scheduler when admitting; shortened when chunked).</summary>
+    public int ExtendInputLen { get; internal set; }
+    /// <summary>How many chunked-prefill rounds this request has been cut into so far.</summary>
+    public int ChunkCount { get; internal set; }
+    public int RetractCount { get; internal set; }
+    /// <summary>Prompt tokens served from the prefix cache at first admission.</summary>
+    public int CachedTokens { get; internal set; }
+    internal bool Admitted { get; set; }
+    internal bool EverAdmitted { get; set; }
+    internal long ArrivalOrder { get; set; }
+
+    public override string ToString() => $"Req({Rid}, in={InputLen}, out={OutputLen}, kv={KvLen}, prefix={PrefixLen}, {Status})";
+}

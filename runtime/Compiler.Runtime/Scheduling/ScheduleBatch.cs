@@ -1,0 +1,31 @@
+using Compiler.Runtime.Engine;
+
+namespace Compiler.Runtime.Scheduling;
+
+/// <summary>
+/// The scheduler's view of one step (SGLang's ScheduleBatch): which requests run, in ForwardBatch order, which of
+/// them sample (in logits-row order), and the ForwardBatch for the model. Reused across steps.
+/// </summary>
+internal sealed class ScheduleBatch
+{
+    public ScheduleBatch(ForwardBatch forward) => Forward = forward;
+
+    public ForwardMode Mode { get; internal set; }
+    public ForwardBatch Forward { get; }
+    /// <summary>Requests in batch order: extend requests first, then (Mixed) decode requests.</summary>
+    public List<Req> Reqs { get; } = [];
+    public int NumExtendReqs { get; internal set; }
+    /// <summary>Requests that sample this step, in logits-row order.</summary>
+    public List<Req> SampleReqs { get; } = [];
+    /// <summary>The request whose prompt is cut by chunked prefill in this batch (it does not sample).</summary>
+    public Req? ChunkedReq { get; internal set; }
+
+    internal void Clear(ForwardMode mode)
+    {
+        Mode = mode;
+        Reqs.Clear();
+        SampleReqs.Clear();
+        NumExtendReqs = 0;
+        ChunkedReq = null;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Runtime.InteropServices;
+using Compiler.Runtime.Cache;
+using Compiler.Runtime.Engine;
+
+namespace Compiler.Runtime.Scheduling;
+
+internal sealed partial class Scheduler
+{
+    /// <summary>SGLang's get_new_batch_prefill + prepare_for_extend (+ mix_with_running).</summary>
+    private bool TryBuildPrefill(ScheduleBatch batch)
+    {
+        // batch_is_full: the last attempt ran out of KV or request slots; nothing can fit until a request leaves,
+        // so skip matching the whole queue every decode step (SGLang does the same).
+        if ((_batchIsFull || Running.Count >= Options.MaxRunningRequests || Waiting.Count == 0) && ChunkedReq == null) return false;
+        if (Waiting.Count > 0) Policy.CalcPriority(Waiting);
+
+        int mixedDecodeTokens = Options.EnableMixedChunk ? Running.Count : 0;
+        PrefillAdder adder = _adder;
+        adder.Reset(Running, NewTokenRatio, Options.MaxPrefillTokens, Options.ChunkedPrefillSize, mixedDecodeTokens);
+
+        Req? continuing = ChunkedReq;
+        if (continuing != null)
+        {
+            continuing.ExtendInputLen = continuing.Tokens.Count - continuing.PrefixLen;
+            ChunkedReq = adder.AddChunkedReq(continuing);
+        }
+        // The chunked request holds a request slot whether or not it got budget this round.
+        int held = Running.Count + (continuing != null ? 1 : 0);
+        int continuingAdded = continuing != null && adder.CanRunList.Count > 0 ? 1 : 0;
+
+        foreach (Req req in Waiting)
+        {
+            if (held + adder.CanRunList.Count - continuingAdded >= Options.MaxRunningRequests)
+            {
+                _batchIsFull = true;
+                break;
+            }
+            // Match all but the last token: the last one must be computed to get logits.
+            MatchResult m = Cache.MatchPrefix(CollectionsMarshal.AsSpan(req.Tokens)[..^1]);
+            req.PrefixLen = m.PrefixLen;
+            req.LastNode = m.LastNode;
+            req.ExtendInputLen = req.Tokens.Count - m.PrefixLen;
+            AddReqResult res = adder.AddOneReq(req);
+            if (adder.CanRunList.Count > 0 && adder.CanRunList[^1] == req) req.Admitted = true;
+            else { req.PrefixLen = 0; req.LastNode = null; }
+            if (res != AddReqResult.Continue)
+            {
+                // Only if something holds KV: its finishing clears the flag (otherwise we could wait forever).
+                if (res == AddReqResult.NoToken && (Running.Count > 0 || adder.CanRunList.Count > 0)) _batchIsFull = true;
+                break;
+            }
+        }
+        if (adder.CanRunList.Count == 0) return false;
+
+        // Remove admitted requests from the queue, keeping the order of the rest.
+        int w = 0;
+        for (int i = 0; i < Waiting.Count; i++)
+        {
+            Req r = Waiting[i];
+            if (r.Admitted) { r.Admitted = false; continue; }
+            Waiting[w++] = r;
+        }
+        Waiting.RemoveRange(w, Waiting.Count - w);
+        if (adder.NewChunkedReq != null) ChunkedReq = adder.NewChunkedReq;
+
+        // Logged before allocation, like SGLang: token usage is what the batch starts from.
+        Log($"Prefill batch. #new-seq: {adder.CanRunList.Count}, #new-token: {adder.LogInputTokens}, #cached-token: {adder.LogHitTokens}, " +
+            $"token usage: {TokenUsage:F2}, #running-req: {Running.Count}, #queue-req: {Waiting.Count}, cache hit rate: {Cache.HitRate * 100:F1}%");
+        PrepareForExtend(batch, adder.CanRunList, mixedDecodeTokens > 0);
+        return true;
+    }
+
+    private void PrepareForExtend(ScheduleBatch batch, List<Req> extendReqs, bool tryMix)
+    {
+        int extendTokens = 0;
+        foreach (Req r in extendReqs) extendTokens += r.ExtendInputLen;
+        // Decode requests ride along only if their slots fit too; otherwise they simply wait for the next decode step.
+        bool mix = tryMix && EnsureAvailable(extendTokens + Running.Count);
+        if (!mix && !EnsureAvailable(extendTokens))
+            throw new InvalidOperationException($"Scheduler: prefill needs {extendTokens} KV slots but only {Allocator.AvailableSize} are free after eviction; the PrefillAdder budget was wrong (a bug).");
+
+        int decodeReqs = mix ? Running.Count : 0;
+        batch.Clear(mix ? ForwardMode.Mixed : ForwardMode.Extend);
+        ForwardBatch fb = batch.Forward;
+        fb.Reset(batch.Mode, extendTokens + decodeReqs, extendReqs.Count + decodeReqs);
+        fb.NumExtendReqs = extendReqs.Count;
+        batch.NumExtendReqs = extendReqs.Count;
+        if (!Allocator.TryAlloc(fb.OutCacheLoc)) throw new InvalidOperationException("Scheduler: KV allocation failed after the availability check.");
+
+        Span<int> inputIds = fb.InputIds, positions = fb.Positions, outLoc = fb.OutCacheLoc;
+        int t = 0;
+        for (int i = 0; i < extendReqs.Count; i++)
+        {
+            Req req = extendReqs[i];
+            if (req.ReqPoolIdx < 0)
+            {
+                req.ReqPoolIdx = ReqToTokenPool.Alloc();
+                if (req.ReqPoolIdx < 0) throw new InvalidOperationException($"Scheduler: no free request slot for {req.Rid}; running + new exceeded max-running-requests (a bug).");
+                Cache.CopyPrefixIndices(req.LastNode ?? Cache.Root, req.PrefixLen, ReqToTokenPool.Row(req.ReqPoolIdx));
+                req.KvLen = req.PrefixLen;
+                req.Status = ReqStatus.Running;
+                if (!req.EverAdmitted)
+                {
+                    req.EverAdmitted = true;
+                    req.CachedTokens = req.PrefixLen;
+                    Cache.RecordAdmission(req.PrefixLen, req.InputLen);
+                }
+            }
+            int start = req.PrefixLen, ext = req.ExtendInputLen;
+            Span<int> row = ReqToTokenPool.Row(req.ReqPoolIdx);
+            for (int j = 0; j < ext; j++, t++)
+            {
+                int pos = start + j;
+                inputIds[t] = req.Tokens[pos];
+                positions[t] = pos;
+                row[pos] = outLoc[t];
+            }
+            req.KvLen = start + ext;
+            fb.ReqPoolIndices[i] = req.ReqPoolIdx;
+            fb.ExtendPrefixLens[i] = start;
+            fb.ExtendSeqLens[i] = ext;
+            fb.SeqLens[i] = req.KvLen;
+            batch.Reqs.Add(req);
+            if (req.KvLen == req.Tokens.Count) AddSampleRow(batch, req, t - 1);
+            else
+            {
+                batch.ChunkedReq = req;
+                req.ChunkCount++;
+            }
+        }
+        if (mix) AppendDecodeRows(batch, extendReqs.Count, t);
+    }
+
+    private static void AddSampleRow(ScheduleBatch batch, Req req, int tokenIndex)
+    {
+        var p = req.SamplingParams;
+        batch.Forward.AddLogitsRow(tokenIndex, p.Temperature, p.TopP, p.TopK, p.MinP);
+        batch.SampleReqs.Add(req);
+    }
+
+    /// <summary>Makes at least n KV slots free, evicting unlocked cache leaves if needed.</summary>
+    private bool EnsureAvailable(int n)
+    {
+        if (Allocator.AvailableSize < n) Cache.Evict(n - Allocator.AvailableSize);
+        return Allocator.AvailableSize >= n;
+    }
+}

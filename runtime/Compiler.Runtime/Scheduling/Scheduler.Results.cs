@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Compiler.Runtime.Engine;
+using Compiler.Runtime.Sampling;
+
+namespace Compiler.Runtime.Scheduling;
+
+internal sealed partial class Scheduler
+{
+    /// <summary>
+    /// Applies a step's sampled tokens (one per SampleReqs entry): appends them, checks stop conditions, streams
+    /// them out, caches prompts of requests that finished prefill, and releases finished requests.
+    /// </summary>
+    public void ProcessBatchResult(ScheduleBatch batch, ReadOnlySpan<SampleResult> results)
+    {
+        if (results.Length != batch.SampleReqs.Count)
+            throw new ArgumentException($"ProcessBatchResult: got {results.Length} samples for {batch.SampleReqs.Count} sampling requests.");
+        int row = 0;
+        for (int i = 0; i < batch.NumExtendReqs && batch.Mode != ForwardMode.Decode; i++)
+        {
+            Req req = batch.Reqs[i];
+            if (req == batch.ChunkedReq)
+            {
+                // Prompt not done: make the computed part a cached prefix so the next chunk (and others) reuse it.
+                Cache.CacheUnfinishedReq(req);
+                continue;
+            }
+            if (AppendToken(req, results[row++]))
+                Finish(req, req.FinishReason!, emit: false);
+            else
+            {
+                // Share the prompt with later requests while this one decodes (SGLang caches it right after prefill).
+                Cache.CacheUnfinishedReq(req);
+                Running.Add(req);
+            }
+        }
+        if (batch.Mode == ForwardMode.Extend) return;
+
+        // Decode rows (Decode mode, or the tail of a Mixed batch) are the running requests, in order.
+        int first = batch.Mode == ForwardMode.Mixed ? batch.NumExtendReqs : 0;
+        int generated = 0;
+        for (int i = first; i < batch.Reqs.Count; i++)
+        {
+            Req req = batch.Reqs[i];
+            generated++;
+            if (AppendToken(req, results[row++])) Finish(req, req.FinishReason!, emit: false);
+        }
+        int w = 0;
+        for (int i = 0; i < Running.Count; i++) if (!Running[i].IsFinished) Running[w++] = Running[i];
+        Running.RemoveRange(w, Running.Count - w);
+
+        if (batch.Mode == ForwardMode.Decode) LogDecode(generated);
+    }
+
+    /// <summary>Appends a sampled token, streams it; returns true if the request is now finished.</summary>
+    private bool AppendToken(Req req, SampleResult s)
+    {
+        int tok = s.TokenId;
+        req.Tokens.Add(tok);
+        req.Penalties?.Observe(tok);
+        req.OutputLogprobs?.Add(s.Logprob);
+        var p = req.SamplingParams;
+        FinishReason? finish = null;
+        if (req.OutputLen >= req.MaxNewTokens) finish = FinishReason.Length;
+        else if (req.OutputLen > p.MinNewTokens)
+        {
+            if (Contains(p.StopTokenIds, tok) || (!p.IgnoreEos && Contains(EosTokenIds, tok)))
+                finish = new FinishReason(FinishKind.Stop, MatchedTokenId: tok);
+        }
+        req.FinishReason = finish;
+        req.OnOutput?.Invoke(new ReqOutput(req, tok, s.Logprob, finish));
+        return finish != null;
+    }
+
+    private static bool Contains(IReadOnlyList<int> ids, int tok)
+    {
+        for (int i = 0; i < ids.Count; i++) if (ids[i] == tok) return true;
+        return false;
+    }
+
+    private void LogDecode(int generated)
+    {
+        _decodeTokensSinceLog += generated;
+        if (++_decodeSteps % Options.DecodeLogInterval != 0 || _log == null) return;
+        long now = Stopwatch.GetTimestamp();
+        double seconds = Stopwatch.GetElapsedTime(_lastDecodeLogTicks, now).TotalSeconds;
+        double throughput = seconds > 0 ? _decodeTokensSinceLog / seconds : 0;
+        _lastDecodeLogTicks = now;
+        _decodeTokensSinceLog = 0;
+        int used = Allocator.Size - Allocator.AvailableSize - Cache.EvictableSize;
+        Log($"Decode batch. #running-req: {Running.Count}, #token: {used}, token usage: {TokenUsage:F2}, cache hit rate: {Cache.HitRate * 100:F1}%, " +
+            $"gen throughput (token/s): {throughput:F2}, #queue-req: {Waiting.Count}");
+    }
+}
