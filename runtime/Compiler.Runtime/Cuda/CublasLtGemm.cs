@@ -65,8 +65,9 @@ internal sealed unsafe class CublasLtGemm : IDisposable
         Linear(y.Pointer, x.Pointer, w.Pointer, m, n, k, stream.Handle, bias?.Pointer ?? 0);
     }
 
-    /// <summary>Y = X W^T (+ bias) on raw device addresses (bias 0 = none). After the first call for a shape this allocates nothing.</summary>
-    public void Linear(ulong y, ulong x, ulong w, int m, int n, int k, nint stream, ulong bias = 0)
+    /// <summary>Y = X W^T (+ bias) on raw device addresses (bias 0 = none); Y is fp32 when <paramref name="floatOutput"/>
+    /// (logits), else bf16. After the first call for a shape this allocates nothing.</summary>
+    public void Linear(ulong y, ulong x, ulong w, int m, int n, int k, nint stream, ulong bias = 0, bool floatOutput = false)
     {
         if (m <= 0 || n <= 0 || k <= 0)
         {
@@ -74,7 +75,7 @@ internal sealed unsafe class CublasLtGemm : IDisposable
         }
 
         var alignment = Alignment(y | x | w | bias);
-        var shape = new GemmShape(m, n, k, bias != 0, alignment);
+        var shape = new GemmShape(m, n, k, bias != 0, alignment, floatOutput);
         if (!plans.TryGetValue(shape, out var plan))
         {
             plan = CreatePlan(shape, bias);
@@ -154,7 +155,7 @@ internal sealed unsafe class CublasLtGemm : IDisposable
             plan.LayoutA = a;
             CublasLtNative.Check(CublasLtNative.cublasLtMatrixLayoutCreate(&b, CublasLtNative.CudaR16BF, (ulong)shape.K, (ulong)shape.M, shape.K), "cublasLtMatrixLayoutCreate", context);
             plan.LayoutB = b;
-            CublasLtNative.Check(CublasLtNative.cublasLtMatrixLayoutCreate(&c, CublasLtNative.CudaR16BF, (ulong)shape.N, (ulong)shape.M, shape.N), "cublasLtMatrixLayoutCreate", context);
+            CublasLtNative.Check(CublasLtNative.cublasLtMatrixLayoutCreate(&c, shape.FloatOutput ? CublasLtNative.CudaR32F : CublasLtNative.CudaR16BF, (ulong)shape.N, (ulong)shape.M, shape.N), "cublasLtMatrixLayoutCreate", context);
             plan.LayoutC = c;
 
             var alignment = (uint)shape.Alignment;

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using Compiler.Runtime.Cuda;
+using Compiler.Runtime.Cuda.Native;
+using Compiler.Runtime.Plan;
+using static Compiler.Runtime.Engine.Cuda.StepInputs;
+
+namespace Compiler.Runtime.Engine.Cuda;
+
+// Staging a batch's inputs and enqueueing the plan's launches.
+internal sealed unsafe partial class CudaModelRunner
+{
+    /// <summary>Decode inputs for <paramref name="rows"/> rows: the batch's requests, then padding rows that write the
+    /// padding KV slot and attend over the padding request (so a graph captured for a larger batch can serve it).</summary>
+    private void StageDecode(ForwardBatch batch, int rows)
+    {
+        var n = batch.BatchSize;
+        var ids = _inputs.Stage(Section.InputIds, rows);
+        var positions = _inputs.Stage(Section.Positions, rows);
+        var slots = _inputs.Stage(Section.OutCacheLoc, rows);
+        var logitsRows = _inputs.Stage(Section.LogitsRows, rows);
+        var requests = _inputs.Stage(Section.ReqPoolIndices, rows);
+        var seqLens = _inputs.Stage(Section.SeqLens, rows);
+        batch.InputIds.CopyTo(ids);
+        batch.Positions.CopyTo(positions);
+        batch.OutCacheLoc.CopyTo(slots);
+        batch.ReqPoolIndices.CopyTo(requests);
+        batch.SeqLens.CopyTo(seqLens);
+        for (var r = 0; r < rows; r++) logitsRows[r] = r;
+        for (var r = n; r < rows; r++)
+        {
+            ids[r] = 0; positions[r] = 0; slots[r] = 0; requests[r] = _paddingRequest; seqLens[r] = 1;
+        }
+    }
+
+    /// <summary>Extend (and mixed) inputs, plus each request's req_to_token row up to its new length.</summary>
+    private void StageExtend(ForwardBatch batch)
+    {
+        batch.InputIds.CopyTo(_inputs.Stage(Section.InputIds, batch.NumTokens));
+        batch.Positions.CopyTo(_inputs.Stage(Section.Positions, batch.NumTokens));
+        batch.OutCacheLoc.CopyTo(_inputs.Stage(Section.OutCacheLoc, batch.NumTokens));
+        batch.LogitsTokenIndices.CopyTo(_inputs.Stage(Section.LogitsRows, batch.NumLogitsRows));
+        batch.ReqPoolIndices.CopyTo(_inputs.Stage(Section.ReqPoolIndices, batch.BatchSize));
+        batch.SeqLens.CopyTo(_inputs.Stage(Section.SeqLens, batch.BatchSize));
+        batch.ExtendPrefixLens.CopyTo(_inputs.Stage(Section.PrefixLens, batch.BatchSize));
+        var indptr = _inputs.Stage(Section.QoIndptr, batch.BatchSize + 1);
+        indptr[0] = 0;
+        for (var b = 0; b < batch.BatchSize; b++) indptr[b + 1] = indptr[b] + batch.ExtendSeqLens[b];
+
+        // The device copy of req_to_token learns each request's slots, prefix (e.g. from the radix cache) included.
+        var table = batch.ReqToTokenPool;
+        for (var b = 0; b < batch.BatchSize; b++)
+        {
+            var request = batch.ReqPoolIndices[b];
+            var length = batch.SeqLens[b];
+            if (length > _stride) throw new ArgumentException($"A request of {length} tokens exceeds the context length {_stride}");
+            var row = table.ReadRow(request, length);
+            var staging = new Span<int>(_reqToTokenStaging.Pointer, length);
+            row.CopyTo(staging);
+            Cu.Check(CuDriver.cuMemcpyHtoDAsync(_reqToToken.Pointer + (ulong)((long)request * _stride * sizeof(int)), _reqToTokenStaging.Pointer, (nuint)(length * sizeof(int)), _stream.Handle),
+                "cuMemcpyHtoDAsync", "uploading req_to_token");
+            _stream.Synchronize(); // the staging row is reused by the next request
+        }
+    }
+
+    private void EnqueueDecode(int batchSize)
+    {
+        var args = new KernelArgs();
+        args.Add(_reqToToken.Pointer).Add(_stride).Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens))
+            .Add(_inputs.Pointer(Section.OutCacheLoc)).Add(batchSize);
+        _assignDecodeSlots.Launch((batchSize + 127) / 128, 128, _stream, ref args);
+        var splits = _attention.DecodeNumSplits(batchSize, _stride, _device.MultiprocessorCount, _workspaceBatch, 8);
+        EnqueueSteps(ForwardMode.Decode, batchSize, batchSize, batchSize, 1, splits);
+    }
+
+    /// <summary>The plan's launches: prologue, every layer, epilogue.</summary>
+    private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    {
+        var layerSteps = mode == ForwardMode.Decode ? _plan.DecodeLayer : _plan.ExtendLayer;
+        foreach (var step in _plan.Prologue) Enqueue(step, 0, tokens, batchSize, logitsRows, maxExtend, splits);
+        for (var layer = 0; layer < _layers; layer++)
+            foreach (var step in layerSteps) Enqueue(step, layer, tokens, batchSize, logitsRows, maxExtend, splits);
+        foreach (var step in _plan.Epilogue) Enqueue(step, _layers - 1, tokens, batchSize, logitsRows, maxExtend, splits);
+    }
+
+    private void Enqueue(Step step, int layer, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    {
+        var rows = step.Rows == RowSet.AllTokens ? tokens : logitsRows;
+        switch (step.Kind)
+        {
+            case StepKind.Kernel:
+            {
+                var name = step.LastLayerKernel is { } last && layer == _layers - 1 ? last : step.Kernel!;
+                var kernel = _fusedKernels[name];
+                var args = new KernelArgs();
+                foreach (var p in kernel.Params) args.Add(Pointer(p, layer));
+                _kernels[name].Launch(rows, FusedKernel.BlockSize, _stream, ref args);
+                break;
+            }
+            case StepKind.Gemm:
+                _gemm.Linear(ValuePointer(step.Output), ValuePointer(step.Input), _weights[ModelWeights.Expand(step.Weight!, step.Weight!.Contains("{i}") ? layer : -1)],
+                    rows, (int)_constants.Dim(step.N!), (int)_constants.Dim(step.K!), _stream.Handle, floatOutput: _valueTypes[step.Output] == ElementType.Float32);
+                break;
+            case StepKind.ExtendAttention:
+            {
+                var shape = _attention.ExtendLaunch(batchSize, maxExtend);
+                var args = new KernelArgs();
+                args.Add(ValuePointer(step.Input)).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
+                    .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.QoIndptr)).Add(_inputs.Pointer(Section.PrefixLens))
+                    .Add(ValuePointer(step.Output)).Add(_softmaxScale);
+                _extendAttention.Launch(new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, _stream, ref args, (uint)shape.DynamicSharedMemoryBytes);
+                break;
+            }
+            case StepKind.DecodeAttention:
+            {
+                var shape = _attention.DecodeLaunch(batchSize, splits);
+                var counters = _decodeWorkspace.Pointer;
+                var partials = counters + (ulong)_attention.DecodeCountersBytes(_workspaceBatch);
+                var args = new KernelArgs();
+                args.Add(ValuePointer(step.Input)).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
+                    .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(ValuePointer(step.Output))
+                    .Add(counters).Add(partials).Add(_softmaxScale);
+                _decodeAttention.Launch(new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, _stream, ref args);
+                break;
+            }
+        }
+    }
+
+    private ulong ValuePointer(int value) => _valuePointers[value];
+
+    private ulong Pointer(KernelParam p, int layer) => p.Kind switch
+    {
+        ParamKind.InputBuffer or ParamKind.OutputBuffer => ValuePointer(p.Value),
+        ParamKind.Weight => _weights[ModelWeights.Expand(p.Weight!, p.Weight!.Contains("{i}") ? layer + p.LayerOffset : -1)],
+        ParamKind.InputIds => _inputs.Pointer(Section.InputIds),
+        ParamKind.Positions => _inputs.Pointer(Section.Positions),
+        ParamKind.InvFreq => _invFreq.Pointer,
+        ParamKind.OutCacheLoc => _inputs.Pointer(Section.OutCacheLoc),
+        ParamKind.KCache => _kCache[layer + p.LayerOffset],
+        ParamKind.VCache => _vCache[layer + p.LayerOffset],
+        ParamKind.RowIndex => _inputs.Pointer(Section.LogitsRows),
+        _ => throw new InvalidOperationException($"Unknown kernel parameter {p.Kind}"),
+    };
+
+    /// <summary>Captures the decode step for every graph batch size (after one eager run each, so cuBLASLt has planned
+    /// its shapes); replays then cost one graph launch instead of hundreds of kernel launches.</summary>
+    private void CaptureDecodeGraphs(Action<string> log)
+    {
+        var watch = Stopwatch.StartNew();
+        var sizes = _options.GraphBatchSizes().Where(b => b <= _maxRequests).ToList();
+        foreach (var size in sizes)
+        {
+            var padding = new ForwardBatch(new Memory.ReqToTokenPool(1, 1));
+            padding.Reset(ForwardMode.Decode, 0, 0);
+            StageDecode(padding, size);
+            _inputs.Upload(_stream);
+            EnqueueDecode(size);
+            _stream.Synchronize();
+            _graphs[size] = CudaGraph.Capture(_stream, _ => EnqueueDecode(size));
+        }
+        _stream.Synchronize();
+        GraphCaptureTime = watch.Elapsed;
+        log($"CUDA graphs: {sizes.Count} decode batch sizes ({string.Join(", ", sizes)}) captured in {GraphCaptureTime.TotalMilliseconds:F0} ms");
+    }
+}

@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using Compiler.Runtime.Cuda;
+using Compiler.Runtime.Cuda.Native;
+using Compiler.Runtime.Kernels;
+using Compiler.Runtime.Loading;
+using Compiler.Runtime.Plan;
+using static Compiler.Runtime.Engine.Cuda.StepInputs;
+
+namespace Compiler.Runtime.Engine.Cuda;
+
+/// <summary>
+/// Runs a compiled model on one CUDA GPU: NVRTC-compiles the plan's fused kernels specialised on the model's
+/// constants, uploads the weights in bf16, and executes the plan's launch sequence -- generated kernels, cuBLASLt
+/// GEMMs and the attention kernels over a token-granular KV pool -- with decode steps replayed from CUDA graphs.
+/// </summary>
+internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
+{
+    private readonly CudaDevice _device;
+    private readonly CudaStream _stream;
+    private readonly ModelConstants _constants;
+    private readonly ModelPlan _plan;
+    private readonly CudaRunnerOptions _options;
+    private readonly List<IDisposable> _owned = new();
+    private readonly Dictionary<string, CudaKernel> _kernels = new();
+    private readonly CudaKernel _decodeAttention, _extendAttention, _assignDecodeSlots, _argmax;
+    private readonly AttentionKernels _attention;
+    private readonly CudaWeights _weights;
+    private readonly CublasLtGemm _gemm;
+    private readonly ulong[] _slots;
+    private readonly ElementType[] _valueTypes;
+    private readonly ulong[] _kCache, _vCache;
+    private readonly StepInputs _inputs;
+    private readonly DeviceBuffer<int> _reqToToken;
+    private readonly DeviceBuffer<float> _logits;
+    private readonly DeviceBuffer<int> _sampled;
+    private readonly DeviceBuffer<byte> _decodeWorkspace;
+    private readonly DeviceBuffer<float> _invFreq;
+    private readonly PinnedHostBuffer<int> _reqToTokenStaging;
+    private readonly PinnedHostBuffer<float> _logitsStaging;
+    private readonly int _layers, _vocab, _maxTokens, _maxRequests, _stride, _paddingRequest, _workspaceBatch;
+    private readonly float _softmaxScale;
+    private readonly Dictionary<int, CudaGraph> _graphs = new();
+    private readonly Dictionary<string, FusedKernel> _fusedKernels;
+    private readonly ulong[] _valuePointers;
+
+    public CudaModelRunner(ModelPlan plan, HfConfig config, Checkpoint checkpoint, CudaRunnerOptions options)
+    {
+        var log = options.Log ?? (_ => { });
+        _plan = plan;
+        _options = options;
+        _device = CudaDevice.Open(0);
+        _device.MakeCurrent();
+        _stream = Own(CudaStream.Create());
+        _constants = ModelConstants.Read(plan, config);
+        _layers = _constants.Int(plan.LayerCount);
+        _vocab = (int)_constants.Dim(plan.Epilogue.Last(s => s.Kind == StepKind.Gemm).N!);
+        EosTokenIds = config.EosTokenIds;
+        _maxRequests = options.MaxRunningRequests;
+        _paddingRequest = _maxRequests; // an extra req_to_token row whose slot 0 is the padding slot
+        _stride = options.MaxContextLen;
+        _maxTokens = Math.Max(options.MaxBatchTokens, _maxRequests);
+
+        var compileWatch = Stopwatch.StartNew();
+        var compiler = new KernelCompiler(_device, options.KernelCacheDirectory, log);
+        var module = Own(compiler.Compile(plan.Architecture, plan.CudaSource, _constants.KernelDefines()));
+        foreach (var kernel in plan.Kernels) _kernels[kernel.Name] = module.Module.GetKernel(kernel.Name);
+        var attentionStep = plan.ExtendLayer.First(s => s.Kind == StepKind.ExtendAttention);
+        _attention = new AttentionKernels((int)_constants.Dim(attentionStep.Heads!), (int)_constants.Dim(attentionStep.KvHeads!), (int)_constants.Dim(attentionStep.HeadDim!));
+        var attentionDefines = new Dictionary<string, KernelConstant> { ["NUM_HEADS"] = _attention.NumHeads, ["NUM_KV_HEADS"] = _attention.NumKvHeads, ["HEAD_DIM"] = _attention.HeadDim };
+        _decodeAttention = Own(compiler.Compile("decode_attention", KernelSources.Load(AttentionKernels.DecodeSourceFile), attentionDefines)).Module.GetKernel(AttentionKernels.DecodeKernelName);
+        _extendAttention = Own(compiler.Compile("extend_attention", KernelSources.Load(AttentionKernels.ExtendSourceFile), attentionDefines)).Module.GetKernel(AttentionKernels.ExtendKernelName);
+        if (_attention.ExtendNeedsSharedMemoryOptIn) _extendAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
+        var runtime = Own(compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu")));
+        _assignDecodeSlots = runtime.Module.GetKernel("assign_decode_slots");
+        _argmax = runtime.Module.GetKernel("argmax_rows");
+        CompileTime = compileWatch.Elapsed;
+        log($"{plan.Architecture}: kernels ready in {CompileTime.TotalMilliseconds:F0} ms ({plan.Kernels.Length} generated + attention + runtime)");
+        _softmaxScale = _attention.DefaultSoftmaxScale;
+
+        var loadWatch = Stopwatch.StartNew();
+        _weights = Own(new CudaWeights(_constants, checkpoint, _stream));
+        log($"weights: {_weights.TotalBytes / 1e9:F2} GB in {loadWatch.Elapsed.TotalSeconds:F1} s");
+        _gemm = Own(new CublasLtGemm());
+
+        // Activation buffers: one per slot of the plan's buffer plan, as large as its largest value.
+        _slots = new ulong[plan.SlotCount];
+        var slotBytes = new long[plan.SlotCount];
+        _valueTypes = new ElementType[plan.Buffers.Max(b => b.Value) + 1];
+        foreach (var b in plan.Buffers)
+        {
+            _valueTypes[b.Value] = b.Type;
+            slotBytes[b.Slot] = Math.Max(slotBytes[b.Slot], _constants.Dim(b.Length) * (b.Type == ElementType.BFloat16 ? 2 : 4));
+        }
+        for (var s = 0; s < _slots.Length; s++) _slots[s] = Own(DeviceBuffer<byte>.Allocate(slotBytes[s] * _maxTokens)).Pointer;
+        _valuePointers = new ulong[_valueTypes.Length];
+        foreach (var b in plan.Buffers) _valuePointers[b.Value] = _slots[b.Slot];
+        _fusedKernels = plan.Kernels.ToDictionary(k => k.Name);
+
+        _inputs = Own(new StepInputs(_maxTokens, _maxRequests + 1));
+        _reqToToken = Own(DeviceBuffer<int>.Allocate((long)(_maxRequests + 1) * _stride));
+        _reqToToken.FillBytesAsync(0, _stream);
+        _reqToTokenStaging = Own(PinnedHostBuffer<int>.Allocate(Math.Max(_maxTokens, _stride) * 2L));
+        _logits = Own(DeviceBuffer<float>.Allocate((long)(_maxRequests + 1) * _vocab));
+        _logitsStaging = Own(PinnedHostBuffer<float>.Allocate((long)(_maxRequests + 1) * _vocab));
+        _sampled = Own(DeviceBuffer<int>.Allocate(_maxRequests + 1));
+        _workspaceBatch = _maxRequests + 1;
+        _decodeWorkspace = Own(DeviceBuffer<byte>.Allocate(_attention.DecodeWorkspaceBytes(_workspaceBatch, 8)));
+        _decodeWorkspace.FillBytesAsync(0, _stream); // the split counters must start at zero
+        var invFreq = plan.RopeHeadDim is null ? [0f] : RopeFrequencies.InvFreq(config.Rope, (int)_constants.Dim(plan.RopeHeadDim));
+        _invFreq = Own(DeviceBuffer<float>.From(invFreq));
+
+        // The KV pool: what is left of the memory budget, unless sized explicitly.
+        var kvBytesPerToken = 2L * _layers * _constants.Dim(plan.KvLength) * 2;
+        var (free, total) = _device.MemoryInfo();
+        var tokens = options.MaxTotalTokens > 0 ? options.MaxTotalTokens
+            : (int)Math.Min(int.MaxValue - 1, (long)((total * options.MemFractionStatic - (total - free)) / kvBytesPerToken));
+        if (tokens < _maxRequests) throw new InvalidOperationException($"Only {tokens} KV tokens fit in GPU memory (mem fraction {options.MemFractionStatic}); lower --max-batch-tokens or raise --mem-fraction-static");
+        MaxTotalTokens = tokens;
+        _kCache = new ulong[_layers];
+        _vCache = new ulong[_layers];
+        var kvElements = (tokens + 1L) * _constants.Dim(plan.KvLength);
+        for (var l = 0; l < _layers; l++)
+        {
+            _kCache[l] = Own(DeviceBuffer<ushort>.Allocate(kvElements)).Pointer;
+            _vCache[l] = Own(DeviceBuffer<ushort>.Allocate(kvElements)).Pointer;
+        }
+        log($"KV pool: {tokens} tokens ({kvBytesPerToken * (tokens + 1L) / 1e9:F2} GB)");
+        _stream.Synchronize();
+
+        if (!options.DisableCudaGraph) CaptureDecodeGraphs(log);
+    }
+
+    public int VocabSize => _vocab;
+
+    public IReadOnlyList<int> EosTokenIds { get; }
+
+    /// <summary>KV slots available (slot 0 is the padding slot, so indices run 1..MaxTotalTokens).</summary>
+    public int MaxTotalTokens { get; }
+
+    public TimeSpan CompileTime { get; }
+
+    public TimeSpan GraphCaptureTime { get; private set; }
+
+    public CudaDevice Device => _device;
+
+    /// <summary>Runs the step and copies the logits of the batch's logits rows to <paramref name="logits"/>.</summary>
+    public void Forward(ForwardBatch batch, Span<float> logits)
+    {
+        Execute(batch);
+        var count = (long)batch.NumLogitsRows * _vocab;
+        Cu.Check(CuDriver.cuMemcpyDtoHAsync(_logitsStaging.Pointer, _logits.Pointer, (nuint)(count * sizeof(float)), _stream.Handle), "cuMemcpyDtoHAsync", "copying logits");
+        _stream.Synchronize();
+        new ReadOnlySpan<float>(_logitsStaging.Pointer, (int)count).CopyTo(logits);
+    }
+
+    /// <summary>Runs the step and writes the greedy (argmax) token of each logits row: sampling on the GPU, no logits copy.</summary>
+    public void ForwardGreedy(ForwardBatch batch, Span<int> tokens)
+    {
+        var rows = Execute(batch);
+        var args = new KernelArgs();
+        args.Add(_logits.Pointer).Add(_vocab).Add(_sampled.Pointer);
+        _argmax.Launch(rows, 1024, _stream, ref args);
+        Cu.Check(CuDriver.cuMemcpyDtoHAsync(_reqToTokenStaging.Pointer, _sampled.Pointer, (nuint)(rows * sizeof(int)), _stream.Handle), "cuMemcpyDtoHAsync", "copying sampled tokens");
+        _stream.Synchronize();
+        new ReadOnlySpan<int>(_reqToTokenStaging.Pointer, batch.NumLogitsRows).CopyTo(tokens);
+    }
+
+    /// <summary>Enqueues a forward step; returns how many logits rows it computed (padded for a replayed graph).</summary>
+    private int Execute(ForwardBatch batch)
+    {
+        if (batch.NumTokens > _maxTokens) throw new ArgumentException($"A step of {batch.NumTokens} tokens exceeds --max-batch-tokens {_maxTokens}");
+        if (batch.Mode == ForwardMode.Decode)
+        {
+            var graphSize = _graphs.Count == 0 ? 0 : GraphSizeFor(batch.BatchSize);
+            StageDecode(batch, graphSize > 0 ? graphSize : batch.BatchSize);
+            _inputs.Upload(_stream);
+            if (graphSize > 0)
+            {
+                _graphs[graphSize].Launch(_stream);
+                return graphSize;
+            }
+            EnqueueDecode(batch.BatchSize);
+            return batch.BatchSize;
+        }
+        StageExtend(batch);
+        _inputs.Upload(_stream);
+        var maxExtend = 0;
+        foreach (var len in batch.ExtendSeqLens) maxExtend = Math.Max(maxExtend, len);
+        EnqueueSteps(ForwardMode.Extend, batch.NumTokens, batch.BatchSize, batch.NumLogitsRows, maxExtend, 0);
+        return batch.NumLogitsRows;
+    }
+
+    private int GraphSizeFor(int batchSize)
+    {
+        foreach (var size in _options.GraphBatchSizes()) if (size >= batchSize && _graphs.ContainsKey(size)) return size;
+        return 0;
+    }
+
+    private T Own<T>(T resource) where T : IDisposable
+    {
+        _owned.Add(resource);
+        return resource;
+    }
+
+    public void Dispose()
+    {
+        foreach (var graph in _graphs.Values) graph.Dispose();
+        _graphs.Clear();
+        for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+        _device.Dispose();
+    }
+}

@@ -1,0 +1,24 @@
+namespace Compiler.Runtime.Engine.Cuda;
+
+/// <summary>Sizes and switches of the CUDA model runner (SGLang's server arguments of the same names).</summary>
+internal sealed record CudaRunnerOptions
+{
+    /// <summary>KV pool size in tokens; 0 sizes it from <see cref="MemFractionStatic"/> of the GPU's memory.</summary>
+    public int MaxTotalTokens { get; init; }
+    /// <summary>Fraction of GPU memory for weights, activations and the KV pool.</summary>
+    public double MemFractionStatic { get; init; } = 0.88;
+    /// <summary>Most tokens in one forward step (the chunked-prefill size).</summary>
+    public int MaxBatchTokens { get; init; } = 8192;
+    public int MaxRunningRequests { get; init; } = 256;
+    public int MaxContextLen { get; init; } = 4096;
+    public bool DisableCudaGraph { get; init; }
+    /// <summary>Decode batch sizes captured as CUDA graphs; default 1, 2, 4, 8, then steps of 8 up to MaxRunningRequests.</summary>
+    public IReadOnlyList<int>? CudaGraphBatchSizes { get; init; }
+    /// <summary>Kernel binary cache folder; null = the default (~/.cache/compiler/kernels), "" = no cache.</summary>
+    public string? KernelCacheDirectory { get; init; }
+    public Action<string>? Log { get; init; }
+
+    public IReadOnlyList<int> GraphBatchSizes() => CudaGraphBatchSizes ??
+        new[] { 1, 2, 4, 8 }.Concat(Enumerable.Range(2, Math.Max(0, MaxRunningRequests / 8 - 1)).Select(i => i * 8))
+            .Where(b => b <= MaxRunningRequests).ToArray();
+}

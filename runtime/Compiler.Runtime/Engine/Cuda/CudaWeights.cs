@@ -1,0 +1,75 @@
+using Compiler.Runtime.Cuda;
+using Compiler.Runtime.Loading;
+using Compiler.Runtime.Plan;
+
+namespace Compiler.Runtime.Engine.Cuda;
+
+/// <summary>The model's weights on the GPU in bf16, one buffer per resolved tensor (merged weights concatenated at
+/// upload). Other checkpoint dtypes are converted on the host, in chunks.</summary>
+internal sealed unsafe class CudaWeights : IDisposable
+{
+    private readonly Dictionary<string, DeviceBuffer<ushort>> _buffers = new();
+
+    public CudaWeights(ModelConstants constants, Checkpoint checkpoint, CudaStream stream)
+    {
+        checkpoint.EnsureValid(ModelWeights.Expected(constants));
+        foreach (var weight in ModelWeights.Resolve(constants, checkpoint))
+        {
+            var elements = weight.Shape.Aggregate(1L, (a, b) => a * b);
+            var buffer = DeviceBuffer<ushort>.Allocate(elements);
+            _buffers[weight.Name] = buffer;
+            long offset = 0;
+            foreach (var source in weight.Sources)
+            {
+                var tensor = checkpoint.GetTensor(source);
+                Upload(tensor, buffer.Pointer + (ulong)(offset * 2), stream);
+                offset += tensor.ElementCount;
+            }
+            if (offset != elements)
+                throw new CheckpointException(checkpoint.Source, weight.Name, $"needs {elements} elements but its sources [{string.Join(", ", weight.Sources)}] hold {offset}");
+            TotalBytes += elements * 2;
+        }
+        stream.Synchronize();
+    }
+
+    public long TotalBytes { get; }
+
+    /// <summary>The device address of a resolved weight ("{i}" already expanded).</summary>
+    public ulong this[string name] => _buffers.TryGetValue(name, out var b) ? b.Pointer
+        : throw new InvalidOperationException($"No weight '{name}' was loaded");
+
+    private static void Upload(TensorView tensor, ulong destination, CudaStream stream)
+    {
+        if (tensor.DType == TensorDType.BF16)
+        {
+            // Straight from the memory-mapped file; a synchronous copy, since the mapping is pageable memory.
+            for (long done = 0; done < tensor.ByteLength; done += int.MaxValue / 2)
+            {
+                var count = (int)Math.Min(int.MaxValue / 2, tensor.ByteLength - done);
+                var bytes = tensor.GetBytes(done, count);
+                fixed (byte* p = bytes)
+                    Compiler.Runtime.Cuda.Native.Cu.Check(Compiler.Runtime.Cuda.Native.CuDriver.cuMemcpyHtoDAsync(destination + (ulong)done, p, (nuint)count, stream.Handle), "cuMemcpyHtoDAsync", $"uploading {tensor.Name}");
+                stream.Synchronize();
+            }
+            return;
+        }
+        const int chunk = 1 << 22;
+        var floats = new float[Math.Min(chunk, tensor.ElementCount)];
+        var bf16 = new ushort[floats.Length];
+        for (long first = 0; first < tensor.ElementCount; first += chunk)
+        {
+            var count = (int)Math.Min(chunk, tensor.ElementCount - first);
+            tensor.CopyToFloat32(first, floats.AsSpan(0, count));
+            Bf16.FromFloat(floats.AsSpan(0, count), bf16.AsSpan(0, count));
+            fixed (ushort* p = bf16)
+                Compiler.Runtime.Cuda.Native.Cu.Check(Compiler.Runtime.Cuda.Native.CuDriver.cuMemcpyHtoDAsync(destination + (ulong)(first * 2), p, (nuint)(count * 2), stream.Handle), "cuMemcpyHtoDAsync", $"uploading {tensor.Name}");
+            stream.Synchronize();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _buffers.Values) buffer.Dispose();
+        _buffers.Clear();
+    }
+}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Compiler.Runtime.Engine.Cuda;
+
+namespace Compiler.Host.Commands;
+
+/// <summary>
+/// <c>bench-one-batch</c>: sglang.bench_one_batch for this engine. For each batch size, one prefill of random prompts
+/// and greedy decode steps, timed end to end (inputs in, sampled tokens out), without the scheduler.
+/// </summary>
+internal static class BenchOneBatchCommand
+{
+    public static Command Create()
+    {
+        var modelPath = new Option<string>("--model-path") { Description = "Hugging Face model directory, or a config.json with --load-format dummy", Required = true };
+        var loadFormat = new Option<string>("--load-format") { Description = "auto | dummy (random weights of the real shapes)", DefaultValueFactory = _ => "auto" };
+        var device = new Option<string>("--device") { Description = "cuda | cpu", DefaultValueFactory = _ => "cuda" };
+        var batchSizes = new Option<int[]>("--batch-size") { Description = "batch sizes to run", DefaultValueFactory = _ => [1], AllowMultipleArgumentsPerToken = true };
+        var inputLen = new Option<int>("--input-len") { DefaultValueFactory = _ => 1024 };
+        var outputLen = new Option<int>("--output-len") { DefaultValueFactory = _ => 16 };
+        var resultFile = new Option<string>("--result-filename") { Description = "JSON lines are appended here", DefaultValueFactory = _ => "result.jsonl" };
+        var runName = new Option<string>("--run-name") { DefaultValueFactory = _ => "default" };
+        var disableGraph = new Option<bool>("--disable-cuda-graph");
+        var command = new Command("bench-one-batch", "Latency of one static batch: prefill, then decode (mirrors sglang.bench_one_batch)")
+            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph };
+        command.SetAction(result =>
+        {
+            var sizes = result.GetValue(batchSizes)!;
+            int inLen = result.GetValue(inputLen), outLen = result.GetValue(outputLen);
+            var options = new CudaRunnerOptions
+            {
+                MaxRunningRequests = sizes.Max(),
+                MaxBatchTokens = sizes.Max() * inLen,
+                MaxContextLen = inLen + outLen + 1,
+                MaxTotalTokens = sizes.Max() * (inLen + outLen) + 1,
+                DisableCudaGraph = result.GetValue(disableGraph),
+                CudaGraphBatchSizes = result.GetValue(disableGraph) ? [] : sizes,
+                Log = Console.WriteLine,
+            };
+            using var host = ModelHost.Open(result.GetValue(modelPath)!, result.GetValue(loadFormat)!, result.GetValue(device)!, options);
+            Console.WriteLine($"model: {host.Plan.Architecture}, vocab {host.Runner.VocabSize}");
+            RunOnce(host, sizes.Max(), inLen, Math.Min(outLen, 4), null, null); // warm-up
+            foreach (var size in sizes) RunOnce(host, size, inLen, outLen, result.GetValue(resultFile), result.GetValue(runName));
+            return 0;
+        });
+        return command;
+    }
+
+    private static void RunOnce(ModelHost host, int batchSize, int inputLen, int outputLen, string? resultFile, string? runName)
+    {
+        var random = new Random(batchSize);
+        var vocab = host.Runner.VocabSize;
+        var prompts = Enumerable.Range(0, batchSize).Select(_ => Enumerable.Range(0, inputLen).Select(_ => random.Next(vocab)).ToArray()).ToArray();
+        var batch = new FixedBatch(prompts, outputLen);
+        var logits = host.Runner is CudaModelRunner ? [] : new float[batchSize * vocab];
+        var next = new int[batchSize];
+        var report = resultFile is not null;
+
+        var watch = Stopwatch.StartNew();
+        batch.Prefill();
+        host.ForwardGreedy(batch.Batch, next, logits);
+        var prefill = watch.Elapsed.TotalSeconds;
+        if (report) Console.WriteLine($"Prefill. latency: {prefill:F5} s, throughput: {batchSize * inputLen / prefill,12:F2} token/s");
+
+        var decodes = new List<double>();
+        for (var i = 0; i < outputLen - 1; i++)
+        {
+            watch.Restart();
+            batch.Decode(next);
+            host.ForwardGreedy(batch.Batch, next, logits);
+            var latency = watch.Elapsed.TotalSeconds;
+            decodes.Add(latency);
+            if (report && i < 5) Console.WriteLine($"Decode {i}. Batch size: {batchSize}, latency: {latency:F5} s, throughput: {batchSize / latency,12:F2} token/s");
+        }
+        if (!report) return;
+        var median = Median(decodes);
+        var total = prefill + decodes.Sum();
+        Console.WriteLine($"Decode.  median latency: {median:F5} s, median throughput: {batchSize / median,12:F2} token/s");
+        Console.WriteLine($"Total. latency: {total:F3} s, throughput: {batchSize * (inputLen + outputLen) / total,12:F2} token/s");
+        var line = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["run_name"] = runName!, ["batch_size"] = batchSize, ["input_len"] = inputLen, ["output_len"] = outputLen,
+            ["prefill_latency"] = prefill, ["prefill_throughput"] = batchSize * inputLen / prefill,
+            ["median_decode_latency"] = median, ["median_decode_throughput"] = batchSize / median,
+            ["total_latency"] = total, ["overall_throughput"] = batchSize * (inputLen + outputLen) / total,
+        });
+        File.AppendAllText(resultFile!, line + "\n");
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}

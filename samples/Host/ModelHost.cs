@@ -1,0 +1,63 @@
+using Compiler.Models;
+using Compiler.Runtime.Engine;
+using Compiler.Runtime.Engine.Cuda;
+using Compiler.Runtime.Loading;
+using Compiler.Runtime.Plan;
+
+namespace Compiler.Host;
+
+/// <summary>Opens a model for the CLI: a Hugging Face directory, or a config.json with --load-format dummy
+/// (random weights of the real shapes, as SGLang's), on --device cuda or cpu.</summary>
+internal sealed class ModelHost : IDisposable
+{
+    private ModelHost(IModelRunner runner, HfConfig config, ModelPlan plan, Checkpoint checkpoint)
+    {
+        Runner = runner;
+        Config = config;
+        Plan = plan;
+        _checkpoint = checkpoint;
+    }
+
+    private readonly Checkpoint _checkpoint;
+
+    public IModelRunner Runner { get; }
+    public HfConfig Config { get; }
+    public ModelPlan Plan { get; }
+
+    public static ModelHost Open(string modelPath, string loadFormat, string device, CudaRunnerOptions options)
+    {
+        var configPath = File.Exists(modelPath) ? modelPath : Path.Combine(modelPath, HfConfig.FileName);
+        var config = HfConfig.Load(configPath);
+        var architecture = config.Architectures.FirstOrDefault() ?? throw new ModelConfigException($"{configPath}: no 'architectures' entry");
+        if (!ModelCatalog.All.TryGetValue(architecture, out var plan))
+            throw new ModelConfigException($"{configPath}: architecture '{architecture}' has no model file; compiled models: {string.Join(", ", ModelCatalog.All.Keys)}");
+        var constants = ModelConstants.Read(plan, config);
+        var checkpoint = loadFormat switch
+        {
+            "dummy" => Checkpoint.CreateDummy(ModelWeights.Expected(constants), TensorDType.BF16, seed: 0),
+            "auto" or "safetensors" => Checkpoint.Open(Path.GetDirectoryName(Path.GetFullPath(configPath))!),
+            _ => throw new ArgumentException($"--load-format {loadFormat}: expected auto, safetensors or dummy"),
+        };
+        IModelRunner runner = device switch
+        {
+            "cuda" => new CudaModelRunner(plan, config, checkpoint, options),
+            _ => throw new ArgumentException($"--device {device}: expected cuda or cpu"),
+        };
+        return new ModelHost(runner, config, plan, checkpoint);
+    }
+
+    /// <summary>Greedy next tokens of the batch's logits rows: on the GPU when the runner can, else argmax on the host.</summary>
+    public void ForwardGreedy(ForwardBatch batch, Span<int> tokens, float[] logitsScratch)
+    {
+        if (Runner is CudaModelRunner cuda) { cuda.ForwardGreedy(batch, tokens); return; }
+        Runner.Forward(batch, logitsScratch);
+        for (var r = 0; r < batch.NumLogitsRows; r++)
+            tokens[r] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logitsScratch.AsSpan(r * Runner.VocabSize, Runner.VocabSize));
+    }
+
+    public void Dispose()
+    {
+        (Runner as IDisposable)?.Dispose();
+        _checkpoint.Dispose();
+    }
+}
