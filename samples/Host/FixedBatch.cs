@@ -33,7 +33,8 @@ internal sealed class FixedBatch
     /// <summary>KV slots the batch needs in the pool.</summary>
     public int KvSlots => _prompts.Length * _maxLength + 1;
 
-    public void Prefill()
+    /// <summary>One extend step over every prompt; logits for each prompt's last token, or for every position.</summary>
+    public void Prefill(bool everyPosition = false)
     {
         var tokens = _prompts.Sum(p => p.Length);
         Batch.Reset(ForwardMode.Extend, tokens, _prompts.Length);
@@ -46,12 +47,13 @@ internal sealed class FixedBatch
                 Batch.InputIds[t] = prompt[i];
                 Batch.Positions[t] = i;
                 Batch.OutCacheLoc[t] = Table.ReadRow(b, prompt.Length)[i];
+                if (everyPosition) Batch.AddLogitsRow(t, 0, 1, -1, 0);
             }
             Batch.ReqPoolIndices[b] = b;
             Batch.SeqLens[b] = prompt.Length;
             Batch.ExtendPrefixLens[b] = 0;
             Batch.ExtendSeqLens[b] = prompt.Length;
-            Batch.AddLogitsRow(t - 1, 0, 1, -1, 0);
+            if (!everyPosition) Batch.AddLogitsRow(t - 1, 0, 1, -1, 0);
         }
         Batch.NumExtendReqs = _prompts.Length;
     }

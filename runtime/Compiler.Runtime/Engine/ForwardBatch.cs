@@ -55,11 +55,13 @@ internal sealed class ForwardBatch
         Grow(ref _seqLens, batchSize);
         Grow(ref _prefixLens, batchSize);
         Grow(ref _extendLens, batchSize);
-        Grow(ref _logitsTokenIndices, batchSize);
-        Grow(ref _topKs, batchSize);
-        Grow(ref _temperatures, batchSize);
-        Grow(ref _topPs, batchSize);
-        Grow(ref _minPs, batchSize);
+        // Logits rows: one per request normally, up to one per token when every prompt position is scored.
+        var rows = Math.Max(batchSize, numTokens);
+        Grow(ref _logitsTokenIndices, rows);
+        Grow(ref _topKs, rows);
+        Grow(ref _temperatures, rows);
+        Grow(ref _topPs, rows);
+        Grow(ref _minPs, rows);
         NumTokens = numTokens;
         BatchSize = batchSize;
         NumLogitsRows = 0;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Compiler.Runtime.Engine.Cuda;
 
@@ -23,8 +22,9 @@ internal static class BenchOneBatchCommand
         var resultFile = new Option<string>("--result-filename") { Description = "JSON lines are appended here", DefaultValueFactory = _ => "result.jsonl" };
         var runName = new Option<string>("--run-name") { DefaultValueFactory = _ => "default" };
         var disableGraph = new Option<bool>("--disable-cuda-graph");
+        var profile = new Option<bool>("--profile") { Description = "also print GPU time per launch of one decode step (cuda)" };
         var command = new Command("bench-one-batch", "Latency of one static batch: prefill, then decode (mirrors sglang.bench_one_batch)")
-            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph };
+            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, profile };
         command.SetAction(result =>
         {
             var sizes = result.GetValue(batchSizes)!;
@@ -43,6 +43,8 @@ internal static class BenchOneBatchCommand
             Console.WriteLine($"model: {host.Plan.Architecture}, vocab {host.Runner.VocabSize}");
             RunOnce(host, sizes.Max(), inLen, Math.Min(outLen, 4), null, null); // warm-up
             foreach (var size in sizes) RunOnce(host, size, inLen, outLen, result.GetValue(resultFile), result.GetValue(runName));
+            if (result.GetValue(profile) && host.Runner is CudaModelRunner cuda)
+                foreach (var size in sizes) PrintProfile(cuda, size, inLen);
             return 0;
         });
         return command;
@@ -87,6 +89,20 @@ internal static class BenchOneBatchCommand
             ["total_latency"] = total, ["overall_throughput"] = batchSize * (inputLen + outputLen) / total,
         });
         File.AppendAllText(resultFile!, line + "\n");
+    }
+
+    /// <summary>Where one decode step's GPU time goes, per launch name (eager launches, events around each).</summary>
+    private static void PrintProfile(CudaModelRunner runner, int batchSize, int inputLen)
+    {
+        var batch = new FixedBatch(Enumerable.Range(0, batchSize).Select(_ => new int[inputLen]).ToArray(), 2);
+        batch.Prefill();
+        runner.ForwardGreedy(batch.Batch, new int[batchSize]);
+        batch.Decode(new int[batchSize]);
+        var rows = runner.Profile(batch.Batch);
+        var total = rows.Sum(r => r.Milliseconds);
+        Console.WriteLine($"Decode step profile, batch {batchSize}, context {inputLen}: {rows.Sum(r => r.Launches)} launches, {total:F3} ms of kernel time");
+        foreach (var (name, launches, ms) in rows)
+            Console.WriteLine($"  {name,-40} {launches,4} x {1000 * ms / launches,8:F2} us = {ms,7:F3} ms ({100 * ms / total,5:F1} %)");
     }
 
     private static double Median(List<double> values)

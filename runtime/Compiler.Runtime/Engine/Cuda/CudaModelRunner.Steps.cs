@@ -84,6 +84,43 @@ internal sealed unsafe partial class CudaModelRunner
 
     private void Enqueue(Step step, int layer, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
+        if (_profile is null) { Launch(step, layer, tokens, batchSize, logitsRows, maxExtend, splits); return; }
+        var (start, end) = (CudaEvent.Create(), CudaEvent.Create());
+        start.Record(_stream);
+        Launch(step, layer, tokens, batchSize, logitsRows, maxExtend, splits);
+        end.Record(_stream);
+        var name = step.Kind == StepKind.Kernel ? (step.LastLayerKernel is { } last && layer == _layers - 1 ? last : step.Kernel!) : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
+        _profile.Add((name, start, end));
+    }
+
+    private List<(string Name, CudaEvent Start, CudaEvent End)>? _profile;
+
+    /// <summary>Runs one step eagerly with an event pair around every launch; returns GPU milliseconds per launch name
+    /// (summed over layers) and the launch count. For finding where the time goes, not for timing the step.</summary>
+    public IReadOnlyList<(string Name, int Launches, double Milliseconds)> Profile(ForwardBatch batch)
+    {
+        _profile = new();
+        try
+        {
+            if (batch.Mode == ForwardMode.Decode)
+            {
+                StageDecode(batch, batch.BatchSize);
+                _inputs.Upload(_stream);
+                EnqueueDecode(batch.BatchSize);
+            }
+            else Execute(batch);
+            _stream.Synchronize();
+            var result = _profile.GroupBy(p => p.Name)
+                .Select(g => (g.Key, g.Count(), g.Sum(p => (double)CudaEvent.ElapsedMilliseconds(p.Start, p.End))))
+                .OrderByDescending(r => r.Item3).ToList();
+            foreach (var (_, start, end) in _profile) { start.Dispose(); end.Dispose(); }
+            return result;
+        }
+        finally { _profile = null; }
+    }
+
+    private void Launch(Step step, int layer, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    {
         var rows = step.Rows == RowSet.AllTokens ? tokens : logitsRows;
         switch (step.Kind)
         {

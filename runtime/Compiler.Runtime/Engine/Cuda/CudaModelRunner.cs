@@ -99,10 +99,11 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
         _inputs = Own(new StepInputs(_maxTokens, _maxRequests + 1));
         _reqToToken = Own(DeviceBuffer<int>.Allocate((long)(_maxRequests + 1) * _stride));
         _reqToToken.FillBytesAsync(0, _stream);
-        _reqToTokenStaging = Own(PinnedHostBuffer<int>.Allocate(Math.Max(_maxTokens, _stride) * 2L));
-        _logits = Own(DeviceBuffer<float>.Allocate((long)(_maxRequests + 1) * _vocab));
-        _logitsStaging = Own(PinnedHostBuffer<float>.Allocate((long)(_maxRequests + 1) * _vocab));
-        _sampled = Own(DeviceBuffer<int>.Allocate(_maxRequests + 1));
+        _reqToTokenStaging = Own(PinnedHostBuffer<int>.Allocate(Math.Max(Math.Max(_maxTokens, _stride), options.MaxLogitsRows) * 2L));
+        var logitsRows = Math.Max(_maxRequests + 1, options.MaxLogitsRows);
+        _logits = Own(DeviceBuffer<float>.Allocate((long)logitsRows * _vocab));
+        _logitsStaging = Own(PinnedHostBuffer<float>.Allocate((long)logitsRows * _vocab));
+        _sampled = Own(DeviceBuffer<int>.Allocate(logitsRows));
         _workspaceBatch = _maxRequests + 1;
         _decodeWorkspace = Own(DeviceBuffer<byte>.Allocate(_attention.DecodeWorkspaceBytes(_workspaceBatch, 8)));
         _decodeWorkspace.FillBytesAsync(0, _stream); // the split counters must start at zero

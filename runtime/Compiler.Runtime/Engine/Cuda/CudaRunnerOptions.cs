@@ -11,6 +11,8 @@ internal sealed record CudaRunnerOptions
     public int MaxBatchTokens { get; init; } = 8192;
     public int MaxRunningRequests { get; init; } = 256;
     public int MaxContextLen { get; init; } = 4096;
+    /// <summary>Most rows of logits one step returns (at least MaxRunningRequests; more for prompt log-probabilities).</summary>
+    public int MaxLogitsRows { get; init; }
     public bool DisableCudaGraph { get; init; }
     /// <summary>Decode batch sizes captured as CUDA graphs; default 1, 2, 4, 8, then steps of 8 up to MaxRunningRequests.</summary>
     public IReadOnlyList<int>? CudaGraphBatchSizes { get; init; }

@@ -9,12 +9,19 @@ namespace Compiler.Runtime.Engine.Cuda;
 internal sealed unsafe class CudaWeights : IDisposable
 {
     private readonly Dictionary<string, DeviceBuffer<ushort>> _buffers = new();
+    private readonly Dictionary<string, ulong> _aliases = new();
 
     public CudaWeights(ModelConstants constants, Checkpoint checkpoint, CudaStream stream)
     {
         checkpoint.EnsureValid(ModelWeights.Expected(constants));
         foreach (var weight in ModelWeights.Resolve(constants, checkpoint))
         {
+            // A tied weight (lm_head = embed_tokens) shares the buffer instead of a second copy.
+            if (weight.Sources is [var only] && only != weight.Name && _buffers.TryGetValue(only, out var shared))
+            {
+                _aliases[weight.Name] = shared.Pointer;
+                continue;
+            }
             var elements = weight.Shape.Aggregate(1L, (a, b) => a * b);
             var buffer = DeviceBuffer<ushort>.Allocate(elements);
             _buffers[weight.Name] = buffer;
@@ -36,6 +43,7 @@ internal sealed unsafe class CudaWeights : IDisposable
 
     /// <summary>The device address of a resolved weight ("{i}" already expanded).</summary>
     public ulong this[string name] => _buffers.TryGetValue(name, out var b) ? b.Pointer
+        : _aliases.TryGetValue(name, out var alias) ? alias
         : throw new InvalidOperationException($"No weight '{name}' was loaded");
 
     private static void Upload(TensorView tensor, ulong destination, CudaStream stream)
