@@ -60,6 +60,10 @@ internal sealed class Req
     public int RetractCount { get; internal set; }
     /// <summary>Prompt tokens served from the prefix cache at first admission.</summary>
     public int CachedTokens { get; internal set; }
+    /// <summary>Stopwatch timestamps (0 until reached) for TTFT / latency metrics.</summary>
+    public long ArrivalTimestamp { get; internal set; }
+    public long FirstTokenTimestamp { get; internal set; }
+    public long FinishTimestamp { get; internal set; }
     internal bool Admitted { get; set; }
     internal bool EverAdmitted { get; set; }
     internal long ArrivalOrder { get; set; }
