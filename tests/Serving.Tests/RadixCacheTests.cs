@@ -1,5 +1,6 @@
 using Compiler.Runtime.Cache;
 using Compiler.Runtime.Memory;
+using Compiler.Runtime.Scheduling;
 
 namespace Compiler.Runtime.Serving.Tests;
 
@@ -107,6 +108,64 @@ public sealed class RadixCacheTests
         Assert.Equal(16, a.AvailableSize);
         Assert.Empty(c.Root.Children);
         c.CheckIntegrity();
+    }
+
+    [Fact]
+    public void Finished_requests_that_computed_the_same_tokens_keep_one_copy_and_free_the_duplicate()
+    {
+        var pool = new ReqToTokenPool(2, 32);
+        var alloc = new TokenToKvPoolAllocator(64);
+        var c = new RadixCache(pool, alloc);
+        Req Running(string id, int[] tokens)
+        {
+            var r = new Req(id, tokens, new Sampling.SamplingParams(), 1);
+            var m = c.MatchPrefix(tokens);
+            c.IncLockRef(m.LastNode);
+            r.ReqPoolIdx = pool.Alloc();
+            r.LastNode = m.LastNode;
+            r.PrefixLen = m.PrefixLen;
+            var slots = new int[tokens.Length - m.PrefixLen];
+            Assert.True(alloc.TryAlloc(slots));
+            c.CopyPrefixIndices(m.LastNode, m.PrefixLen, pool.Row(r.ReqPoolIdx));
+            pool.Write(r.ReqPoolIdx, m.PrefixLen, slots);
+            r.KvLen = tokens.Length;
+            return r;
+        }
+        var a = Running("a", [1, 2, 3, 4, 5]);
+        var b = Running("b", [1, 2, 3, 4, 9]); // started before a was cached: computes 1..4 again
+        int[] aSlots = pool.ReadRow(a.ReqPoolIdx, 5).ToArray();
+        c.CacheFinishedReq(a);
+        Assert.Equal(64 - 10, alloc.AvailableSize); // a's slots now belong to the tree
+        c.CacheFinishedReq(b);
+        // b's copies of 1..4 went back to the allocator; only its token 9 joined the tree.
+        Assert.Equal(64 - 6, alloc.AvailableSize);  // tree holds 1..5 (a) + 9 (b)
+        Assert.Equal(6, c.EvictableSize);
+        var m = c.MatchPrefix([1, 2, 3, 4, 9]);
+        var got = new int[5];
+        c.CopyPrefixIndices(m.LastNode, 5, got);
+        Assert.Equal(aSlots[..4], got[..4]);
+        Assert.Equal(2, pool.AvailableSize);
+        c.CheckIntegrity();
+        alloc.CheckIntegrity();
+    }
+
+    [Fact]
+    public void Chunk_cache_shares_nothing_and_frees_everything()
+    {
+        var pool = new ReqToTokenPool(2, 32);
+        var alloc = new TokenToKvPoolAllocator(16);
+        var c = new ChunkCache(pool, alloc);
+        Assert.Equal(0, c.MatchPrefix([1, 2, 3]).PrefixLen);
+        var r = new Req("a", [1, 2, 3], new Sampling.SamplingParams(), 1) { ReqPoolIdx = pool.Alloc(), KvLen = 3 };
+        var slots = new int[3];
+        alloc.TryAlloc(slots);
+        pool.Write(r.ReqPoolIdx, 0, slots);
+        c.CacheUnfinishedReq(r);
+        Assert.Equal(3, r.PrefixLen); // its own KV becomes the prefix of the next chunk
+        c.CacheFinishedReq(r);
+        Assert.Equal(16, alloc.AvailableSize);
+        Assert.Equal(2, pool.AvailableSize);
+        Assert.Throws<NotSupportedException>(() => c.Insert([1], [1]));
     }
 
     /// <summary>

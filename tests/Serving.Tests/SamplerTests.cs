@@ -52,6 +52,19 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void Low_temperature_with_large_logits_does_not_overflow()
+    {
+        // logits / T = 3000 and 2900: a naive exp overflows to inf and the draw becomes NaN garbage.
+        var s = new Sampler(3);
+        var rng = new SamplingRng(3);
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(0, s.Sample(new float[] { 30f, 29f, -5f }, new SamplingParams { Temperature = 0.01f }, rng, null).TokenId);
+            Assert.Equal(0, s.Sample(new float[] { 30f, 29f, -5f }, new SamplingParams { Temperature = 0.01f, TopP = 0.9f }, rng, null).TokenId);
+        }
+    }
+
+    [Fact]
     public void Top_k_keeps_exactly_the_k_most_likely_and_renormalizes()
     {
         int n = 20_000;

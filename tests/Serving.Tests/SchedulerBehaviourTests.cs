@@ -170,6 +170,7 @@ public sealed class SchedulerBehaviourTests
         h.RunToCompletion();
 
         Assert.Equal(FinishKind.Length, free.FinishReason!.Kind);
+        Assert.True(free.ArrivalTimestamp > 0 && free.ArrivalTimestamp <= free.FirstTokenTimestamp && free.FirstTokenTimestamp <= free.FinishTimestamp);
         Assert.Equal(firstAt + 1, stopped.OutputLen);
         Assert.Equal(new FinishReason(FinishKind.Stop, MatchedTokenId: stopTok), stopped.FinishReason);
         Assert.True(minNew.OutputLen > firstAt + 1);

@@ -75,6 +75,25 @@ public sealed class SchedulerBudgetTests
     }
 
     [Fact]
+    public void Forced_retraction_with_equal_outputs_takes_the_longest_prompt()
+    {
+        var h = new EngineHarness(new SchedulerOptions { MaxTotalTokens = 1024, ContextLength = 256, ForceRetractEvery = 3 });
+        h.Submit("p5", Prompt(5, 1), Greedy with { MaxNewTokens = 20 });
+        h.Submit("p9", Prompt(9, 2), Greedy with { MaxNewTokens = 20 });
+        h.Submit("p7", Prompt(7, 3), Greedy with { MaxNewTokens = 20 });
+        h.Step(); // one prefill batch: equal output lengths from here on
+        while (h.Scheduler.TotalRetracted == 0) Assert.True(h.Step());
+        Assert.Equal(1, h.Scheduler.TotalRetracted);
+        Assert.Equal(["p9"], h.Scheduler.Waiting.Select(r => r.Rid));
+        Assert.Equal(0, h.Scheduler.Waiting[0].KvLen);
+        h.RunToCompletion();
+        foreach (var r in h.Reqs.Values) Assert.Equal(h.Expected(r), r.OutputIds.ToArray());
+        // The retracted request's KV stayed in the radix tree: its re-prefill hit the cache.
+        Assert.Contains(h.Model.Batches, b => b.Mode == ForwardMode.Extend && b.PrefixLens.Length == 1 && b.PrefixLens[0] > 9);
+        h.AssertBaseline();
+    }
+
+    [Fact]
     public void Logprobs_follow_each_generated_token()
     {
         var h = new EngineHarness(new SchedulerOptions { MaxTotalTokens = 1024, ContextLength = 256 });

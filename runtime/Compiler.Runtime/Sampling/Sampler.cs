@@ -55,7 +55,10 @@ internal sealed class Sampler
         int v = VocabSize;
         Span<float> probs = _probs;
         TensorPrimitives.Multiply(logits, 1f / p.Temperature, probs);
-        TensorPrimitives.SoftMax(probs, probs);
+        // Stable softmax: TensorPrimitives.SoftMax does not subtract the max, and logits / small T overflow exp.
+        TensorPrimitives.Subtract(probs, TensorPrimitives.Max((ReadOnlySpan<float>)probs), probs);
+        TensorPrimitives.Exp(probs, probs);
+        TensorPrimitives.Divide(probs, TensorPrimitives.Sum((ReadOnlySpan<float>)probs), probs);
 
         bool filter = (p.TopK > 0 && p.TopK < v) || p.TopP < 1f || p.MinP > 0f;
         if (!filter) return Categorical(probs, rng.NextDouble());

@@ -7,6 +7,8 @@ namespace Compiler.Runtime.Scheduling;
 /// One generation request (SGLang's Req). Tokens = prompt followed by generated tokens. KV bookkeeping:
 /// positions [0, PrefixLen) of its ReqToTokenPool row point at cache-owned slots locked through LastNode (radix
 /// cache) and [PrefixLen, KvLen) at slots the request owns; KvLen tokens have K/V computed.
+/// Only the scheduler thread touches a Req once submitted; other threads consume <see cref="ReqOutput"/> events,
+/// whose callback runs on the scheduler thread and must neither block nor throw (hand off to a Channel).
 /// </summary>
 internal sealed class Req
 {
@@ -58,6 +60,10 @@ internal sealed class Req
     public int RetractCount { get; internal set; }
     /// <summary>Prompt tokens served from the prefix cache at first admission.</summary>
     public int CachedTokens { get; internal set; }
+    /// <summary>Stopwatch timestamps (0 until reached) for TTFT / latency metrics.</summary>
+    public long ArrivalTimestamp { get; internal set; }
+    public long FirstTokenTimestamp { get; internal set; }
+    public long FinishTimestamp { get; internal set; }
     internal bool Admitted { get; set; }
     internal bool EverAdmitted { get; set; }
     internal long ArrivalOrder { get; set; }

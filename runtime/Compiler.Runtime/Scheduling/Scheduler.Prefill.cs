@@ -64,8 +64,9 @@ internal sealed partial class Scheduler
         if (adder.NewChunkedReq != null) ChunkedReq = adder.NewChunkedReq;
 
         // Logged before allocation, like SGLang: token usage is what the batch starts from.
-        Log($"Prefill batch. #new-seq: {adder.CanRunList.Count}, #new-token: {adder.LogInputTokens}, #cached-token: {adder.LogHitTokens}, " +
-            $"token usage: {TokenUsage:F2}, #running-req: {Running.Count}, #queue-req: {Waiting.Count}, cache hit rate: {Cache.HitRate * 100:F1}%");
+        if (_log != null)
+            Log($"Prefill batch. #new-seq: {adder.CanRunList.Count}, #new-token: {adder.LogInputTokens}, #cached-token: {adder.LogHitTokens}, " +
+                $"token usage: {TokenUsage:F2}, #running-req: {Running.Count}, #queue-req: {Waiting.Count}, cache hit rate: {Cache.HitRate * 100:F1}%");
         PrepareForExtend(batch, adder.CanRunList, mixedDecodeTokens > 0);
         return true;
     }

@@ -55,6 +55,7 @@ internal sealed partial class Scheduler
     private bool AppendToken(Req req, SampleResult s)
     {
         int tok = s.TokenId;
+        if (req.OutputLen == 0) req.FirstTokenTimestamp = Stopwatch.GetTimestamp();
         req.Tokens.Add(tok);
         req.Penalties?.Observe(tok);
         req.OutputLogprobs?.Add(s.Logprob);

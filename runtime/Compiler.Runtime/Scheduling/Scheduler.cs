@@ -79,6 +79,7 @@ internal sealed partial class Scheduler
             throw new ArgumentException($"Request '{req.Rid}': the prompt has {req.InputLen} tokens but at most {MaxReqLen - 1} fit (context length {Options.ContextLength}, KV pool {Options.MaxTotalTokens} tokens). Shorten the prompt or raise --max-total-tokens / the context length.");
         req.MaxNewTokens = Math.Min(req.SamplingParams.MaxNewTokens, MaxReqLen - req.InputLen);
         req.ArrivalOrder = Interlocked.Increment(ref _arrivals);
+        req.ArrivalTimestamp = Stopwatch.GetTimestamp();
         _incoming.Enqueue(req);
     }
 
@@ -129,6 +130,7 @@ internal sealed partial class Scheduler
     {
         req.FinishReason = reason;
         req.Status = ReqStatus.Finished;
+        req.FinishTimestamp = Stopwatch.GetTimestamp();
         Cache.CacheFinishedReq(req);
         _batchIsFull = false; // KV and a request slot came free: admission may succeed again
         _live.Remove(req.Rid);
