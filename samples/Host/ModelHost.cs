@@ -1,4 +1,5 @@
 using Compiler.Models;
+using Compiler.Runtime.Cpu;
 using Compiler.Runtime.Engine;
 using Compiler.Runtime.Engine.Cuda;
 using Compiler.Runtime.Loading;
@@ -41,6 +42,7 @@ internal sealed class ModelHost : IDisposable
         IModelRunner runner = device switch
         {
             "cuda" => new CudaModelRunner(plan, config, checkpoint, options),
+            "cpu" => new CpuModelRunner(plan, config, checkpoint, options.MaxTotalTokens > 0 ? options.MaxTotalTokens : 65536, Math.Max(options.MaxBatchTokens, options.MaxLogitsRows)),
             _ => throw new ArgumentException($"--device {device}: expected cuda or cpu"),
         };
         return new ModelHost(runner, config, plan, checkpoint);

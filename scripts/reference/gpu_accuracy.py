@@ -63,7 +63,8 @@ def compare(name, lp, top1, ref_lp, ref_top1):
 def main():
     config_path, out, engine = sys.argv[1], sys.argv[2], sys.argv[3:]
     model_dir = os.path.join(out, "model")
-    model = build(config_path, model_dir)
+    model = build(config_path, model_dir) if not os.path.exists(os.path.join(model_dir, "config.json")) else \
+        AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16)
     vocab = model.config.vocab_size
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(0, vocab, (POSITIONS + 1,), generator=generator).tolist()
@@ -73,7 +74,8 @@ def main():
     del model
     torch.cuda.empty_cache()
 
-    command = engine + ["generate", "--model-path", model_dir, "--input-ids", json.dumps(ids), "--max-new-tokens", "1", "--return-logprob"]
+    device = os.environ.get("ENGINE_DEVICE", "cuda")
+    command = engine + ["generate", "--device", device, "--model-path", model_dir, "--input-ids", json.dumps(ids), "--max-new-tokens", "1", "--return-logprob"]
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode != 0:
         print(run.stdout[-4000:], run.stderr[-4000:])
@@ -84,7 +86,7 @@ def main():
 
     print(f"{os.path.basename(os.path.dirname(os.path.abspath(config_path)))}: {POSITIONS} teacher-forced positions")
     bf16 = compare("transformers bf16", bf16_lp, bf16_top1, ref_lp, ref_top1)
-    ours = compare("engine (CUDA)", ours_lp, ours_top1, ref_lp, ref_top1)
+    ours = compare(f"engine ({device})", ours_lp, ours_top1, ref_lp, ref_top1)
     ok = ours[0] <= 1.5 * bf16[0] and ours[1] >= bf16[1] - 3
     print(f"bar: mean |d| <= {1.5 * bf16[0]:.5f} and top-1 >= {bf16[1] - 3:.2f} %: {'PASS' if ok else 'FAIL'}")
     sys.exit(0 if ok else 1)
