@@ -39,3 +39,66 @@ extern "C" __global__ void __launch_bounds__(1024) argmax_rows(const float* __re
         out[blockIdx.x] = index;
     }
 }
+
+// Small-batch GEMM on CUDA cores: y[m, n] = sum_k x[m, k] * w[n, k] for m < M <= GEMV_MAX_M. At decode batch sizes
+// the weights are read once and the work is bandwidth-bound, where tensor-core GEMMs leave bandwidth unused.
+// One warp per output feature n; each lane streams 16-byte chunks of w's row, four in flight. K % 8 == 0.
+// y is bf16 (y_bf16) or fp32 (y_f32, for logits): exactly one of them is non-null.
+#define GEMV_MAX_M 8
+#define GEMV_WARPS 8
+
+static __device__ __forceinline__ void gemv_unpack(const uint4 v, float (&f)[8])
+{
+    const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&v);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) { const float2 p = __bfloat1622float2(h[i]); f[2 * i] = p.x; f[2 * i + 1] = p.y; }
+}
+
+extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(
+    const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
+    __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K)
+{
+    const int n = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
+    const int lane = threadIdx.x & 31;
+    if (n >= N) return;
+    const uint4* row = reinterpret_cast<const uint4*>(w + (long long)n * K);
+    const int chunks = K / 8;
+    float acc[GEMV_MAX_M];
+#pragma unroll
+    for (int m = 0; m < GEMV_MAX_M; ++m) acc[m] = 0.0f;
+    for (int c0 = lane; c0 < chunks; c0 += 32 * 4)
+    {
+        uint4 wv[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) { const int c = c0 + u * 32; wv[u] = c < chunks ? __ldg(row + c) : make_uint4(0, 0, 0, 0); }
+#pragma unroll
+        for (int u = 0; u < 4; ++u)
+        {
+            const int c = c0 + u * 32;
+            if (c >= chunks) break;
+            float wf[8];
+            gemv_unpack(wv[u], wf);
+#pragma unroll
+            for (int m = 0; m < GEMV_MAX_M; ++m)
+            {
+                if (m >= M) break;
+                float xf[8];
+                gemv_unpack(__ldg(reinterpret_cast<const uint4*>(x + (long long)m * K) + c), xf);
+#pragma unroll
+                for (int j = 0; j < 8; ++j) acc[m] = fmaf(wf[j], xf[j], acc[m]);
+            }
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < GEMV_MAX_M; ++m)
+    {
+        if (m >= M) break;
+        float v = acc[m];
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+        if (lane == 0)
+        {
+            if (y_f32) y_f32[(long long)m * N + n] = v;
+            else y_bf16[(long long)m * N + n] = __float2bfloat16(v);
+        }
+    }
+}

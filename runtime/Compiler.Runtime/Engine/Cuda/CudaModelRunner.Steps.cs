@@ -95,6 +95,9 @@ internal sealed unsafe partial class CudaModelRunner
 
     private List<(string Name, CudaEvent Start, CudaEvent End)>? _profile;
 
+    /// <summary>Up to this many rows a GEMM runs as gemv_bf16 (its GEMV_MAX_M).</summary>
+    private const int GemvMaxRows = 8;
+
     /// <summary>Runs one step eagerly with an event pair around every launch; returns GPU milliseconds per launch name
     /// (summed over layers) and the launch count. For finding where the time goes, not for timing the step.</summary>
     public IReadOnlyList<(string Name, int Launches, double Milliseconds)> Profile(ForwardBatch batch)
@@ -134,9 +137,21 @@ internal sealed unsafe partial class CudaModelRunner
                 break;
             }
             case StepKind.Gemm:
-                _gemm.Linear(ValuePointer(step.Output), ValuePointer(step.Input), _weights[ModelWeights.Expand(step.Weight!, step.Weight!.Contains("{i}") ? layer : -1)],
-                    rows, (int)_constants.Dim(step.N!), (int)_constants.Dim(step.K!), _stream.Handle, floatOutput: _valueTypes[step.Output] == ElementType.Float32);
+            {
+                var weight = _weights[ModelWeights.Expand(step.Weight!, step.Weight!.Contains("{i}") ? layer : -1)];
+                int n = (int)_constants.Dim(step.N!), k = (int)_constants.Dim(step.K!);
+                var floatOutput = _valueTypes[step.Output] == ElementType.Float32;
+                if (rows <= GemvMaxRows && k % 8 == 0)
+                {
+                    // Decode-sized batches: bandwidth-bound, so a CUDA-core GEMV beats the tensor-core GEMM.
+                    var args = new KernelArgs();
+                    args.Add(ValuePointer(step.Input)).Add(weight).Add(floatOutput ? 0UL : ValuePointer(step.Output))
+                        .Add(floatOutput ? ValuePointer(step.Output) : 0UL).Add(rows).Add(n).Add(k);
+                    _gemv.Launch((n + 7) / 8, 256, _stream, ref args);
+                }
+                else _gemm.Linear(ValuePointer(step.Output), ValuePointer(step.Input), weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
                 break;
+            }
             case StepKind.ExtendAttention:
             {
                 var shape = _attention.ExtendLaunch(batchSize, maxExtend);

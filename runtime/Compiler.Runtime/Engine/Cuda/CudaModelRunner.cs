@@ -22,7 +22,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
     private readonly CudaRunnerOptions _options;
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, CudaKernel> _kernels = new();
-    private readonly CudaKernel _decodeAttention, _extendAttention, _assignDecodeSlots, _argmax;
+    private readonly CudaKernel _decodeAttention, _extendAttention, _assignDecodeSlots, _argmax, _gemv;
     private readonly AttentionKernels _attention;
     private readonly CudaWeights _weights;
     private readonly CublasLtGemm _gemm;
@@ -73,6 +73,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
         var runtime = Own(compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu")));
         _assignDecodeSlots = runtime.Module.GetKernel("assign_decode_slots");
         _argmax = runtime.Module.GetKernel("argmax_rows");
+        _gemv = runtime.Module.GetKernel("gemv_bf16");
         CompileTime = compileWatch.Elapsed;
         log($"{plan.Architecture}: kernels ready in {CompileTime.TotalMilliseconds:F0} ms ({plan.Kernels.Length} generated + attention + runtime)");
         _softmaxScale = _attention.DefaultSoftmaxScale;
@@ -86,9 +87,12 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
         _slots = new ulong[plan.SlotCount];
         var slotBytes = new long[plan.SlotCount];
         _valueTypes = new ElementType[plan.Buffers.Max(b => b.Value) + 1];
+        // The logits get their own buffer, sized by logits rows rather than tokens.
+        var logitsValue = plan.Epilogue.Last(s => s.Kind == StepKind.Gemm).Output;
         foreach (var b in plan.Buffers)
         {
             _valueTypes[b.Value] = b.Type;
+            if (b.Value == logitsValue) continue;
             slotBytes[b.Slot] = Math.Max(slotBytes[b.Slot], _constants.Dim(b.Length) * (b.Type == ElementType.BFloat16 ? 2 : 4));
         }
         for (var s = 0; s < _slots.Length; s++) _slots[s] = Own(DeviceBuffer<byte>.Allocate(slotBytes[s] * _maxTokens)).Pointer;
@@ -104,6 +108,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
         _logits = Own(DeviceBuffer<float>.Allocate((long)logitsRows * _vocab));
         _logitsStaging = Own(PinnedHostBuffer<float>.Allocate((long)logitsRows * _vocab));
         _sampled = Own(DeviceBuffer<int>.Allocate(logitsRows));
+        _valuePointers[logitsValue] = _logits.Pointer;
         _workspaceBatch = _maxRequests + 1;
         _decodeWorkspace = Own(DeviceBuffer<byte>.Allocate(_attention.DecodeWorkspaceBytes(_workspaceBatch, 8)));
         _decodeWorkspace.FillBytesAsync(0, _stream); // the split counters must start at zero
