@@ -11,6 +11,7 @@ namespace Compiler.Runtime.Cpu;
 internal sealed class CpuWorkerPool : IDisposable
 {
     private readonly Thread[] _threads;
+    private readonly long[] _helperAllocated;
     private readonly SemaphoreSlim _start = new(0);
     private readonly ManualResetEventSlim _done = new(false);
     private ICpuParallelWork? _work;
@@ -23,6 +24,7 @@ internal sealed class CpuWorkerPool : IDisposable
         if (workers <= 0) throw new ArgumentOutOfRangeException(nameof(workers), workers, "The CPU backend needs at least one worker thread.");
         Workers = workers;
         _threads = new Thread[workers - 1];
+        _helperAllocated = new long[workers];
         for (var i = 0; i < _threads.Length; i++)
         {
             var id = i + 1;
@@ -33,6 +35,18 @@ internal sealed class CpuWorkerPool : IDisposable
 
     /// <summary>Threads that execute items, the caller included.</summary>
     public int Workers { get; }
+
+    /// <summary>Bytes the helper threads (not the caller) have allocated, as of their last dispatch: lets a test
+    /// prove the forward allocation-free on every thread.</summary>
+    public long HelperAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (var i = 1; i < _helperAllocated.Length; i++) sum += Volatile.Read(ref _helperAllocated[i]);
+            return sum;
+        }
+    }
 
     /// <summary>Runs items 0 .. count-1 and returns when all are done; rethrows the first exception an item threw.</summary>
     public void Run(ICpuParallelWork work, int count)
@@ -69,6 +83,7 @@ internal sealed class CpuWorkerPool : IDisposable
             _start.Wait();
             if (_disposed) return;
             Drain(worker);
+            Volatile.Write(ref _helperAllocated[worker], GC.GetAllocatedBytesForCurrentThread());
             // Counted per permit, not per thread: a fast helper may take two permits of one dispatch, which is harmless.
             if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
         }

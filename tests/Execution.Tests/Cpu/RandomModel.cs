@@ -14,11 +14,28 @@ internal sealed class RandomModel : IDisposable
 {
     public const int Vocab = 301;
 
-    private RandomModel(string directory, HfConfig config, Checkpoint checkpoint)
+    private readonly bool _temporary;
+
+    private RandomModel(string directory, HfConfig config, Checkpoint checkpoint, bool temporary)
     {
         Directory = directory;
         Config = config;
         Checkpoint = checkpoint;
+        _temporary = temporary;
+    }
+
+    /// <summary>The committed transformers-made checkpoints (tests/Execution.Tests/Models/tiny-*).</summary>
+    public static string TinyModelsDirectory => Path.Combine(AppContext.BaseDirectory, "Models");
+
+    /// <summary>"tiny-qwen3" etc. opens a committed tiny checkpoint (skipping the test when it is not there yet);
+    /// an architecture name creates a random one.</summary>
+    public static RandomModel Open(string id)
+    {
+        if (!id.StartsWith("tiny-", StringComparison.Ordinal)) return Create(id);
+        var dir = Path.Combine(TinyModelsDirectory, id);
+        if (!File.Exists(Path.Combine(dir, Checkpoint.SingleFileName)))
+            Assert.Skip($"{dir} is missing: run 'python3 scripts/reference/make_tiny_models.py' from the repo root on a machine with torch + transformers and commit tests/Execution.Tests/Models/.");
+        return new RandomModel(dir, HfConfig.Load(dir), Checkpoint.Open(dir), temporary: false);
     }
 
     public string Directory { get; }
@@ -76,7 +93,7 @@ internal sealed class RandomModel : IDisposable
             entries.Add(SafetensorsEntry.FromFloats(t.Name, dtype, t.Shape.ToArray(), values));
         }
         SafetensorsWriter.Write(Path.Combine(dir, Checkpoint.SingleFileName), entries);
-        return new RandomModel(dir, config, Checkpoint.Open(dir));
+        return new RandomModel(dir, config, Checkpoint.Open(dir), temporary: true);
     }
 
     private static double Gaussian(Random rng) =>
@@ -85,6 +102,7 @@ internal sealed class RandomModel : IDisposable
     public void Dispose()
     {
         Checkpoint.Dispose();
+        if (!_temporary) return;
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
     }
 }
