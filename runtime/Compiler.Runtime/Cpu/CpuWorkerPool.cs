@@ -13,7 +13,8 @@ internal sealed class CpuWorkerPool : IDisposable
     private readonly Thread[] _threads;
     private readonly long[] _helperAllocated;
     private readonly SemaphoreSlim _start = new(0);
-    private readonly ManualResetEventSlim _done = new(false);
+    // SemaphoreSlim, not ManualResetEventSlim: the latter allocates its lock on the first wait that blocks.
+    private readonly SemaphoreSlim _done = new(0);
     private ICpuParallelWork? _work;
     private int _count, _next, _remaining;
     private Exception? _error;
@@ -64,7 +65,6 @@ internal sealed class CpuWorkerPool : IDisposable
         _next = 0;
         _error = null;
         _remaining = helpers;
-        _done.Reset();
         _start.Release(helpers); // a full fence: helpers see the fields above
         Drain(0);
         _done.Wait();
@@ -85,7 +85,7 @@ internal sealed class CpuWorkerPool : IDisposable
             Drain(worker);
             Volatile.Write(ref _helperAllocated[worker], GC.GetAllocatedBytesForCurrentThread());
             // Counted per permit, not per thread: a fast helper may take two permits of one dispatch, which is harmless.
-            if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _remaining) == 0) _done.Release();
         }
     }
 
