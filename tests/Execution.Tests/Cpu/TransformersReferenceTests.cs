@@ -1,5 +1,8 @@
 using System.Text.Json;
 using Compiler.Runtime.Cpu;
+using Compiler.Runtime.Engine;
+using Compiler.Runtime.Sampling;
+using Compiler.Runtime.Scheduling;
 
 namespace Execution.Tests.Cpu;
 
@@ -112,6 +115,39 @@ public sealed class TransformersReferenceTests
         {
             var p = prompts.MaxBy(p => p.InputIds.Length)!;
             Assert.Equal(p.Greedy, new GreedyGenerator(small).Generate(p.InputIds, p.Greedy.Length, stopAtEos: false));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Engine_with_chunked_mixed_batches_and_prefix_sharing_reproduces_transformers(string name)
+    {
+        // The real scheduler drives the runner: all prompts at once (each twice, so the second copy reuses the
+        // first's KV through the radix cache), prefill chunks of 8 tokens, decodes mixed into prefill batches.
+        var (model, runner, prompts) = Open(name);
+        runner.Dispose();
+        using (model)
+        {
+            var options = new SchedulerOptions
+            {
+                MaxTotalTokens = 1024, MaxRunningRequests = 4, ContextLength = 128, MaxPrefillTokens = 64,
+                ChunkedPrefillSize = 8, EnableMixedChunk = true,
+            };
+            using var engineRunner = new CpuModelRunner(model.Plan, model.Config, model.Checkpoint, options.MaxTotalTokens, options.MaxBatchTokens, threads: 2);
+            var engine = new InferenceEngine(engineRunner, options);
+            var reqs = new List<(Req Req, int[] Expected)>();
+            for (var copy = 0; copy < 2; copy++)
+                for (var i = 0; i < prompts.Length; i++)
+                {
+                    var sampling = new SamplingParams { Temperature = 0, MaxNewTokens = prompts[i].Greedy.Length, IgnoreEos = true };
+                    reqs.Add((engine.Submit($"p{i}-{copy}", prompts[i].InputIds, sampling)[0], prompts[i].Greedy));
+                }
+            engine.RunUntilIdle(maxSteps: 10_000);
+            foreach (var (req, expected) in reqs)
+                Assert.Equal(expected, req.OutputIds.ToArray());
+            // The paths named above really ran: a prompt was cut into chunks and a copy hit the prefix cache.
+            Assert.Contains(reqs, r => r.Req.ChunkCount > 0);
+            Assert.Contains(reqs, r => r.Req.CachedTokens > 0);
         }
     }
 }
