@@ -85,6 +85,8 @@ internal sealed unsafe partial class CpuModelRunner : IModelRunner, IDisposable
     /// <summary>Floats of K (and of V) per token per layer.</summary>
     public int KvLength { get; }
     public int Threads => _pool.Workers;
+    /// <summary>Bytes allocated so far by the worker threads other than the caller (see CpuWorkerPool).</summary>
+    internal long HelperAllocatedBytes => _pool.HelperAllocatedBytes;
     /// <summary>fp32 weight floats held (a tied lm_head counted once).</summary>
     public long WeightFloats => _weights.TotalFloats;
 

@@ -11,8 +11,10 @@ namespace Compiler.Runtime.Cpu;
 internal sealed class CpuWorkerPool : IDisposable
 {
     private readonly Thread[] _threads;
+    private readonly long[] _helperAllocated;
     private readonly SemaphoreSlim _start = new(0);
-    private readonly ManualResetEventSlim _done = new(false);
+    // SemaphoreSlim, not ManualResetEventSlim: the latter allocates its lock on the first wait that blocks.
+    private readonly SemaphoreSlim _done = new(0);
     private ICpuParallelWork? _work;
     private int _count, _next, _remaining;
     private Exception? _error;
@@ -23,6 +25,7 @@ internal sealed class CpuWorkerPool : IDisposable
         if (workers <= 0) throw new ArgumentOutOfRangeException(nameof(workers), workers, "The CPU backend needs at least one worker thread.");
         Workers = workers;
         _threads = new Thread[workers - 1];
+        _helperAllocated = new long[workers];
         for (var i = 0; i < _threads.Length; i++)
         {
             var id = i + 1;
@@ -33,6 +36,18 @@ internal sealed class CpuWorkerPool : IDisposable
 
     /// <summary>Threads that execute items, the caller included.</summary>
     public int Workers { get; }
+
+    /// <summary>Bytes the helper threads (not the caller) have allocated, as of their last dispatch: lets a test
+    /// prove the forward allocation-free on every thread.</summary>
+    public long HelperAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (var i = 1; i < _helperAllocated.Length; i++) sum += Volatile.Read(ref _helperAllocated[i]);
+            return sum;
+        }
+    }
 
     /// <summary>Runs items 0 .. count-1 and returns when all are done; rethrows the first exception an item threw.</summary>
     public void Run(ICpuParallelWork work, int count)
@@ -50,7 +65,6 @@ internal sealed class CpuWorkerPool : IDisposable
         _next = 0;
         _error = null;
         _remaining = helpers;
-        _done.Reset();
         _start.Release(helpers); // a full fence: helpers see the fields above
         Drain(0);
         _done.Wait();
@@ -69,8 +83,9 @@ internal sealed class CpuWorkerPool : IDisposable
             _start.Wait();
             if (_disposed) return;
             Drain(worker);
+            Volatile.Write(ref _helperAllocated[worker], GC.GetAllocatedBytesForCurrentThread());
             // Counted per permit, not per thread: a fast helper may take two permits of one dispatch, which is harmless.
-            if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _remaining) == 0) _done.Release();
         }
     }
 
@@ -93,7 +108,7 @@ internal sealed class CpuWorkerPool : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _start.Release(_threads.Length);
+        if (_threads.Length > 0) _start.Release(_threads.Length);
         foreach (var t in _threads) t.Join();
         _start.Dispose();
         _done.Dispose();
