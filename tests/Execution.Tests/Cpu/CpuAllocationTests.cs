@@ -39,13 +39,20 @@ public sealed class CpuAllocationTests
         }
         Decode();
         runner.Forward(batch, logits); // first use
-        var before = GC.GetAllocatedBytesForCurrentThread() + runner.HelperAllocatedBytes;
-        for (var step = 0; step < 10; step++)
+        // Steady state allocates nothing. A window may still see a one-time lazy allocation of the runtime's wait
+        // machinery the first time a worker really blocks (on a loaded machine that can happen late), so the claim is
+        // checked over up to three windows of 10 steps: per-step allocation would show in every one of them.
+        var windows = new List<long>();
+        for (var window = 0; window < 3 && (windows.Count == 0 || windows[^1] != 0); window++)
         {
-            Decode();
-            runner.Forward(batch, logits);
+            var before = GC.GetAllocatedBytesForCurrentThread() + runner.HelperAllocatedBytes;
+            for (var step = 0; step < 10; step++)
+            {
+                Decode();
+                runner.Forward(batch, logits);
+            }
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() + runner.HelperAllocatedBytes - before);
         }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() + runner.HelperAllocatedBytes - before;
-        Assert.True(allocated == 0, $"{allocated} bytes allocated in 10 decode steps");
+        Assert.True(windows[^1] == 0, $"bytes allocated per window of 10 decode steps: {string.Join(", ", windows)}");
     }
 }
