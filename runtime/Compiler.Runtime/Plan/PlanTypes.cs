@@ -53,6 +53,9 @@ public sealed record KernelParam(ParamKind Kind, string Name)
 public sealed record FusedKernel(string Name, RowSet Rows, string Fuses, KernelOp[] Ops, KernelParam[] Params)
 {
     public const int BlockSize = 256;
+
+    /// <summary>Element-wise only: a row's columns may also be split over gridDim.y blocks.</summary>
+    public bool SplitsColumns { get; init; }
 }
 
 /// <summary>One launch of a forward step.</summary>

@@ -84,7 +84,7 @@ internal static class Qwen2ForCausalLM
                 new(ParamKind.OutCacheLoc, "out_cache_loc"),
                 new(ParamKind.KCache, "k_cache"),
                 new(ParamKind.VCache, "v_cache"),
-            ]),
+            ]) { SplitsColumns = true },
             new("add_post_attention_layernorm", RowSet.AllTokens, "x = x + o_proj; h = rms_norm(x, post_attention_layernorm.weight)",
             [
                 new(PrimOp.LoadRow, 0, [], "HIDDEN") { Value = 2, Offset = "0", RowLength = "HIDDEN", Label = "x" },
@@ -112,7 +112,7 @@ internal static class Qwen2ForCausalLM
             [
                 new(ParamKind.InputBuffer, "gate_up_proj") { Value = 29 },
                 new(ParamKind.OutputBuffer, "out_mul") { Value = 34 },
-            ]),
+            ]) { SplitsColumns = true },
             new("add_input_layernorm", RowSet.AllTokens, "x = x + down_proj; h = rms_norm(x, input_layernorm.weight)",
             [
                 new(PrimOp.LoadRow, 0, [], "HIDDEN") { Value = 25, Offset = "0", RowLength = "HIDDEN", Label = "x" },
@@ -305,11 +305,11 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) bias_rope_kv_store(
     const int src = row;
     const float pos = (float)positions[src];
     const long long slot = out_cache_loc[src];
-    for (int i = threadIdx.x; i < HEADS*HEAD_DIM; i += KERNEL_BLOCK)
+    for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < HEADS*HEAD_DIM; i += KERNEL_BLOCK * gridDim.y)
     {
         store(&out_q[(long long)row * HEADS*HEAD_DIM + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]) + to_float(w_q_proj_bias[i])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]) + to_float(w_q_proj_bias[rope_partner(i, HEAD_DIM)])), i, HEAD_DIM, pos, inv_freq));
     }
-    for (int i = threadIdx.x; i < HEAD_DIM*KV_HEADS; i += KERNEL_BLOCK)
+    for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < HEAD_DIM*KV_HEADS; i += KERNEL_BLOCK * gridDim.y)
     {
         store(&k_cache[slot * HEAD_DIM*KV_HEADS + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]) + to_float(w_k_proj_bias[i])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + rope_partner(i, HEAD_DIM)]) + to_float(w_k_proj_bias[rope_partner(i, HEAD_DIM)])), i, HEAD_DIM, pos, inv_freq));
         store(&v_cache[slot * HEAD_DIM*KV_HEADS + i], (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + (HEADS*HEAD_DIM + HEAD_DIM*KV_HEADS) + i]) + to_float(w_v_proj_bias[i])));
@@ -354,7 +354,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) silu_mul(
 {
     const int row = blockIdx.x;
     const int src = row;
-    for (int i = threadIdx.x; i < INTER; i += KERNEL_BLOCK)
+    for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < INTER; i += KERNEL_BLOCK * gridDim.y)
     {
         store(&out_mul[(long long)row * INTER + i], (silu(to_float(gate_up_proj[(long long)src * 2*INTER + i])) * to_float(gate_up_proj[(long long)src * 2*INTER + INTER + i])));
     }

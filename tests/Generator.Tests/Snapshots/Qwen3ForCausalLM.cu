@@ -153,7 +153,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) silu_mul(
 {
     const int row = blockIdx.x;
     const int src = row;
-    for (int i = threadIdx.x; i < INTER; i += KERNEL_BLOCK)
+    for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < INTER; i += KERNEL_BLOCK * gridDim.y)
     {
         store(&out_mul[(long long)row * INTER + i], (silu(to_float(gate_up_proj[(long long)src * 2*INTER + i])) * to_float(gate_up_proj[(long long)src * 2*INTER + INTER + i])));
     }

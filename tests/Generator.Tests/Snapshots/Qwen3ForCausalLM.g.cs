@@ -106,7 +106,7 @@ internal static class Qwen3ForCausalLM
             [
                 new(ParamKind.InputBuffer, "gate_up_proj") { Value = 27 },
                 new(ParamKind.OutputBuffer, "out_mul") { Value = 32 },
-            ]),
+            ]) { SplitsColumns = true },
             new("add_input_layernorm", RowSet.AllTokens, "x = x + down_proj; h = rms_norm(x, input_layernorm.weight)",
             [
                 new(PrimOp.LoadRow, 0, [], "HIDDEN") { Value = 23, Offset = "0", RowLength = "HIDDEN", Label = "x" },
@@ -365,7 +365,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) silu_mul(
 {
     const int row = blockIdx.x;
     const int src = row;
-    for (int i = threadIdx.x; i < INTER; i += KERNEL_BLOCK)
+    for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < INTER; i += KERNEL_BLOCK * gridDim.y)
     {
         store(&out_mul[(long long)row * INTER + i], (silu(to_float(gate_up_proj[(long long)src * 2*INTER + i])) * to_float(gate_up_proj[(long long)src * 2*INTER + INTER + i])));
     }

@@ -133,7 +133,9 @@ internal sealed unsafe partial class CudaModelRunner
                 var kernel = _fusedKernels[name];
                 var args = new KernelArgs();
                 foreach (var p in kernel.Params) args.Add(Pointer(p, layer));
-                _kernels[name].Launch(rows, FusedKernel.BlockSize, _stream, ref args);
+                // Few rows (decode): spread element-wise kernels' columns over more blocks to fill the SMs.
+                var columnBlocks = kernel.SplitsColumns && rows < _device.MultiprocessorCount ? Math.Min(16, _device.MultiprocessorCount / rows) : 1;
+                _kernels[name].Launch(new Dim3((uint)rows, (uint)columnBlocks, 1), FusedKernel.BlockSize, _stream, ref args);
                 break;
             }
             case StepKind.Gemm:
