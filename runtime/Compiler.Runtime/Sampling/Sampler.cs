@@ -163,7 +163,8 @@ internal sealed class Sampler
         return best;
     }
 
-    private static float LogSumExp(ReadOnlySpan<float> x)
+    /// <summary>log(sum(exp(x))), stable; x[i] - LogSumExp(x) is token i's log-probability.</summary>
+    internal static float LogSumExp(ReadOnlySpan<float> x)
     {
         float max = TensorPrimitives.Max(x);
         double sum = 0;

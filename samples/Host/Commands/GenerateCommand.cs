@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Numerics.Tensors;
 using Compiler.Runtime.Engine.Cuda;
+using Compiler.Runtime.Sampling;
 using Compiler.Runtime.Text;
 
 namespace Compiler.Host.Commands;
@@ -56,7 +58,9 @@ internal static class GenerateCommand
     {
         var vocab = host.Runner.VocabSize;
         var batch = new FixedBatch([ids], maxNewTokens);
-        var random = new Random(seed);
+        var sampler = new Sampler(vocab);
+        var sampling = new SamplingParams { Temperature = temperature, Logprobs = true };
+        var rng = new SamplingRng((ulong)seed);
         var generated = new List<int>();
         var generatedLogprobs = new JsonArray();
         var promptLogprobs = new JsonArray();
@@ -64,28 +68,26 @@ internal static class GenerateCommand
 
         // With --return-logprob, logits of every prompt position (position i predicts token i + 1).
         batch.Prefill(everyPosition: returnLogprob);
-        var logits = new float[batch.Batch.NumLogitsRows * vocab];
+        var rows = batch.Batch.NumLogitsRows;
+        var logits = new float[rows * vocab];
         host.Runner.Forward(batch.Batch, logits);
-        var row = new float[vocab];
-        for (var r = 0; r < batch.Batch.NumLogitsRows; r++)
-        {
-            LogSoftmax(logits.AsSpan(r * vocab, vocab), row);
-            if (returnLogprob && r + 1 < ids.Length)
+        if (returnLogprob)
+            for (var r = 0; r + 1 < ids.Length; r++)
             {
-                promptLogprobs.Add(row[ids[r + 1]]);
-                promptTop1.Add(System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row));
+                var row = logits.AsSpan(r * vocab, vocab);
+                promptLogprobs.Add(row[ids[r + 1]] - Sampler.LogSumExp(row));
+                promptTop1.Add(TensorPrimitives.IndexOfMax((ReadOnlySpan<float>)row));
             }
-        }
-        var next = Choose(row, temperature, random);
+        var last = logits.AsSpan((rows - 1) * vocab, vocab);
         for (var step = 0; step < maxNewTokens; step++)
         {
+            var (next, logprob) = sampler.Sample(last, sampling, rng, penalties: null);
             generated.Add(next);
-            generatedLogprobs.Add(row[next]);
+            generatedLogprobs.Add(logprob);
             if (host.Runner.EosTokenIds.Contains(next) || step == maxNewTokens - 1) break;
             batch.Decode([next]);
-            host.Runner.Forward(batch.Batch, logits.AsSpan(0, vocab));
-            LogSoftmax(logits.AsSpan(0, vocab), row);
-            next = Choose(row, temperature, random);
+            last = logits.AsSpan(0, vocab);
+            host.Runner.Forward(batch.Batch, last);
         }
         var output = new JsonObject
         {
@@ -99,27 +101,5 @@ internal static class GenerateCommand
             output["output_token_logprobs"] = generatedLogprobs;
         }
         return output;
-    }
-
-    private static void LogSoftmax(ReadOnlySpan<float> logits, Span<float> result)
-    {
-        var max = System.Numerics.Tensors.TensorPrimitives.Max(logits);
-        double sum = 0;
-        foreach (var v in logits) sum += Math.Exp(v - max);
-        var logSum = max + (float)Math.Log(sum);
-        for (var i = 0; i < logits.Length; i++) result[i] = logits[i] - logSum;
-    }
-
-    /// <summary>Greedy at temperature 0, else a draw from softmax(logprobs / temperature).</summary>
-    private static int Choose(ReadOnlySpan<float> logprobs, float temperature, Random random)
-    {
-        if (temperature <= 0) return System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logprobs);
-        var max = System.Numerics.Tensors.TensorPrimitives.Max(logprobs);
-        double total = 0;
-        foreach (var v in logprobs) total += Math.Exp((v - max) / temperature);
-        var target = random.NextDouble() * total;
-        for (var i = 0; i < logprobs.Length; i++)
-            if ((target -= Math.Exp((logprobs[i] - max) / temperature)) <= 0) return i;
-        return logprobs.Length - 1;
     }
 }

@@ -68,7 +68,7 @@ internal sealed unsafe class CudaWeights : IDisposable
         {
             var count = (int)Math.Min(chunk, tensor.ElementCount - first);
             tensor.CopyToFloat32(first, floats.AsSpan(0, count));
-            Bf16.FromFloat(floats.AsSpan(0, count), bf16.AsSpan(0, count));
+            FloatConversion.Float32ToBf16(floats.AsSpan(0, count), bf16.AsSpan(0, count));
             fixed (ushort* p = bf16)
                 Compiler.Runtime.Cuda.Native.Cu.Check(Compiler.Runtime.Cuda.Native.CuDriver.cuMemcpyHtoDAsync(destination + (ulong)(first * 2), p, (nuint)(count * 2), stream.Handle), "cuMemcpyHtoDAsync", $"uploading {tensor.Name}");
             stream.Synchronize();
