@@ -47,18 +47,19 @@ internal sealed unsafe partial class CudaModelRunner
         for (var b = 0; b < batch.BatchSize; b++) indptr[b + 1] = indptr[b] + batch.ExtendSeqLens[b];
 
         // The device copy of req_to_token learns each request's slots, prefix (e.g. from the radix cache) included.
+        // Each row is staged at its own offset, so the copies need no waiting; the step's end synchronises.
         var table = batch.ReqToTokenPool;
+        long staged = 0;
         for (var b = 0; b < batch.BatchSize; b++)
         {
             var request = batch.ReqPoolIndices[b];
             var length = batch.SeqLens[b];
             if (length > _stride) throw new ArgumentException($"A request of {length} tokens exceeds the context length {_stride}");
-            var row = table.ReadRow(request, length);
-            var staging = new Span<int>(_reqToTokenStaging.Pointer, length);
-            row.CopyTo(staging);
-            Cu.Check(CuDriver.cuMemcpyHtoDAsync(_reqToToken.Pointer + (ulong)((long)request * _stride * sizeof(int)), _reqToTokenStaging.Pointer, (nuint)(length * sizeof(int)), _stream.Handle),
+            var staging = _reqToTokenStaging.Pointer + staged;
+            table.ReadRow(request, length).CopyTo(new Span<int>(staging, length));
+            Cu.Check(CuDriver.cuMemcpyHtoDAsync(_reqToToken.Pointer + (ulong)((long)request * _stride * sizeof(int)), staging, (nuint)(length * sizeof(int)), _stream.Handle),
                 "cuMemcpyHtoDAsync", "uploading req_to_token");
-            _stream.Synchronize(); // the staging row is reused by the next request
+            staged += length;
         }
     }
 
@@ -75,22 +76,57 @@ internal sealed unsafe partial class CudaModelRunner
     /// <summary>The plan's launches: prologue, every layer, epilogue.</summary>
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
-        var layerSteps = mode == ForwardMode.Decode ? _plan.DecodeLayer : _plan.ExtendLayer;
-        foreach (var step in _plan.Prologue) Enqueue(step, 0, tokens, batchSize, logitsRows, maxExtend, splits);
-        for (var layer = 0; layer < _layers; layer++)
-            foreach (var step in layerSteps) Enqueue(step, layer, tokens, batchSize, logitsRows, maxExtend, splits);
-        foreach (var step in _plan.Epilogue) Enqueue(step, _layers - 1, tokens, batchSize, logitsRows, maxExtend, splits);
+        var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
+        foreach (var step in _prologue) Enqueue(step, tokens, batchSize, logitsRows, maxExtend, splits);
+        foreach (var layer in layerSteps)
+            foreach (var step in layer) Enqueue(step, tokens, batchSize, logitsRows, maxExtend, splits);
+        foreach (var step in _epilogue) Enqueue(step, tokens, batchSize, logitsRows, maxExtend, splits);
     }
 
-    private void Enqueue(Step step, int layer, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    private void Enqueue(BoundStep step, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
-        if (_profile is null) { Launch(step, layer, tokens, batchSize, logitsRows, maxExtend, splits); return; }
+        if (_profile is null) { Launch(step, tokens, batchSize, logitsRows, maxExtend, splits); return; }
         var (start, end) = (CudaEvent.Create(), CudaEvent.Create());
         start.Record(_stream);
-        Launch(step, layer, tokens, batchSize, logitsRows, maxExtend, splits);
+        Launch(step, tokens, batchSize, logitsRows, maxExtend, splits);
         end.Record(_stream);
-        var name = step.Kind == StepKind.Kernel ? (step.LastLayerKernel is { } last && layer == _layers - 1 ? last : step.Kernel!) : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
+        var name = step.Kind == StepKind.Kernel ? step.Fused!.Name : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
         _profile.Add((name, start, end));
+    }
+
+    /// <summary>A step of one layer with everything that does not change between forward steps resolved once:
+    /// the kernel and its pointer arguments, or the GEMM's weight and sizes, or the layer's KV cache.</summary>
+    private sealed record BoundStep(StepKind Kind, string Name, RowSet Rows, int Layer, ulong Input, ulong Output)
+    {
+        public FusedKernel? Fused { get; init; }
+        public CudaKernel? Kernel { get; init; }
+        public ulong[] Arguments { get; init; } = [];
+        public ulong Weight { get; init; }
+        public int N { get; init; }
+        public int K { get; init; }
+        public bool FloatOutput { get; init; }
+    }
+
+    private BoundStep Bind(Step step, int layer)
+    {
+        ulong Value(int value) => value < 0 ? 0 : _valuePointers[value];
+        var bound = new BoundStep(step.Kind, step.Name, step.Rows, layer, Value(step.Input), Value(step.Output));
+        switch (step.Kind)
+        {
+            case StepKind.Kernel:
+                var name = step.LastLayerKernel is { } last && layer == _layers - 1 ? last : step.Kernel!;
+                var fused = _fusedKernels[name];
+                return bound with { Fused = fused, Kernel = _kernels[name], Arguments = fused.Params.Select(p => Pointer(p, layer)).ToArray() };
+            case StepKind.Gemm:
+                return bound with
+                {
+                    Weight = _weights[ModelWeights.Expand(step.Weight!, step.Weight!.Contains("{i}") ? layer : -1)],
+                    N = (int)_constants.Dim(step.N!), K = (int)_constants.Dim(step.K!),
+                    FloatOutput = _valueTypes[step.Output] == ElementType.Float32,
+                };
+            default:
+                return bound;
+        }
     }
 
     private List<(string Name, CudaEvent Start, CudaEvent End)>? _profile;
@@ -122,45 +158,41 @@ internal sealed unsafe partial class CudaModelRunner
         finally { _profile = null; }
     }
 
-    private void Launch(Step step, int layer, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    private void Launch(BoundStep step, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var rows = step.Rows == RowSet.AllTokens ? tokens : logitsRows;
+        var layer = step.Layer;
         switch (step.Kind)
         {
             case StepKind.Kernel:
             {
-                var name = step.LastLayerKernel is { } last && layer == _layers - 1 ? last : step.Kernel!;
-                var kernel = _fusedKernels[name];
                 var args = new KernelArgs();
-                foreach (var p in kernel.Params) args.Add(Pointer(p, layer));
+                foreach (var pointer in step.Arguments) args.Add(pointer);
                 // Few rows (decode): spread element-wise kernels' columns over more blocks to fill the SMs.
-                var columnBlocks = kernel.SplitsColumns && rows < _device.MultiprocessorCount ? Math.Min(16, _device.MultiprocessorCount / rows) : 1;
-                _kernels[name].Launch(new Dim3((uint)rows, (uint)columnBlocks, 1), FusedKernel.BlockSize, _stream, ref args);
+                var columnBlocks = step.Fused!.SplitsColumns && rows < _device.MultiprocessorCount ? Math.Min(16, _device.MultiprocessorCount / rows) : 1;
+                step.Kernel!.Launch(new Dim3((uint)rows, (uint)columnBlocks, 1), FusedKernel.BlockSize, _stream, ref args);
                 break;
             }
             case StepKind.Gemm:
             {
-                var weight = _weights[ModelWeights.Expand(step.Weight!, step.Weight!.Contains("{i}") ? layer : -1)];
-                int n = (int)_constants.Dim(step.N!), k = (int)_constants.Dim(step.K!);
-                var floatOutput = _valueTypes[step.Output] == ElementType.Float32;
+                var (weight, n, k, floatOutput) = (step.Weight, step.N, step.K, step.FloatOutput);
                 if (rows <= GemvMaxRows && k % 8 == 0)
                 {
                     // Decode-sized batches: bandwidth-bound, so a CUDA-core GEMV beats the tensor-core GEMM.
                     var args = new KernelArgs();
-                    args.Add(ValuePointer(step.Input)).Add(weight).Add(floatOutput ? 0UL : ValuePointer(step.Output))
-                        .Add(floatOutput ? ValuePointer(step.Output) : 0UL).Add(rows).Add(n).Add(k);
+                    args.Add(step.Input).Add(weight).Add(floatOutput ? 0UL : step.Output).Add(floatOutput ? step.Output : 0UL).Add(rows).Add(n).Add(k);
                     _gemv.Launch((n + 7) / 8, 256, _stream, ref args);
                 }
-                else _gemm.Linear(ValuePointer(step.Output), ValuePointer(step.Input), weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
+                else _gemm.Linear(step.Output, step.Input, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
                 break;
             }
             case StepKind.ExtendAttention:
             {
                 var shape = _attention.ExtendLaunch(batchSize, maxExtend);
                 var args = new KernelArgs();
-                args.Add(ValuePointer(step.Input)).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
+                args.Add(step.Input).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
                     .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.QoIndptr)).Add(_inputs.Pointer(Section.PrefixLens))
-                    .Add(ValuePointer(step.Output)).Add(_softmaxScale);
+                    .Add(step.Output).Add(_softmaxScale);
                 _extendAttention.Launch(new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, _stream, ref args, (uint)shape.DynamicSharedMemoryBytes);
                 break;
             }
@@ -170,8 +202,8 @@ internal sealed unsafe partial class CudaModelRunner
                 var counters = _decodeWorkspace.Pointer;
                 var partials = counters + (ulong)_attention.DecodeCountersBytes(_workspaceBatch);
                 var args = new KernelArgs();
-                args.Add(ValuePointer(step.Input)).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
-                    .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(ValuePointer(step.Output))
+                args.Add(step.Input).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
+                    .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(step.Output)
                     .Add(counters).Add(partials).Add(_softmaxScale);
                 _decodeAttention.Launch(new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, _stream, ref args);
                 break;
@@ -179,11 +211,9 @@ internal sealed unsafe partial class CudaModelRunner
         }
     }
 
-    private ulong ValuePointer(int value) => _valuePointers[value];
-
     private ulong Pointer(KernelParam p, int layer) => p.Kind switch
     {
-        ParamKind.InputBuffer or ParamKind.OutputBuffer => ValuePointer(p.Value),
+        ParamKind.InputBuffer or ParamKind.OutputBuffer => _valuePointers[p.Value],
         ParamKind.Weight => _weights[ModelWeights.Expand(p.Weight!, p.Weight!.Contains("{i}") ? layer + p.LayerOffset : -1)],
         ParamKind.InputIds => _inputs.Pointer(Section.InputIds),
         ParamKind.Positions => _inputs.Pointer(Section.Positions),

@@ -37,11 +37,14 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
     private readonly DeviceBuffer<float> _invFreq;
     private readonly PinnedHostBuffer<int> _reqToTokenStaging;
     private readonly PinnedHostBuffer<float> _logitsStaging;
+    private readonly PinnedHostBuffer<int> _sampledStaging;
     private readonly int _layers, _vocab, _maxTokens, _maxRequests, _stride, _paddingRequest, _workspaceBatch;
     private readonly float _softmaxScale;
     private readonly Dictionary<int, CudaGraph> _graphs = new();
     private readonly Dictionary<string, FusedKernel> _fusedKernels;
     private readonly ulong[] _valuePointers;
+    private readonly BoundStep[] _prologue, _epilogue;
+    private readonly BoundStep[][] _extendLayers, _decodeLayers;
 
     public CudaModelRunner(ModelPlan plan, HfConfig config, Checkpoint checkpoint, CudaRunnerOptions options)
     {
@@ -103,11 +106,12 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
         _inputs = Own(new StepInputs(_maxTokens, _maxRequests + 1));
         _reqToToken = Own(DeviceBuffer<int>.Allocate((long)(_maxRequests + 1) * _stride));
         _reqToToken.FillBytesAsync(0, _stream);
-        _reqToTokenStaging = Own(PinnedHostBuffer<int>.Allocate(Math.Max(Math.Max(_maxTokens, _stride), options.MaxLogitsRows) * 2L));
+        _reqToTokenStaging = Own(PinnedHostBuffer<int>.Allocate((long)(_maxRequests + 1) * _stride));
         var logitsRows = Math.Max(_maxRequests + 1, options.MaxLogitsRows);
         _logits = Own(DeviceBuffer<float>.Allocate((long)logitsRows * _vocab));
         _logitsStaging = Own(PinnedHostBuffer<float>.Allocate((long)logitsRows * _vocab));
         _sampled = Own(DeviceBuffer<int>.Allocate(logitsRows));
+        _sampledStaging = Own(PinnedHostBuffer<int>.Allocate(logitsRows));
         _valuePointers[logitsValue] = _logits.Pointer;
         _workspaceBatch = _maxRequests + 1;
         _decodeWorkspace = Own(DeviceBuffer<byte>.Allocate(_attention.DecodeWorkspaceBytes(_workspaceBatch, 8)));
@@ -131,6 +135,11 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
             _vCache[l] = Own(DeviceBuffer<ushort>.Allocate(kvElements)).Pointer;
         }
         log($"KV pool: {tokens} tokens ({kvBytesPerToken * (tokens + 1L) / 1e9:F2} GB)");
+
+        _prologue = plan.Prologue.Select(s => Bind(s, 0)).ToArray();
+        _extendLayers = Enumerable.Range(0, _layers).Select(l => plan.ExtendLayer.Select(s => Bind(s, l)).ToArray()).ToArray();
+        _decodeLayers = Enumerable.Range(0, _layers).Select(l => plan.DecodeLayer.Select(s => Bind(s, l)).ToArray()).ToArray();
+        _epilogue = plan.Epilogue.Select(s => Bind(s, _layers - 1)).ToArray();
         _stream.Synchronize();
 
         if (!options.DisableCudaGraph) CaptureDecodeGraphs(log);
@@ -166,9 +175,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
         var args = new KernelArgs();
         args.Add(_logits.Pointer).Add(_vocab).Add(_sampled.Pointer);
         _argmax.Launch(rows, 1024, _stream, ref args);
-        Cu.Check(CuDriver.cuMemcpyDtoHAsync(_reqToTokenStaging.Pointer, _sampled.Pointer, (nuint)(rows * sizeof(int)), _stream.Handle), "cuMemcpyDtoHAsync", "copying sampled tokens");
+        Cu.Check(CuDriver.cuMemcpyDtoHAsync(_sampledStaging.Pointer, _sampled.Pointer, (nuint)(rows * sizeof(int)), _stream.Handle), "cuMemcpyDtoHAsync", "copying sampled tokens");
         _stream.Synchronize();
-        new ReadOnlySpan<int>(_reqToTokenStaging.Pointer, batch.NumLogitsRows).CopyTo(tokens);
+        new ReadOnlySpan<int>(_sampledStaging.Pointer, batch.NumLogitsRows).CopyTo(tokens);
     }
 
     /// <summary>Enqueues a forward step; returns how many logits rows it computed (padded for a replayed graph).</summary>
