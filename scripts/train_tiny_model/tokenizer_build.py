@@ -40,7 +40,7 @@ def save_tokenizer(tok, out_dir, model_max_length):
 
     hf = PreTrainedTokenizerFast(
         tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", bos_token=None, unk_token=None,
-        additional_special_tokens=["<|im_start|>"], clean_up_tokenization_spaces=False,
+        clean_up_tokenization_spaces=False,
         model_max_length=model_max_length)
     hf.chat_template = CHAT_TEMPLATE
     hf.save_pretrained(out_dir)
