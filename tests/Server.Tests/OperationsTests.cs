@@ -12,7 +12,7 @@ public sealed class OperationsTests(ServerFixture fixture) : ServerTestBase(fixt
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         string text = await response.Content.ReadAsStringAsync(Ct);
         var values = new Dictionary<string, double>();
-        foreach (Match m in Regex.Matches(text, @"^(sglang:[a-z_]+)\{(?:le=""([^""]+)"",)?model_name=""tiny-chat""\} (\S+)$", RegexOptions.Multiline))
+        foreach (Match m in Regex.Matches(text, @"^(sglang:[a-z0-9_]+)\{(?:le=""([^""]+)"",)?model_name=""tiny-chat""\} (\S+)$", RegexOptions.Multiline))
             values[m.Groups[1].Value + (m.Groups[2].Success ? $"[{m.Groups[2].Value}]" : "")] = double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
         return values;
     }

@@ -37,9 +37,11 @@ public sealed class SpecialServerTests
     {
         HookedRunner? hooked = null;
         await using var server = await TestServer.StartAsync(wrap: r => hooked = new HookedRunner(r) { DelayMs = 5 });
+        // MaxResponseDrainSize 0: disposing the response closes the connection instead of reading the rest of it.
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = server.BaseAddress };
         using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
                { Content = Json("""{"prompt":"Keep talking","max_tokens":200,"temperature":0,"ignore_eos":true,"stream":true}""") })
-        using (var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct))
+        using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));

@@ -20,8 +20,9 @@ internal sealed class TestServer : IAsyncDisposable
     private readonly Checkpoint _checkpoint;
     private readonly CpuModelRunner _runner;
 
-    private TestServer(Checkpoint checkpoint, CpuModelRunner runner, ServingStack stack)
+    private TestServer(Checkpoint checkpoint, CpuModelRunner runner, ServingStack stack, ConcurrentQueue<string> log)
     {
+        Log = log;
         _checkpoint = checkpoint;
         _runner = runner;
         Stack = stack;
@@ -39,7 +40,8 @@ internal sealed class TestServer : IAsyncDisposable
     public EngineHost Host => Stack.Host;
     public HttpClient Http { get; }
     public Uri BaseAddress => Stack.Server.BaseAddress;
-    public ConcurrentQueue<string> Log { get; } = new();
+    /// <summary>Everything the engine host and server logged.</summary>
+    public ConcurrentQueue<string> Log { get; }
 
     /// <param name="wrap">Wraps the runner (fault injection).</param>
     /// <param name="modelDir">Another model directory (e.g. one without a tokenizer).</param>
@@ -54,9 +56,7 @@ internal sealed class TestServer : IAsyncDisposable
         var stack = ServingStack.Create(wrap?.Invoke(runner) ?? runner, dir, options,
             new ServerOptions { Port = 0, ServedModelName = ModelName, ApiKey = apiKey }, log.Enqueue);
         await stack.Server.StartAsync();
-        var server = new TestServer(checkpoint, runner, stack);
-        foreach (var l in log) server.Log.Enqueue(l);
-        return server;
+        return new TestServer(checkpoint, runner, stack, log);
     }
 
     /// <summary>Waits (up to 10 s: aborts and stop-string finishes land at the next step) until the pools are back to baseline.</summary>

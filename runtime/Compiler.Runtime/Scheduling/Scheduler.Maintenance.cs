@@ -30,10 +30,8 @@ internal sealed partial class Scheduler
     public int AbortAll(FinishReason reason)
     {
         DrainIncoming();
-        var victims = new List<Req>(Running.Count + Waiting.Count + 1);
-        victims.AddRange(Running);
-        foreach (Req r in Waiting) if (!victims.Contains(r)) victims.Add(r);
-        if (ChunkedReq != null && !victims.Contains(ChunkedReq)) victims.Add(ChunkedReq);
+        // Every unfinished request, including those of the failed batch that are neither waiting nor running yet.
+        var victims = new List<Req>(_live.Values);
         Running.Clear();
         Waiting.Clear();
         ChunkedReq = null;

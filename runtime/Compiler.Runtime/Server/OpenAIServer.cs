@@ -163,8 +163,9 @@ internal sealed class OpenAIServer : IAsyncDisposable
         }
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
         {
+            string got = JsonFields.Describe(doc.RootElement);
             doc.Dispose();
-            throw ApiException.BadRequest($"The request body must be a JSON object, got {JsonFields.Describe(doc.RootElement)}.");
+            throw ApiException.BadRequest($"The request body must be a JSON object, got {got}.");
         }
         return doc;
     }
