@@ -14,7 +14,7 @@ internal static class AdminEndpoints
         string name = server.Options.ServedModelName;
         var list = new ModelList("list", [new ModelCard(name, "model", server.Created, "compiler", name, server.Host.ContextLength)]);
         ctx.Response.ContentType = "application/json";
-        await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(list, ServerJsonContext.Default.ModelList), ctx.RequestAborted);
+        await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(list, ServerJsonContext.Relaxed.ModelList), ctx.RequestAborted);
     }
 
     public static async Task MetricsAsync(OpenAIServer server, HttpContext ctx)

@@ -50,7 +50,7 @@ internal static class ChatCompletionsEndpoint
                     d.Logprobs != null ? Logprobs(server, d, 0, d.OutputIds.Count) : null, ChoiceDecoder.OpenAIFinishReason(d.Finish), d.MatchedStop());
             var response = new ChatCompletionResponse(id, "chat.completion", server.Created, model, choices, ChoiceRunner.Usage(decoders));
             ctx.Response.ContentType = "application/json";
-            await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(response, ServerJsonContext.Default.ChatCompletionResponse), ct);
+            await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(response, ServerJsonContext.Relaxed.ChatCompletionResponse), ct);
             return;
         }
 
@@ -82,7 +82,7 @@ internal static class ChatCompletionsEndpoint
             SseWriter.WriteAsync(ctx.Response, Serialize(new ChatStreamChunk(id, "chat.completion.chunk", created, model, [choice], null)), ct);
     }
 
-    private static byte[] Serialize(ChatStreamChunk c) => JsonSerializer.SerializeToUtf8Bytes(c, ServerJsonContext.Default.ChatStreamChunk);
+    private static byte[] Serialize(ChatStreamChunk c) => JsonSerializer.SerializeToUtf8Bytes(c, ServerJsonContext.Relaxed.ChatStreamChunk);
 
     /// <summary>
     /// "messages": a non-empty list of {role, content}; content is a string or a list of text parts (joined, as

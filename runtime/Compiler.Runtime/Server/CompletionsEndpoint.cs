@@ -39,7 +39,7 @@ internal static class CompletionsEndpoint
             }
             var response = new CompletionResponse(id, "text_completion", server.Created, model, choices, ChoiceRunner.Usage(decoders));
             ctx.Response.ContentType = "application/json";
-            await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(response, ServerJsonContext.Default.CompletionResponse), ct);
+            await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(response, ServerJsonContext.Relaxed.CompletionResponse), ct);
             return;
         }
 
@@ -76,7 +76,7 @@ internal static class CompletionsEndpoint
             SseWriter.WriteAsync(ctx.Response, Serialize(new CompletionResponse(id, "text_completion", created, model, [choice], null)), ct);
     }
 
-    private static byte[] Serialize(CompletionResponse r) => JsonSerializer.SerializeToUtf8Bytes(r, ServerJsonContext.Default.CompletionResponse);
+    private static byte[] Serialize(CompletionResponse r) => JsonSerializer.SerializeToUtf8Bytes(r, ServerJsonContext.Relaxed.CompletionResponse);
 
     /// <summary>"prompt": a string, a list of token ids, or a one-element list of either (batches are not supported).</summary>
     internal static int[] ReadPrompt(OpenAIServer server, JsonElement root)

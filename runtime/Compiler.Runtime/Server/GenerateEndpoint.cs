@@ -81,7 +81,7 @@ internal static class GenerateEndpoint
     private static async Task WriteAsync(Stream output, OpenAIServer server, List<ChoiceDecoder> decoders, long start, bool logprobs,
         bool list, ChoiceDecoder? only, CancellationToken ct)
     {
-        await using (var w = new Utf8JsonWriter(output))
+        await using (var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             if (list) w.WriteStartArray();
             foreach (var d in decoders)

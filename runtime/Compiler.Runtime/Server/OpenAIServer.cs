@@ -140,13 +140,13 @@ internal sealed class OpenAIServer : IAsyncDisposable
         if (ctx.Response.HasStarted)
         {
             // Mid-stream: the status is already sent, so the error goes out as an SSE event (as SGLang does).
-            await SseWriter.WriteAsync(ctx.Response, JsonSerializer.SerializeToUtf8Bytes(body, ServerJsonContext.Default.ErrorResponse), CancellationToken.None);
+            await SseWriter.WriteAsync(ctx.Response, JsonSerializer.SerializeToUtf8Bytes(body, ServerJsonContext.Relaxed.ErrorResponse), CancellationToken.None);
             await SseWriter.WriteDoneAsync(ctx.Response, CancellationToken.None);
             return;
         }
         ctx.Response.StatusCode = e.Status;
         ctx.Response.ContentType = "application/json";
-        await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, ServerJsonContext.Default.ErrorResponse));
+        await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, ServerJsonContext.Relaxed.ErrorResponse));
     }
 
     /// <summary>Parses the body as a JSON object (400 for anything else).</summary>
