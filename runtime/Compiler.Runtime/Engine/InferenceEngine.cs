@@ -23,12 +23,16 @@ internal sealed class InferenceEngine
     private float[] _logits = [];
     private SampleResult[] _results = new SampleResult[64];
 
-    public InferenceEngine(IModelRunner runner, SchedulerOptions options, Action<string>? log = null)
+    /// <param name="eosTokenIds">Ids that end generation; default the runner's. The server passes the union of the
+    /// config's, generation_config's and the tokenizer's eos (as SGLang stops on all of them).</param>
+    public InferenceEngine(IModelRunner runner, SchedulerOptions options, Action<string>? log = null, IReadOnlyList<int>? eosTokenIds = null)
     {
         _runner = runner;
         _sampler = new Sampler(runner.VocabSize);
-        Scheduler = new Scheduler(options, runner.EosTokenIds, log);
+        Scheduler = new Scheduler(options, eosTokenIds ?? runner.EosTokenIds, log);
     }
+
+    public int VocabSize => _runner.VocabSize;
 
     public Scheduler Scheduler { get; }
     public long Steps { get; private set; }

@@ -1,0 +1,118 @@
+namespace Compiler.Runtime.Server;
+
+/// <summary>
+/// Submits the n choices of one API call and drives them to the end: events are applied as they arrive, in
+/// whatever order the choices produce them, and each text delta is handed to the caller (which streams it or not).
+/// Whatever way the call ends -- done, client gone, error -- every choice still running in the engine is aborted.
+/// </summary>
+internal static class ChoiceRunner
+{
+    /// <summary>The streams of an n-choice call: rid, rid-1, ... with seeds seed, seed+1, ... (the engine's convention).</summary>
+    public static List<ChoiceDecoder> Submit(OpenAIServer server, string rid, int[] inputIds, GenerationOptions options)
+    {
+        var p = options.Sampling;
+        // Clip to what the context leaves (the scheduler clips again to the KV pool); min tokens cannot exceed it.
+        int maxNew = Math.Min(p.MaxNewTokens, server.Host.MaxReqLen - inputIds.Length);
+        ulong seed = p.Seed ?? (ulong)Random.Shared.NextInt64();
+        var decoders = new List<ChoiceDecoder>(p.N);
+        for (int i = 0; i < p.N; i++)
+        {
+            var sampling = p with { N = 1, Seed = seed + (ulong)i, MaxNewTokens = maxNew, MinNewTokens = Math.Min(p.MinNewTokens, maxNew) };
+            var stream = new RequestStream(p.N == 1 ? rid : $"{rid}-{i}", inputIds, sampling);
+            decoders.Add(new ChoiceDecoder(i, stream, server.Host, server.Tokenizer, options));
+        }
+        foreach (var d in decoders) server.Host.Submit(d.Request);
+        return decoders;
+    }
+
+    /// <summary>Runs every choice to its finish, calling <paramref name="onDelta"/> after each applied event.</summary>
+    public static async Task RunAsync(List<ChoiceDecoder> decoders, Func<ChoiceDecoder, string, Task>? onDelta, CancellationToken ct)
+    {
+        try
+        {
+            var active = new List<ChoiceDecoder>(decoders);
+            while (active.Count > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                bool progressed = false;
+                for (int i = active.Count - 1; i >= 0; i--)
+                {
+                    var d = active[i];
+                    while (!d.Done && d.Request.Events.TryRead(out var e))
+                    {
+                        string delta = d.Apply(e);
+                        progressed = true;
+                        if (onDelta != null) await onDelta(d, delta);
+                    }
+                    if (d.Done) active.RemoveAt(i);
+                }
+                if (progressed || active.Count == 0) continue;
+                if (active.Count == 1)
+                {
+                    if (!await active[0].Request.Events.WaitToReadAsync(ct)) ThrowEnded(active[0]);
+                }
+                else
+                {
+                    var waits = new Task<bool>[active.Count];
+                    for (int i = 0; i < active.Count; i++) waits[i] = active[i].Request.Events.WaitToReadAsync(ct).AsTask();
+                    var first = await Task.WhenAny(waits);
+                    if (!await first) ThrowEnded(active[Array.IndexOf(waits, first)]);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var d in decoders) d.AbortIfRunning();
+        }
+    }
+
+    private static void ThrowEnded(ChoiceDecoder d) =>
+        throw new ApiException(500, $"Request {d.Request.Rid}: the engine closed its output stream without a finish.");
+
+    public static int PromptTokens(List<ChoiceDecoder> decoders) => decoders[0].Request.InputIds.Length;
+
+    public static int CompletionTokens(List<ChoiceDecoder> decoders)
+    {
+        int n = 0;
+        foreach (var d in decoders) n += d.OutputIds.Count;
+        return n;
+    }
+
+    public static int CachedTokens(List<ChoiceDecoder> decoders)
+    {
+        int n = 0;
+        foreach (var d in decoders) n = Math.Max(n, d.CachedTokens);
+        return n;
+    }
+
+    public static Protocol.UsageInfo Usage(List<ChoiceDecoder> decoders)
+    {
+        int prompt = PromptTokens(decoders), completion = CompletionTokens(decoders);
+        return new Protocol.UsageInfo(prompt, completion, prompt + completion, new Protocol.PromptTokensDetails(CachedTokens(decoders)));
+    }
+
+    /// <summary>Token ids must name rows of the model's vocabulary.</summary>
+    public static void CheckTokenIds(ReadOnlySpan<int> ids, int vocab, string param)
+    {
+        for (int i = 0; i < ids.Length; i++)
+            if ((uint)ids[i] >= (uint)vocab)
+                throw ApiException.BadRequest($"Token id {ids[i]} at position {i} of '{param}' is outside the model's vocabulary [0, {vocab}).", param);
+    }
+
+    /// <summary>SGLang's context checks, with its messages.</summary>
+    public static void CheckLength(OpenAIServer server, int promptTokens, int? requestedMaxTokens, string param)
+    {
+        var host = server.Host;
+        if (promptTokens == 0) throw ApiException.BadRequest($"The prompt is empty: '{param}' must contain at least one token.", param);
+        if (promptTokens >= host.MaxReqLen)
+            throw ApiException.BadRequest(
+                $"The input ({promptTokens} tokens) is longer than the model's context length ({host.ContextLength} tokens; at most {host.MaxReqLen - 1} prompt tokens fit). Shorten the prompt.",
+                param, code: "context_length_exceeded");
+        if (requestedMaxTokens is { } max && (long)promptTokens + max > host.ContextLength)
+            throw ApiException.BadRequest(
+                $"Requested token count exceeds the model's maximum context length of {host.ContextLength} tokens. You requested a total of " +
+                $"{(long)promptTokens + max} tokens: {promptTokens} tokens from the input messages and {max} tokens for the completion. " +
+                "Please reduce the number of tokens in the input messages or the completion to fit within the limit.",
+                "max_tokens", code: "context_length_exceeded");
+    }
+}

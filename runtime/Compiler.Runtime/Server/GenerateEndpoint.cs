@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Compiler.Runtime.Scheduling;
+using Microsoft.AspNetCore.Http;
+using static Compiler.Runtime.Server.JsonFields;
+
+namespace Compiler.Runtime.Server;
+
+/// <summary>
+/// SGLang's native POST /generate: {"text" | "input_ids", "sampling_params", "stream", "return_logprob",
+/// "logprob_start_len", "top_logprobs_num", "rid"} -> {"text", "output_ids", "meta_info"} (a list when n &gt; 1).
+/// Streaming sends the cumulative object per event, as SGLang does. Works without a tokenizer for input_ids
+/// (text is then null).
+/// </summary>
+internal static class GenerateEndpoint
+{
+    public static async Task HandleAsync(OpenAIServer server, HttpContext ctx)
+    {
+        long start = Stopwatch.GetTimestamp();
+        using var doc = await OpenAIServer.ReadJsonAsync(ctx);
+        var root = doc.RootElement;
+        bool stream = Bool(root, "stream") ?? false;
+        bool returnLogprob = Bool(root, "return_logprob") ?? false;
+        int topNum = Int(root, "top_logprobs_num") ?? 0;
+        if (topNum is < 0 or > 20) throw ApiException.BadRequest($"'top_logprobs_num' must be between 0 and 20, got {topNum}.", "top_logprobs_num");
+        int logprobStart = Int(root, "logprob_start_len") ?? -1;
+        var options = SamplingParser.ParseNative(Get(root, "sampling_params"), stream, returnLogprob, topNum);
+        if (options.Sampling.Stop.Count > 0) server.RequireTokenizer("Stop strings");
+
+        int[] ids = ReadInput(server, root);
+        ChoiceRunner.CheckTokenIds(ids, server.Host.VocabSize, "input_ids");
+        ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, Get(root, "input_ids") != null ? "input_ids" : "text");
+        if (returnLogprob && logprobStart >= 0 && logprobStart < ids.Length)
+            throw ApiException.BadRequest(
+                $"'logprob_start_len' = {logprobStart} asks for log-probabilities of prompt tokens, which this engine does not compute yet " +
+                "(it only produces logits for the last prompt position). Use -1 for output-token logprobs only.", "logprob_start_len");
+
+        string rid = String(root, "rid") ?? server.NewId("gen");
+        var decoders = ChoiceRunner.Submit(server, rid, ids, options);
+        var ct = ctx.RequestAborted;
+        if (!stream)
+        {
+            await ChoiceRunner.RunAsync(decoders, null, ct);
+            ctx.Response.ContentType = "application/json";
+            await WriteAsync(ctx.Response.Body, server, decoders, start, returnLogprob, list: decoders.Count > 1, only: null, ct);
+            return;
+        }
+        SseWriter.Start(ctx.Response);
+        await ChoiceRunner.RunAsync(decoders, async (d, delta) =>
+        {
+            if (delta.Length == 0 && !d.Done && server.Tokenizer != null) return;
+            using var buffer = new MemoryStream();
+            await WriteAsync(buffer, server, decoders, start, returnLogprob, list: false, only: d, ct);
+            await SseWriter.WriteAsync(ctx.Response, buffer.ToArray(), ct);
+        }, ct);
+        await SseWriter.WriteDoneAsync(ctx.Response, ct);
+    }
+
+    private static int[] ReadInput(OpenAIServer server, JsonElement root)
+    {
+        var text = Get(root, "text");
+        var inputIds = Get(root, "input_ids");
+        if (text != null && inputIds != null) throw ApiException.BadRequest("Give either 'text' or 'input_ids', not both.", "text");
+        if (inputIds != null)
+        {
+            var list = IntList(root, "input_ids");
+            if (list.Count == 0) throw ApiException.BadRequest("The prompt is empty: 'input_ids' must contain at least one token.", "input_ids");
+            return [.. list];
+        }
+        if (text is not { } t) throw ApiException.BadRequest("Either 'text' or 'input_ids' is required.", "text");
+        if (t.ValueKind != JsonValueKind.String)
+            throw ApiException.BadRequest(t.ValueKind == JsonValueKind.Array
+                ? "Batched 'text' (a list of prompts) is not supported; send one prompt per request."
+                : $"'text' must be a string, got {Describe(t)}.", "text");
+        string s = t.GetString()!;
+        if (s.Length == 0) throw ApiException.BadRequest("The prompt is empty: 'text' must contain at least one token.", "text");
+        return server.RequireTokenizer("'text'").Encode(s);
+    }
+
+    /// <summary>One result object per choice (or just <paramref name="only"/>), as SGLang's meta_info lays it out.</summary>
+    private static async Task WriteAsync(Stream output, OpenAIServer server, List<ChoiceDecoder> decoders, long start, bool logprobs,
+        bool list, ChoiceDecoder? only, CancellationToken ct)
+    {
+        await using (var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            if (list) w.WriteStartArray();
+            foreach (var d in decoders)
+            {
+                if (only != null && d != only) continue;
+                WriteOne(w, server, d, start, logprobs);
+            }
+            if (list) w.WriteEndArray();
+        }
+        await output.FlushAsync(ct);
+    }
+
+    private static void WriteOne(Utf8JsonWriter w, OpenAIServer server, ChoiceDecoder d, long start, bool logprobs)
+    {
+        var tokenizer = server.Tokenizer;
+        w.WriteStartObject();
+        if (tokenizer != null) w.WriteString("text", d.Text.ToString());
+        else w.WriteNull("text");
+        w.WriteStartArray("output_ids");
+        foreach (int id in d.OutputIds) w.WriteNumberValue(id);
+        w.WriteEndArray();
+        w.WriteStartObject("meta_info");
+        w.WriteString("id", d.Request.Rid);
+        w.WritePropertyName("finish_reason");
+        WriteFinish(w, d);
+        w.WriteNumber("prompt_tokens", d.Request.InputIds.Length);
+        w.WriteNumber("completion_tokens", d.OutputIds.Count);
+        w.WriteNumber("cached_tokens", d.CachedTokens);
+        w.WriteNumber("e2e_latency", Stopwatch.GetElapsedTime(start).TotalSeconds);
+        if (logprobs)
+        {
+            // Prompt logprobs are refused above for logprob_start_len >= 0, so the input lists are empty.
+            w.WriteStartArray("input_token_logprobs");
+            w.WriteEndArray();
+            w.WriteStartArray("output_token_logprobs");
+            for (int i = 0; i < d.OutputIds.Count; i++) WriteTriple(w, tokenizer, d.Logprobs![i], d.OutputIds[i]);
+            w.WriteEndArray();
+            if (d.TopLogprobs != null)
+            {
+                w.WriteStartArray("input_top_logprobs");
+                w.WriteEndArray();
+                w.WriteStartArray("output_top_logprobs");
+                foreach (var top in d.TopLogprobs)
+                {
+                    w.WriteStartArray();
+                    if (top != null) foreach (var t in top) WriteTriple(w, tokenizer, t.Logprob, t.TokenId);
+                    w.WriteEndArray();
+                }
+                w.WriteEndArray();
+            }
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>SGLang's [logprob, token_id, token_text] (text null without a tokenizer).</summary>
+    private static void WriteTriple(Utf8JsonWriter w, Text.Tokenizer? tokenizer, float logprob, int id)
+    {
+        w.WriteStartArray();
+        w.WriteNumberValue(TokenTexts.Finite(logprob));
+        w.WriteNumberValue(id);
+        if (tokenizer != null) w.WriteStringValue(TokenTexts.Text(tokenizer, id));
+        else w.WriteNullValue();
+        w.WriteEndArray();
+    }
+
+    /// <summary>{"type": "length", "length": n} | {"type": "stop", "matched": id or string} | {"type": "abort", "message"}; null while running.</summary>
+    private static void WriteFinish(Utf8JsonWriter w, ChoiceDecoder d)
+    {
+        if (d.Finish is not { } f)
+        {
+            w.WriteNullValue();
+            return;
+        }
+        w.WriteStartObject();
+        switch (f.Kind)
+        {
+            case FinishKind.Length:
+                w.WriteString("type", "length");
+                w.WriteNumber("length", d.OutputIds.Count);
+                break;
+            case FinishKind.Stop:
+                w.WriteString("type", "stop");
+                if (f.MatchedStop != null) w.WriteString("matched", f.MatchedStop);
+                else if (f.MatchedTokenId is { } id) w.WriteNumber("matched", id);
+                break;
+            default:
+                w.WriteString("type", "abort");
+                w.WriteString("message", f.Message);
+                break;
+        }
+        w.WriteEndObject();
+    }
+}

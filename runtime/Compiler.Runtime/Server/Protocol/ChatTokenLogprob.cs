@@ -1,0 +1,3 @@
+namespace Compiler.Runtime.Server.Protocol;
+
+internal sealed record ChatTokenLogprob(string Token, float Logprob, int[] Bytes, List<ChatTopLogprob> TopLogprobs);

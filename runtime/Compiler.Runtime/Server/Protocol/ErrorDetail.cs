@@ -1,0 +1,3 @@
+namespace Compiler.Runtime.Server.Protocol;
+
+internal sealed record ErrorDetail(string Message, string Type, string? Param, string? Code);

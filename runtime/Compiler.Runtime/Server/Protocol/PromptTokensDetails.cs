@@ -1,0 +1,3 @@
+namespace Compiler.Runtime.Server.Protocol;
+
+internal sealed record PromptTokensDetails(int CachedTokens);
