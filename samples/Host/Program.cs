@@ -5,6 +5,7 @@ var root = new RootCommand("Compiler: an LLM serving engine (model compiler, run
 root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchOneBatchCommand.Create());
+root.Subcommands.Add(BenchServingCommand.Create());
 TokenizeCommands.AddTo(root);
 root.Subcommands.Add(ChatTemplateCommand.Create());
 return root.Parse(args).Invoke();
