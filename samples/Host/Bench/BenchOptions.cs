@@ -2,7 +2,7 @@ namespace Compiler.Host.Bench;
 
 /// <summary>Everything bench-serving is told, with sglang.bench_serving's defaults. The CLI fills it from flags; tests
 /// build it directly.</summary>
-internal sealed class BenchOptions
+internal sealed record BenchOptions
 {
     public string Backend { get; init; } = "sglang";
     public string? BaseUrl { get; init; }
