@@ -67,4 +67,23 @@ public sealed class ShareGptTests
         File.WriteAllText(bad, """{"not": "an array"}""");
         Assert.Contains(bad, Assert.Throws<InvalidDataException>(() => ShareGptDataset.LoadPairs(bad)).Message);
     }
+
+    [Fact]
+    public void Random_dataset_repeats_ShareGPT_prompt_tokens_to_the_drawn_length()
+    {
+        var options = new BenchOptions
+        {
+            DatasetName = "random", DatasetPath = Fixture, NumPrompts = 30, RandomInputLen = 20, RandomOutputLen = 4, RandomRangeRatio = 0.5,
+        };
+        var rows = DatasetLoader.Load(options, Tokenizer, new Random(3), new StringWriter());
+        // Words of first turns only (second turns and dropped-empty prompts never feed the random dataset).
+        var firstTurns = ShareGptDataset.LoadPairs(Fixture).SelectMany(p => p.Prompt.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
+        Assert.Equal(30, rows.Count);
+        Assert.All(rows, r =>
+        {
+            Assert.InRange(r.PromptLen, 10, 20);
+            Assert.Equal(r.PromptLen, Tokenizer.Encode(r.Text!, addSpecialTokens: true).Length);
+            Assert.All(r.Text!.Split(' '), w => Assert.Contains(w, firstTurns));
+        });
+    }
 }

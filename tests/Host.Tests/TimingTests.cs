@@ -13,6 +13,9 @@ public sealed class TimingTests
     /// <summary>Timers may fire a little early and the two sides' clocks start at different instants.</summary>
     private const double Slack = 5;
 
+    /// <summary>Room above a delay for a machine busy with other work (2 cores shared by several builds).</summary>
+    private const double Loaded = 150;
+
     [Theory]
     [InlineData("sglang")]
     [InlineData("sglang-oai")]
@@ -30,15 +33,20 @@ public sealed class TimingTests
             Assert.Equal(Tokens, o.OutputLen);
             Assert.True(o.OutputLenReported);
             Assert.Equal(Tokens - 1, o.Itl.Count);
-            Assert.InRange(o.Ttft * 1000, FirstMs - Slack, FirstMs + 60);
-            // One late chunk makes the next gap look short, so single gaps are only bounded loosely; their sum
-            // (last chunk - first chunk) and their median are held to the injected gap.
-            Assert.All(o.Itl, itl => Assert.InRange(itl * 1000, 0.1, GapMs + 60));
-            Assert.InRange(o.Itl.Sum() * 1000, (Tokens - 1) * GapMs - Slack, (Tokens - 1) * GapMs + 100);
-            Assert.InRange(new Stats(o.Itl).Median * 1000, GapMs - Slack, GapMs + 10);
+            // Lower bounds are exact: chunk k cannot arrive before the server wrote it, at First + k * Gap. Upper
+            // bounds leave room for a busy machine; one late chunk also makes the gap after it look short.
+            Assert.InRange(o.Ttft * 1000, FirstMs - Slack, FirstMs + Loaded);
+            double arrival = o.Ttft;
+            for (int k = 0; k < o.Itl.Count; k++)
+            {
+                arrival += o.Itl[k];
+                // Each server delay may end up to a millisecond early (the timer counts whole milliseconds).
+                Assert.True(arrival * 1000 >= FirstMs + (k + 1) * GapMs - Slack - (k + 1), $"chunk {k + 1} at {arrival * 1000:F1} ms");
+            }
+            Assert.All(o.Itl, itl => Assert.InRange(itl * 1000, 0, GapMs + Loaded));
             // E2E runs to the last line read (usage chunk, [DONE]), never before the last text chunk.
-            Assert.True(o.Latency >= o.Ttft + o.Itl.Sum() - 1e-9);
-            Assert.InRange(o.Latency * 1000, FirstMs + (Tokens - 1) * GapMs - Slack, FirstMs + (Tokens - 1) * GapMs + 150);
+            Assert.True(o.Latency >= arrival - 1e-9);
+            Assert.InRange(o.Latency * 1000, FirstMs + (Tokens - 1) * GapMs - Slack - Tokens, FirstMs + (Tokens - 1) * GapMs + 2 * Loaded);
             Assert.Equal(string.Concat(Enumerable.Range(0, Tokens).Select(i => $"tok{i} ")), o.GeneratedText);
         });
         var m = result.Metrics;
@@ -46,10 +54,11 @@ public sealed class TimingTests
         Assert.Equal(4 * Tokens, m.TotalOutput);
         Assert.Equal(4 * Tokens, m.TotalOutputRetokenized);
         Assert.Equal(4 * 16, m.TotalInput);
-        Assert.InRange(m.Ttft.Mean, FirstMs - Slack, FirstMs + 40);
-        Assert.InRange(m.Itl.Mean, GapMs - Slack, GapMs + 15);
+        // Medians over all 36 gaps (and 4 TPOTs) sit at the injected gap unless most of them were disturbed.
+        Assert.InRange(m.Ttft.Median, FirstMs - Slack, FirstMs + Loaded);
+        Assert.InRange(m.Itl.Median, GapMs - Slack, GapMs + 10);
         // TPOT spreads E2E - TTFT over the tokens after the first: the chunk gap here.
-        Assert.InRange(m.Tpot.Mean, GapMs - Slack, GapMs + 15);
+        Assert.InRange(m.Tpot.Median, GapMs - Slack, GapMs + 15);
     }
 
     [Fact]
@@ -65,7 +74,7 @@ public sealed class TimingTests
             // The first chunk (2 tokens) gives TTFT; each of the 4 later chunks adds 2 ITLs of half its gap.
             Assert.Equal(Tokens - 2, o.Itl.Count);
             for (int i = 0; i < o.Itl.Count; i += 2) Assert.Equal(o.Itl[i], o.Itl[i + 1]);
-            Assert.InRange(o.Itl.Sum() * 1000, 4 * GapMs - Slack, 4 * GapMs + 80);
+            Assert.InRange((o.Ttft + o.Itl.Sum()) * 1000, FirstMs + 4 * GapMs - Slack, FirstMs + 4 * GapMs + 2 * Loaded);
         });
     }
 
@@ -123,7 +132,7 @@ public sealed class TimingTests
         {
             Assert.True(o.Success, o.Error);
             Assert.Equal(o.Latency, o.Ttft);
-            Assert.InRange(o.Latency * 1000, 50 + 9 * 5 - Slack, 50 + 9 * 5 + 80);
+            Assert.InRange(o.Latency * 1000, 50 + 9 * 5 - Slack, 50 + 9 * 5 + Loaded);
             Assert.Equal(10, o.OutputLen);
             Assert.Empty(o.Itl);
         });

@@ -13,7 +13,8 @@ internal static class BenchHttp
         MaxConnectionsPerServer = int.MaxValue,
         AutomaticDecompression = DecompressionMethods.None,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-        ConnectTimeout = TimeSpan.FromSeconds(30),
+        // A burst of thousands of connects can sit in a busy server's accept queue for a while.
+        ConnectTimeout = TimeSpan.FromMinutes(5),
     })
     {
         Timeout = TimeSpan.FromHours(6),
