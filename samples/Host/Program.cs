@@ -6,6 +6,7 @@ root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchOneBatchCommand.Create());
+root.Subcommands.Add(BenchServingCommand.Create());
 TokenizeCommands.AddTo(root);
 root.Subcommands.Add(ChatTemplateCommand.Create());
 return root.Parse(args).Invoke();
