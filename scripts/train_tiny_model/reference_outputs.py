@@ -54,6 +54,9 @@ def _greedy(model, ids, n):
 def write_references_and_samples(out_dir, held_docs, seed):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    # True float32 references: TF32 matmuls (on for training) move the logits by ~2e-3.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     tok = AutoTokenizer.from_pretrained(out_dir)
     ref_dir = os.path.join(out_dir, "reference")
     os.makedirs(ref_dir, exist_ok=True)

@@ -52,6 +52,8 @@ def parse_args():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (costs compile time)")
+    ap.add_argument("--references-only", action="store_true",
+                    help="skip training: rewrite OUT/reference/ from the model already saved in --out")
     return ap.parse_args()
 
 
@@ -62,7 +64,7 @@ def seed_everything(seed):
     torch.cuda.manual_seed_all(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
-    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cuda.matmul.allow_tf32 = True  # training only; the references turn it off again
 
 
 def encode_documents(tok, docs, eot):
@@ -155,6 +157,9 @@ def main():
         corpus_sha = hashlib.sha256(f.read()).hexdigest()
     docs = read_corpus(args.text)
     train_docs, held_docs = split_held_out(docs)
+    if args.references_only:
+        write_references_and_samples(args.out, held_docs, args.seed)
+        return
     print(f"corpus {args.text} (sha256 {corpus_sha[:16]}): {len(train_docs)} training / {len(held_docs)} held-out documents")
 
     tok = train_tokenizer(("\n\n".join(d) for d in train_docs), args.vocab)

@@ -18,7 +18,9 @@ namespace Compiler.Runtime.Engine;
 internal sealed class InferenceEngine
 {
     private readonly IModelRunner _runner;
+    private readonly IGreedyForward? _greedyRunner;
     private readonly Sampler _sampler;
+    private int[] _greedyTokens = new int[64];
     private readonly List<TokenLogprob> _topScratch = new(20);
     private float[] _logits = [];
     private SampleResult[] _results = new SampleResult[64];
@@ -28,6 +30,7 @@ internal sealed class InferenceEngine
     public InferenceEngine(IModelRunner runner, SchedulerOptions options, Action<string>? log = null, IReadOnlyList<int>? eosTokenIds = null)
     {
         _runner = runner;
+        _greedyRunner = runner as IGreedyForward;
         _sampler = new Sampler(runner.VocabSize);
         Scheduler = new Scheduler(options, eosTokenIds ?? runner.EosTokenIds, log);
     }
@@ -74,6 +77,16 @@ internal sealed class InferenceEngine
         if (_logits.Length < rows * vocab) _logits = new float[Math.Max(rows * vocab, _logits.Length * 2)];
         if (_results.Length < rows) _results = new SampleResult[Math.Max(rows, _results.Length * 2)];
 
+        if (_greedyRunner != null && ArgmaxIsEnough(batch, rows))
+        {
+            if (_greedyTokens.Length < rows) _greedyTokens = new int[Math.Max(rows, _greedyTokens.Length * 2)];
+            _greedyRunner.ForwardGreedy(fb, _greedyTokens.AsSpan(0, rows));
+            for (int r = 0; r < rows; r++) _results[r] = new SampleResult(_greedyTokens[r], float.NaN);
+            Scheduler.ProcessBatchResult(batch, _results.AsSpan(0, rows));
+            Steps++;
+            return true;
+        }
+
         Span<float> logits = _logits.AsSpan(0, rows * vocab);
         _runner.Forward(fb, logits);
 
@@ -97,6 +110,22 @@ internal sealed class InferenceEngine
         for (int i = 0; i < maxSteps; i++)
             if (!RunStep() && !Scheduler.HasWork) return;
         throw new InvalidOperationException($"InferenceEngine: still busy after {maxSteps} steps ({Scheduler.Waiting.Count} waiting, {Scheduler.Running.Count} running).");
+    }
+
+    /// <summary>
+    /// True when every row samples greedily and nothing needs the logits themselves: no log-probabilities, no
+    /// penalties (they move the argmax), no min_new_tokens mask still in force.
+    /// </summary>
+    private static bool ArgmaxIsEnough(ScheduleBatch batch, int rows)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            Req req = batch.SampleReqs[r];
+            SamplingParams p = req.SamplingParams;
+            if (!p.IsGreedy || p.Logprobs || p.TopLogprobs > 0 || req.Penalties != null || req.OutputLen < p.MinNewTokens)
+                return false;
+        }
+        return true;
     }
 
     private void MaskStopTokens(Span<float> row, Req req)

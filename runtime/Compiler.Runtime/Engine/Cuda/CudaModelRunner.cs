@@ -13,7 +13,7 @@ namespace Compiler.Runtime.Engine.Cuda;
 /// constants, uploads the weights in bf16, and executes the plan's launch sequence -- generated kernels, cuBLASLt
 /// GEMMs and the attention kernels over a token-granular KV pool -- with decode steps replayed from CUDA graphs.
 /// </summary>
-internal sealed unsafe partial class CudaModelRunner : IModelRunner, IDisposable
+internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForward, IDisposable
 {
     private readonly CudaDevice _device;
     private readonly CudaStream _stream;
