@@ -24,7 +24,8 @@ internal sealed class Req
         Seed = seed;
         Rng = new SamplingRng(seed);
         Penalties = samplingParams.HasPenalties ? new PenaltyState(inputIds, samplingParams) : null;
-        if (samplingParams.Logprobs || samplingParams.TopLogprobs > 0) OutputLogprobs = [];
+        // Sized like Tokens, so decode steps append without growing it.
+        if (samplingParams.Logprobs || samplingParams.TopLogprobs > 0) OutputLogprobs = new List<float>(Math.Min(samplingParams.MaxNewTokens, 4096));
         if (samplingParams.TopLogprobs > 0) OutputTopLogprobs = [];
         if (samplingParams.Logprobs)
         {
