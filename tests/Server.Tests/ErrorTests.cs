@@ -19,7 +19,6 @@ public sealed class ErrorTests(ServerFixture fixture) : ServerTestBase(fixture)
         { "/v1/completions", """{"prompt": [1, 99999]}""", 400, "prompt" },
         { "/v1/completions", $$"""{"prompt": "{{LongPrompt}}"}""", 400, "prompt" },
         { "/v1/completions", """{"prompt": "hi", "max_tokens": 1000}""", 400, "max_tokens" },
-        { "/v1/completions", """{"prompt": "hi", "max_tokens": 0}""", 400, "max_tokens" },
         { "/v1/completions", """{"prompt": "hi", "max_tokens": -3}""", 400, "max_tokens" },
         { "/v1/completions", """{"prompt": "hi", "max_tokens": "five"}""", 400, "max_tokens" },
         { "/v1/completions", """{"prompt": "hi", "temperature": -0.5}""", 400, "temperature" },
@@ -40,7 +39,9 @@ public sealed class ErrorTests(ServerFixture fixture) : ServerTestBase(fixture)
         { "/generate", """{"input_ids": [], "sampling_params": {}}""", 400, "input_ids" },
         { "/generate", """{"input_ids": [1, "a"]}""", 400, "input_ids" },
         { "/generate", """{"text": "hi", "sampling_params": {"temperature": -1}}""", 400, "temperature" },
-        { "/generate", """{"text": "hi", "return_logprob": true, "logprob_start_len": 0}""", 400, "logprob_start_len" },
+        { "/v1/chat/completions", """{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 0}""", 400, "max_tokens" },
+        { "/generate", """{"input_ids": [5, 6, 7], "return_logprob": true, "logprob_start_len": 3}""", 400, "logprob_start_len" },
+        { "/generate", """{"input_ids": [5, 6, 7], "return_logprob": true, "logprob_start_len": -2}""", 400, "logprob_start_len" },
     };
 
     [Theory]

@@ -45,12 +45,14 @@ internal sealed class TestServer : IAsyncDisposable
 
     /// <param name="wrap">Wraps the runner (fault injection).</param>
     /// <param name="modelDir">Another model directory (e.g. one without a tokenizer).</param>
-    public static async Task<TestServer> StartAsync(string? apiKey = null, Func<IModelRunner, IModelRunner>? wrap = null, string? modelDir = null)
+    /// <param name="scheduler">Other scheduler options (default <see cref="Scheduler"/>).</param>
+    public static async Task<TestServer> StartAsync(string? apiKey = null, Func<IModelRunner, IModelRunner>? wrap = null, string? modelDir = null,
+        SchedulerOptions? scheduler = null)
     {
         string dir = modelDir ?? ModelDir;
         var config = HfConfig.Load(dir);
         var checkpoint = Checkpoint.Open(dir);
-        var options = Scheduler;
+        var options = scheduler ?? Scheduler;
         var runner = new CpuModelRunner(ModelCatalog.All[config.Architectures[0]], config, checkpoint, options.MaxTotalTokens, options.MaxBatchTokens, threads: 1);
         var log = new ConcurrentQueue<string>();
         var stack = ServingStack.Create(wrap?.Invoke(runner) ?? runner, dir, options,

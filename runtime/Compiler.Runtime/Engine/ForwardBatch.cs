@@ -20,6 +20,12 @@ internal sealed class ForwardBatch
     public int NumTokens { get; private set; }
     public int BatchSize { get; private set; }
     public int NumLogitsRows { get; private set; }
+    /// <summary>
+    /// Rows [0, NumSampleRows) sample a token (one per sampling request, in ScheduleBatch.SampleReqs order); the rows
+    /// after them only score prompt tokens (input log-probabilities) and carry neutral sampling fields: a device-side
+    /// sampler samples the first NumSampleRows rows only.
+    /// </summary>
+    public int NumSampleRows { get; private set; }
     /// <summary>Requests [0, NumExtendReqs) extend; the rest (Mixed mode) decode one token each.</summary>
     public int NumExtendReqs { get; internal set; }
     /// <summary>The request-to-token table the attention reads KV slot lists from.</summary>
@@ -55,7 +61,8 @@ internal sealed class ForwardBatch
         Grow(ref _seqLens, batchSize);
         Grow(ref _prefixLens, batchSize);
         Grow(ref _extendLens, batchSize);
-        // Logits rows: one per request normally, up to one per token when every prompt position is scored.
+        // Logits rows: one per request normally, up to one per token when every prompt position is scored
+        // (the scheduler never asks for two rows of one token, so rows <= max(requests, tokens)).
         var rows = Math.Max(batchSize, numTokens);
         Grow(ref _logitsTokenIndices, rows);
         Grow(ref _topKs, rows);
@@ -65,10 +72,23 @@ internal sealed class ForwardBatch
         NumTokens = numTokens;
         BatchSize = batchSize;
         NumLogitsRows = 0;
+        NumSampleRows = 0;
         NumExtendReqs = 0;
     }
 
+    /// <summary>A sampling row; all of them come before any scoring row.</summary>
     internal void AddLogitsRow(int tokenIndex, float temperature, float topP, int topK, float minP)
+    {
+        if (NumSampleRows != NumLogitsRows)
+            throw new InvalidOperationException("ForwardBatch: sampling rows must all precede the prompt-scoring rows.");
+        NumSampleRows++;
+        SetRow(tokenIndex, temperature, topP, topK, minP);
+    }
+
+    /// <summary>A row whose logits only score the next prompt token (prompt logprobs); nothing is sampled from it.</summary>
+    internal void AddScoringRow(int tokenIndex) => SetRow(tokenIndex, 1f, 1f, -1, 0f);
+
+    private void SetRow(int tokenIndex, float temperature, float topP, int topK, float minP)
     {
         int r = NumLogitsRows++;
         _logitsTokenIndices[r] = tokenIndex;

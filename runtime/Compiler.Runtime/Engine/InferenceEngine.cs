@@ -73,11 +73,16 @@ internal sealed class InferenceEngine
         ScheduleBatch? batch = Scheduler.ScheduleNext();
         if (batch == null) return false;
         ForwardBatch fb = batch.Forward;
-        int rows = fb.NumLogitsRows, vocab = _runner.VocabSize;
-        if (_logits.Length < rows * vocab) _logits = new float[Math.Max(rows * vocab, _logits.Length * 2)];
-        if (_results.Length < rows) _results = new SampleResult[Math.Max(rows, _results.Length * 2)];
+        int rows = fb.NumLogitsRows, sampleRows = fb.NumSampleRows, vocab = _runner.VocabSize;
+        if (sampleRows != batch.SampleReqs.Count)
+            throw new InvalidOperationException($"InferenceEngine: the batch has {sampleRows} sampling rows for {batch.SampleReqs.Count} sampling requests (a scheduler bug).");
+        long need = (long)rows * vocab;
+        if (need > Array.MaxLength)
+            throw new InvalidOperationException($"InferenceEngine: {rows} logits rows x vocab {vocab} exceed one array; set SchedulerOptions.MaxLogitsRows to bound prompt-logprob rows per step.");
+        if (_logits.Length < need) _logits = new float[Math.Min(Math.Max(need, (long)_logits.Length * 2), Array.MaxLength)];
+        if (_results.Length < sampleRows) _results = new SampleResult[Math.Max(sampleRows, _results.Length * 2)];
 
-        if (_greedyRunner != null && ArgmaxIsEnough(batch, rows))
+        if (_greedyRunner != null && rows > 0 && rows == sampleRows && ArgmaxIsEnough(batch, rows))
         {
             if (_greedyTokens.Length < rows) _greedyTokens = new int[Math.Max(rows, _greedyTokens.Length * 2)];
             _greedyRunner.ForwardGreedy(fb, _greedyTokens.AsSpan(0, rows));
@@ -90,7 +95,9 @@ internal sealed class InferenceEngine
         Span<float> logits = _logits.AsSpan(0, rows * vocab);
         _runner.Forward(fb, logits);
 
-        for (int r = 0; r < rows; r++)
+        // Prompt logprobs first: the first output event of a request carries them, complete.
+        if (batch.InputLogprobSpans.Count > 0) RecordInputLogprobs(batch, logits, vocab);
+        for (int r = 0; r < sampleRows; r++)
         {
             Req req = batch.SampleReqs[r];
             Span<float> row = logits.Slice(r * vocab, vocab);
@@ -99,7 +106,7 @@ internal sealed class InferenceEngine
             _results[r] = _sampler.Sample(row, req.SamplingParams, req.Rng, req.Penalties, top);
             if (top != null) req.OutputTopLogprobs!.Add([.. top]);
         }
-        Scheduler.ProcessBatchResult(batch, _results.AsSpan(0, rows));
+        Scheduler.ProcessBatchResult(batch, _results.AsSpan(0, sampleRows));
         Steps++;
         return true;
     }
@@ -126,6 +133,50 @@ internal sealed class InferenceEngine
                 return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// SGLang's input_token_logprobs: the row of prompt position q scores prompt token q + 1 (raw distribution, as
+    /// output logprobs), and gives that token's top alternatives. Runs in prefill steps only; writes into buffers the
+    /// request sized at submission.
+    /// </summary>
+    private static void RecordInputLogprobs(ScheduleBatch batch, ReadOnlySpan<float> logits, int vocab)
+    {
+        foreach (InputLogprobSpan span in batch.InputLogprobSpans)
+        {
+            Req req = span.Req;
+            InputLogprobs lp = req.InputLogprobs!;
+            for (int j = 0; j < span.Count; j++)
+            {
+                int q = span.FirstPosition + j;
+                ReadOnlySpan<float> row = logits.Slice((span.FirstRow + j) * vocab, vocab);
+                float lse = Sampler.LogSumExp(row);
+                lp.Append(q, row[req.Tokens[q + 1]] - lse, out Span<int> topIds, out Span<float> topValues);
+                if (topIds.Length > 0) TopK(row, lse, topIds, topValues);
+            }
+        }
+    }
+
+    /// <summary>The ids.Length most likely tokens of a row, best first (ties: lower id first), as log-probabilities;
+    /// id -1 pads a vocabulary smaller than k.</summary>
+    private static void TopK(ReadOnlySpan<float> row, float lse, Span<int> ids, Span<float> values)
+    {
+        int k = ids.Length, n = 0;
+        for (int v = 0; v < row.Length; v++)
+        {
+            float lp = row[v] - lse;
+            if (n == k && !(lp > values[k - 1])) continue;
+            int at = n < k ? n++ : k - 1;
+            while (at > 0 && values[at - 1] < lp)
+            {
+                values[at] = values[at - 1];
+                ids[at] = ids[at - 1];
+                at--;
+            }
+            values[at] = lp;
+            ids[at] = v;
+        }
+        for (int i = n; i < k; i++) (ids[i], values[i]) = (-1, float.NegativeInfinity); // vocabulary smaller than k
     }
 
     private void MaskStopTokens(Span<float> row, Req req)

@@ -26,8 +26,15 @@ internal sealed record SamplingParams
     /// <summary>Number of completions; expanded into n requests (seeds seed, seed+1, ...) at submission.</summary>
     public int N { get; init; } = 1;
     public bool Logprobs { get; init; }
-    /// <summary>How many most likely alternatives to report per generated token (0..20).</summary>
+    /// <summary>How many most likely alternatives to report per generated token, and per prompt token when prompt
+    /// logprobs are computed (SGLang's top_logprobs_num, 0..20).</summary>
     public int TopLogprobs { get; init; }
+    /// <summary>
+    /// With <see cref="Logprobs"/>: the first prompt position whose log-probability is reported (SGLang's
+    /// logprob_start_len). -1 = SGLang's default, the last prompt token only (output logprobs, no extra work);
+    /// 0 scores the whole prompt. Must be below the prompt length.
+    /// </summary>
+    public int LogprobStartLen { get; init; } = -1;
 
     public bool IsGreedy => Temperature < 1e-5f || TopK == 1;
     public bool HasPenalties => FrequencyPenalty != 0 || PresencePenalty != 0 || RepetitionPenalty != 1.0f;
@@ -46,6 +53,7 @@ internal sealed record SamplingParams
         if (MinNewTokens < 0 || MinNewTokens > MaxNewTokens) throw new ArgumentException($"min_new_tokens must be in [0, max_new_tokens={MaxNewTokens}], got {MinNewTokens}.");
         if (N < 1) throw new ArgumentException($"n must be >= 1, got {N}.");
         if (TopLogprobs < 0 || TopLogprobs > 20) throw new ArgumentException($"top_logprobs must be in [0, 20], got {TopLogprobs}.");
+        if (LogprobStartLen < -1) throw new ArgumentException($"logprob_start_len must be -1 (last prompt token only) or >= 0, got {LogprobStartLen}.");
         foreach (string s in Stop) if (string.IsNullOrEmpty(s)) throw new ArgumentException("stop strings must be non-empty.");
     }
 }

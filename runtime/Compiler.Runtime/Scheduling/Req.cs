@@ -24,8 +24,17 @@ internal sealed class Req
         Seed = seed;
         Rng = new SamplingRng(seed);
         Penalties = samplingParams.HasPenalties ? new PenaltyState(inputIds, samplingParams) : null;
-        if (samplingParams.Logprobs || samplingParams.TopLogprobs > 0) OutputLogprobs = [];
+        // Sized like Tokens, so decode steps append without growing it.
+        if (samplingParams.Logprobs || samplingParams.TopLogprobs > 0) OutputLogprobs = new List<float>(Math.Min(samplingParams.MaxNewTokens, 4096));
         if (samplingParams.TopLogprobs > 0) OutputTopLogprobs = [];
+        if (samplingParams.Logprobs)
+        {
+            int start = samplingParams.LogprobStartLen;
+            if (start >= InputLen)
+                throw new ArgumentException($"Request '{rid}': logprob_start_len ({start}) must be less than the prompt length ({InputLen}); use -1 for the last prompt token only.", nameof(samplingParams));
+            // SGLang's default (-1) is the last prompt token: one entry without a value and no extra logits rows.
+            InputLogprobs = new InputLogprobs(start >= 0 ? start : InputLen - 1, InputLen, samplingParams.TopLogprobs);
+        }
     }
 
     public string Rid { get; }
@@ -42,6 +51,10 @@ internal sealed class Req
     public PenaltyState? Penalties { get; }
     public List<float>? OutputLogprobs { get; }
     public List<TokenLogprob[]>? OutputTopLogprobs { get; }
+    /// <summary>Prompt log-probabilities (with Logprobs); complete once the prompt is prefilled.</summary>
+    public InputLogprobs? InputLogprobs { get; }
+    /// <summary>The first prompt position reported (SGLang's resolved logprob_start_len); -1 without logprobs.</summary>
+    public int LogprobStartLen => InputLogprobs?.StartLen ?? -1;
     public Action<ReqOutput>? OnOutput { get; set; }
 
     public ReqStatus Status { get; internal set; } = ReqStatus.Waiting;
@@ -67,6 +80,29 @@ internal sealed class Req
     internal bool Admitted { get; set; }
     internal bool EverAdmitted { get; set; }
     internal long ArrivalOrder { get; set; }
+
+    /// <summary>
+    /// Logits rows an extend of tokens [prefixLen, prefixLen + extendLen) needs: one per prompt position still to be
+    /// scored in that range, plus the sampling row if it reaches the last token and a token is to be generated.
+    /// </summary>
+    public int LogitsRowsFor(int prefixLen, int extendLen)
+    {
+        int end = prefixLen + extendLen;
+        int rows = end == Tokens.Count && MaxNewTokens > 0 ? 1 : 0;
+        if (InputLogprobs is { IsComplete: false } lp)
+            rows += Math.Max(0, Math.Min(end, InputLen - 1) - Math.Max(prefixLen, lp.NextRowPosition));
+        return rows;
+    }
+
+    /// <summary>The longest extend from prefixLen, at most extendLen tokens, that needs at most maxRows logits rows (0 if none).</summary>
+    public int MaxExtendForRows(int prefixLen, int extendLen, int maxRows)
+    {
+        if (LogitsRowsFor(prefixLen, extendLen) <= maxRows) return extendLen;
+        // Too many rows: stop short of the last token (no sampling row) and after maxRows scored positions.
+        int scoredFrom = InputLogprobs is { IsComplete: false } lp ? Math.Max(prefixLen, lp.NextRowPosition) : prefixLen;
+        int end = Math.Min(scoredFrom + maxRows, prefixLen + extendLen - 1);
+        return Math.Max(0, end - prefixLen);
+    }
 
     public override string ToString() => $"Req({Rid}, in={InputLen}, out={OutputLen}, kv={KvLen}, prefix={PrefixLen}, {Status})";
 }

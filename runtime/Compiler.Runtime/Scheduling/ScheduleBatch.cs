@@ -4,7 +4,7 @@ namespace Compiler.Runtime.Scheduling;
 
 /// <summary>
 /// The scheduler's view of one step (SGLang's ScheduleBatch): which requests run, in ForwardBatch order, which of
-/// them sample (in logits-row order), and the ForwardBatch for the model. Reused across steps.
+/// them sample (in logits-row order), which rows score prompt tokens, and the ForwardBatch for the model. Reused across steps.
 /// </summary>
 internal sealed class ScheduleBatch
 {
@@ -17,6 +17,8 @@ internal sealed class ScheduleBatch
     public int NumExtendReqs { get; internal set; }
     /// <summary>Requests that sample this step, in logits-row order.</summary>
     public List<Req> SampleReqs { get; } = [];
+    /// <summary>Prompt-scoring rows (input logprobs), after the sampling rows; empty in decode batches.</summary>
+    public List<InputLogprobSpan> InputLogprobSpans { get; } = [];
     /// <summary>The request whose prompt is cut by chunked prefill in this batch (it does not sample).</summary>
     public Req? ChunkedReq { get; internal set; }
 
@@ -25,6 +27,7 @@ internal sealed class ScheduleBatch
         Mode = mode;
         Reqs.Clear();
         SampleReqs.Clear();
+        InputLogprobSpans.Clear();
         NumExtendReqs = 0;
         ChunkedReq = null;
     }

@@ -16,7 +16,7 @@ internal sealed partial class Scheduler
 
         int mixedDecodeTokens = Options.EnableMixedChunk ? Running.Count : 0;
         PrefillAdder adder = _adder;
-        adder.Reset(Running, NewTokenRatio, Options.MaxPrefillTokens, Options.ChunkedPrefillSize, mixedDecodeTokens);
+        adder.Reset(Running, NewTokenRatio, Options.MaxPrefillTokens, Options.ChunkedPrefillSize, mixedDecodeTokens, Options.MaxLogitsRows);
 
         Req? continuing = ChunkedReq;
         if (continuing != null)
@@ -35,8 +35,7 @@ internal sealed partial class Scheduler
                 _batchIsFull = true;
                 break;
             }
-            // Match all but the last token: the last one must be computed to get logits.
-            MatchResult m = Cache.MatchPrefix(CollectionsMarshal.AsSpan(req.Tokens)[..^1]);
+            MatchResult m = Cache.MatchPrefix(CollectionsMarshal.AsSpan(req.Tokens)[..MaxPrefixLen(req)]);
             req.PrefixLen = m.PrefixLen;
             req.LastNode = m.LastNode;
             req.ExtendInputLen = req.Tokens.Count - m.PrefixLen;
@@ -122,7 +121,11 @@ internal sealed partial class Scheduler
             fb.ExtendSeqLens[i] = ext;
             fb.SeqLens[i] = req.KvLen;
             batch.Reqs.Add(req);
-            if (req.KvLen == req.Tokens.Count) AddSampleRow(batch, req, t - 1);
+            if (req.KvLen == req.Tokens.Count)
+            {
+                // max_new_tokens 0 (prompt scoring only): nothing to sample.
+                if (req.MaxNewTokens > 0) AddSampleRow(batch, req, t - 1);
+            }
             else
             {
                 batch.ChunkedReq = req;
@@ -130,6 +133,46 @@ internal sealed partial class Scheduler
             }
         }
         if (mix) AppendDecodeRows(batch, extendReqs.Count, t);
+        AddScoringRows(batch, extendReqs);
+    }
+
+    /// <summary>
+    /// SGLang's init_next_round_input: match all but the last token (it must be computed to get logits), and for a
+    /// request whose prompt logprobs are still due, no further than the first position that needs a logits row --
+    /// cached positions have no logits, so they are computed again (their duplicate KV is freed on insertion).
+    /// </summary>
+    private static int MaxPrefixLen(Req req)
+    {
+        int max = req.Tokens.Count - 1;
+        if (req.InputLogprobs is { IsComplete: false } lp) max = Math.Min(max, lp.NextRowPosition);
+        return max;
+    }
+
+    /// <summary>
+    /// Prompt-scoring rows, after every sampling row: for each extend request with prompt logprobs due, the positions
+    /// of this extend from the next one to score up to the second-to-last prompt token (the last one's row samples).
+    /// </summary>
+    private static void AddScoringRows(ScheduleBatch batch, List<Req> extendReqs)
+    {
+        ForwardBatch fb = batch.Forward;
+        int t = 0;
+        for (int i = 0; i < extendReqs.Count; i++)
+        {
+            Req req = extendReqs[i];
+            int start = fb.ExtendPrefixLens[i], ext = fb.ExtendSeqLens[i];
+            if (req.InputLogprobs is { IsComplete: false } lp)
+            {
+                int from = lp.NextRowPosition, to = Math.Min(start + ext, req.InputLen - 1);
+                if (from < start)
+                    throw new InvalidOperationException($"Scheduler: {req} extends from position {start} but its prompt logprobs need the row of position {from}; the prefix match was not capped (a bug).");
+                if (to > from)
+                {
+                    batch.InputLogprobSpans.Add(new InputLogprobSpan(req, fb.NumLogitsRows, from, to - from));
+                    for (int q = from; q < to; q++) fb.AddScoringRow(t + q - start);
+                }
+            }
+            t += ext;
+        }
     }
 
     private static void AddSampleRow(ScheduleBatch batch, Req req, int tokenIndex)

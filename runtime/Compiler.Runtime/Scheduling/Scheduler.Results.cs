@@ -24,6 +24,12 @@ internal sealed partial class Scheduler
                 Cache.CacheUnfinishedReq(req);
                 continue;
             }
+            if (req.MaxNewTokens == 0)
+            {
+                // Prompt scoring only (max_new_tokens 0): the prompt is in KV, nothing was sampled.
+                Finish(req, FinishReason.Length, emit: true);
+                continue;
+            }
             if (AppendToken(req, results[row++]))
                 Finish(req, req.FinishReason!, emit: false);
             else
@@ -42,6 +48,12 @@ internal sealed partial class Scheduler
         {
             Req req = batch.Reqs[i];
             generated++;
+            if (req.MaxNewTokens == 0)
+            {
+                // Prompt scoring only (max_new_tokens 0): the prompt is in KV, nothing was sampled.
+                Finish(req, FinishReason.Length, emit: true);
+                continue;
+            }
             if (AppendToken(req, results[row++])) Finish(req, req.FinishReason!, emit: false);
         }
         int w = 0;

@@ -13,6 +13,12 @@ internal sealed record SchedulerOptions
     public int MaxPrefillTokens { get; init; } = 16384;
     /// <summary>--chunked-prefill-size: longest extend per request and batch; -1 disables chunking.</summary>
     public int ChunkedPrefillSize { get; init; } = 8192;
+    /// <summary>
+    /// Most logits rows one forward may return: a runner with a fixed logits buffer (the CUDA runner's
+    /// MaxLogitsRows) needs it. Prompt-logprob requests whose scored positions do not fit are cut into chunks like
+    /// chunked prefill. 0 = no limit beyond one row per batch token. At least MaxRunningRequests otherwise.
+    /// </summary>
+    public int MaxLogitsRows { get; init; }
     /// <summary>--enable-mixed-chunk: running decodes ride along in prefill batches.</summary>
     public bool EnableMixedChunk { get; init; }
     /// <summary>--disable-radix-cache: no prefix sharing (ChunkCache).</summary>
@@ -44,6 +50,8 @@ internal sealed record SchedulerOptions
         if (ChunkedPrefillSize == 0 || ChunkedPrefillSize < -1) throw new ArgumentException($"chunked-prefill-size must be -1 (off) or >= 1, got {ChunkedPrefillSize}.");
         if (EnableMixedChunk && ChunkedPrefillSize != -1 && ChunkedPrefillSize <= MaxRunningRequests)
             throw new ArgumentException($"enable-mixed-chunk needs chunked-prefill-size ({ChunkedPrefillSize}) larger than max-running-requests ({MaxRunningRequests}): decode tokens take chunk budget first.");
+        if (MaxLogitsRows != 0 && MaxLogitsRows < MaxRunningRequests)
+            throw new ArgumentException($"max logits rows ({MaxLogitsRows}) must be 0 (no limit) or at least max-running-requests ({MaxRunningRequests}): every running request samples from its own row.");
         if (!(ScheduleConservativeness > 0)) throw new ArgumentException($"schedule-conservativeness must be > 0, got {ScheduleConservativeness}.");
         if (DecodeLogInterval < 1) throw new ArgumentException($"decode-log-interval must be >= 1, got {DecodeLogInterval}.");
     }

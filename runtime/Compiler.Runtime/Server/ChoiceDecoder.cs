@@ -37,6 +37,8 @@ internal sealed class ChoiceDecoder
     public StringBuilder Text { get; } = new();
     public FinishReason? Finish { get; private set; }
     public int CachedTokens { get; private set; }
+    /// <summary>The prompt's log-probabilities (with logprobs), from the first event on; null before or without.</summary>
+    public InputLogprobs? InputLogprobs { get; private set; }
     public bool Done => Finish != null;
     /// <summary>The engine sent its final event: nothing to abort.</summary>
     public bool EngineFinished { get; private set; }
@@ -52,6 +54,7 @@ internal sealed class ChoiceDecoder
         }
         if (Done) return string.Empty;
         CachedTokens = e.CachedTokens;
+        InputLogprobs ??= e.InputLogprobs;
         string delta = string.Empty;
         if (e.HasToken)
         {

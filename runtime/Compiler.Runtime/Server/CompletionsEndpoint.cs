@@ -1,10 +1,15 @@
 using System.Text.Json;
 using Compiler.Runtime.Server.Protocol;
+using Compiler.Runtime.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace Compiler.Runtime.Server;
 
-/// <summary>POST /v1/completions: a prompt (text or token ids) in, n completions out, streamed or not.</summary>
+/// <summary>
+/// POST /v1/completions: a prompt (text or token ids) in, n completions out, streamed or not. echo prepends the
+/// prompt; with logprobs too, the prompt tokens' logprobs come first (first one null), and max_tokens 0 scores the
+/// prompt alone -- the lm-eval-harness loglikelihood request.
+/// </summary>
 internal static class CompletionsEndpoint
 {
     public static async Task HandleAsync(OpenAIServer server, HttpContext ctx)
@@ -17,8 +22,6 @@ internal static class CompletionsEndpoint
         int[] ids = ReadPrompt(server, root);
         ChoiceRunner.CheckTokenIds(ids, server.Host.VocabSize, "prompt");
         ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, "prompt");
-        if (options.Echo && options.Sampling.Logprobs)
-            throw ApiException.BadRequest("'echo' together with 'logprobs' needs log-probabilities of the prompt tokens, which this engine does not compute yet; drop one of them.", "echo");
 
         string id = server.NewId("cmpl");
         string model = server.Options.ServedModelName;
@@ -33,8 +36,14 @@ internal static class CompletionsEndpoint
             var choices = new CompletionChoice[decoders.Count];
             foreach (var d in decoders)
             {
-                offsets[d.Index] = echo.Length;
-                var logprobs = d.Logprobs != null ? Logprobs(server, d, 0, d.OutputIds.Count, ref offsets[d.Index]) : null;
+                CompletionLogprobs? logprobs = null;
+                if (d.Logprobs != null)
+                {
+                    logprobs = NewLogprobs(d);
+                    if (options.Echo) AddPrompt(logprobs, tokenizer, d);
+                    offsets[d.Index] = echo.Length;
+                    AddOutput(logprobs, tokenizer, d, 0, d.OutputIds.Count, ref offsets[d.Index]);
+                }
                 choices[d.Index] = new CompletionChoice(d.Index, echo + d.Text, logprobs, ChoiceDecoder.OpenAIFinishReason(d.Finish), d.MatchedStop());
             }
             var response = new CompletionResponse(id, "text_completion", server.Created, model, choices, ChoiceRunner.Usage(decoders));
@@ -47,23 +56,34 @@ internal static class CompletionsEndpoint
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var sent = new int[decoders.Count];      // tokens whose logprobs went out
         var textOffset = new int[decoders.Count];
-        if (echo.Length > 0)
+        // With logprobs the echoed prompt goes out with its tokens' logprobs, which exist once the prompt is prefilled.
+        bool echoWithLogprobs = options.Echo && options.Sampling.Logprobs;
+        var echoPending = new bool[decoders.Count];
+        if (options.Echo)
             foreach (var d in decoders)
             {
                 textOffset[d.Index] = echo.Length;
-                await Chunk(new CompletionChoice(d.Index, echo, null, null, null));
+                if (echoWithLogprobs) echoPending[d.Index] = true;
+                else if (echo.Length > 0) await Chunk(new CompletionChoice(d.Index, echo, null, null, null));
             }
         await ChoiceRunner.RunAsync(decoders, async (d, delta) =>
         {
+            if (echoPending[d.Index])
+            {
+                echoPending[d.Index] = false;
+                var prompt = NewLogprobs(d);
+                AddPrompt(prompt, tokenizer, d);
+                await Chunk(new CompletionChoice(d.Index, echo, prompt, null, null));
+            }
             if (delta.Length > 0)
             {
-                var lp = d.Logprobs != null ? Logprobs(server, d, sent[d.Index], d.OutputIds.Count, ref textOffset[d.Index]) : null;
+                var lp = d.Logprobs != null ? Logprobs(tokenizer, d, sent[d.Index], d.OutputIds.Count, ref textOffset[d.Index]) : null;
                 sent[d.Index] = d.OutputIds.Count;
                 await Chunk(new CompletionChoice(d.Index, delta, lp, null, null));
             }
             if (d.Done)
             {
-                var lp = d.Logprobs != null && sent[d.Index] < d.OutputIds.Count ? Logprobs(server, d, sent[d.Index], d.OutputIds.Count, ref textOffset[d.Index]) : null;
+                var lp = d.Logprobs != null && sent[d.Index] < d.OutputIds.Count ? Logprobs(tokenizer, d, sent[d.Index], d.OutputIds.Count, ref textOffset[d.Index]) : null;
                 sent[d.Index] = d.OutputIds.Count;
                 await Chunk(new CompletionChoice(d.Index, "", lp, ChoiceDecoder.OpenAIFinishReason(d.Finish), d.MatchedStop()));
             }
@@ -106,29 +126,63 @@ internal static class CompletionsEndpoint
         }
     }
 
+    private static CompletionLogprobs NewLogprobs(ChoiceDecoder d) => new([], [], d.TopLogprobs != null ? [] : null, []);
+
     /// <summary>Legacy logprobs of output tokens [from, to); text offsets continue from <paramref name="offset"/>.</summary>
-    private static CompletionLogprobs Logprobs(OpenAIServer server, ChoiceDecoder d, int from, int to, ref int offset)
+    private static CompletionLogprobs Logprobs(Tokenizer tokenizer, ChoiceDecoder d, int from, int to, ref int offset)
     {
-        var tokenizer = server.Tokenizer!;
-        var tokens = new List<string>(to - from);
-        var values = new List<float?>(to - from);
-        var offsets = new List<int>(to - from);
-        var tops = d.TopLogprobs != null ? new List<Dictionary<string, float>?>(to - from) : null;
+        var lp = NewLogprobs(d);
+        AddOutput(lp, tokenizer, d, from, to, ref offset);
+        return lp;
+    }
+
+    /// <summary>
+    /// The prompt tokens (echo + logprobs), as OpenAI's legacy completions report them: the first token has no
+    /// logprob and no alternatives (null), text offsets count from the start of the echoed prompt.
+    /// </summary>
+    private static void AddPrompt(CompletionLogprobs lp, Tokenizer tokenizer, ChoiceDecoder d)
+    {
+        // Null only if the request ended before its prompt was prefilled (then it failed or was aborted).
+        if (d.InputLogprobs is not { } input) return;
+        int[] prompt = d.Request.InputIds;
+        int offset = 0;
+        for (int i = 0; i < input.Count; i++)
+        {
+            string text = TokenTexts.Text(tokenizer, prompt[input.StartLen + i]);
+            lp.Tokens.Add(text);
+            lp.TokenLogprobs.Add(input.Logprob(i) is { } v ? TokenTexts.Finite(v) : null);
+            lp.TextOffset.Add(offset);
+            offset += text.Length;
+            if (lp.TopLogprobs == null) continue;
+            if (i == 0)
+            {
+                lp.TopLogprobs.Add(null);
+                continue;
+            }
+            var dict = new Dictionary<string, float>(StringComparer.Ordinal);
+            ReadOnlySpan<int> ids = input.TopIds(i);
+            ReadOnlySpan<float> values = input.TopLogprobs(i);
+            for (int k = 0; k < ids.Length; k++)
+                if (ids[k] >= 0) dict.TryAdd(TokenTexts.Text(tokenizer, ids[k]), TokenTexts.Finite(values[k]));
+            lp.TopLogprobs.Add(dict);
+        }
+    }
+
+    /// <summary>Output tokens [from, to); text offsets continue from <paramref name="offset"/>.</summary>
+    private static void AddOutput(CompletionLogprobs lp, Tokenizer tokenizer, ChoiceDecoder d, int from, int to, ref int offset)
+    {
         for (int i = from; i < to; i++)
         {
             string text = TokenTexts.Text(tokenizer, d.OutputIds[i]);
-            tokens.Add(text);
-            values.Add(TokenTexts.Finite(d.Logprobs![i]));
-            offsets.Add(offset);
+            lp.Tokens.Add(text);
+            lp.TokenLogprobs.Add(TokenTexts.Finite(d.Logprobs![i]));
+            lp.TextOffset.Add(offset);
             offset += text.Length;
-            if (tops != null)
-            {
-                var dict = new Dictionary<string, float>(StringComparer.Ordinal);
-                if (d.TopLogprobs![i] is { } top)
-                    foreach (var t in top) dict.TryAdd(TokenTexts.Text(tokenizer, t.TokenId), TokenTexts.Finite(t.Logprob));
-                tops.Add(dict);
-            }
+            if (lp.TopLogprobs == null) continue;
+            var dict = new Dictionary<string, float>(StringComparer.Ordinal);
+            if (d.TopLogprobs![i] is { } top)
+                foreach (var t in top) dict.TryAdd(TokenTexts.Text(tokenizer, t.TokenId), TokenTexts.Finite(t.Logprob));
+            lp.TopLogprobs.Add(dict);
         }
-        return new CompletionLogprobs(tokens, values, tops, offsets);
     }
 }

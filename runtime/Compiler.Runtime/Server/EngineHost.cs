@@ -158,7 +158,8 @@ internal sealed class EngineHost : IDisposable
                 stream.LastTokenTimestamp = now;
             }
             var top = o.HasToken ? RequestStream.LastTop(o.Req) : null;
-            stream.Publish(new StreamEvent(o.TokenId, o.Logprob, top, o.Finish, o.Req.CachedTokens));
+            var input = o.Req.InputLogprobs is { IsComplete: true } lp ? lp : null;
+            stream.Publish(new StreamEvent(o.TokenId, o.Logprob, top, o.Finish, o.Req.CachedTokens, InputLogprobs: input));
             if (o.Finish is { } finish && _live.Remove(stream.Rid))
             {
                 double e2e = ServerMetrics.Seconds(stream.ArrivalTimestamp, now);

@@ -10,7 +10,8 @@ namespace Compiler.Runtime.Server;
 /// SGLang's native POST /generate: {"text" | "input_ids", "sampling_params", "stream", "return_logprob",
 /// "logprob_start_len", "top_logprobs_num", "rid"} -> {"text", "output_ids", "meta_info"} (a list when n &gt; 1).
 /// Streaming sends the cumulative object per event, as SGLang does. Works without a tokenizer for input_ids
-/// (text is then null).
+/// (text is then null). With return_logprob, meta_info has input_token_logprobs for prompt positions from
+/// logprob_start_len on (default -1: the last prompt token only), the first entry's logprob null, as SGLang.
 /// </summary>
 internal static class GenerateEndpoint
 {
@@ -24,16 +25,18 @@ internal static class GenerateEndpoint
         int topNum = Int(root, "top_logprobs_num") ?? 0;
         if (topNum is < 0 or > 20) throw ApiException.BadRequest($"'top_logprobs_num' must be between 0 and 20, got {topNum}.", "top_logprobs_num");
         int logprobStart = Int(root, "logprob_start_len") ?? -1;
-        var options = SamplingParser.ParseNative(Get(root, "sampling_params"), stream, returnLogprob, topNum);
+        if (logprobStart < -1)
+            throw ApiException.BadRequest($"'logprob_start_len' must be -1 (the last prompt token only) or a prompt position >= 0, got {logprobStart}.", "logprob_start_len");
+        var options = SamplingParser.ParseNative(Get(root, "sampling_params"), stream, returnLogprob, topNum, logprobStart);
         if (options.Sampling.Stop.Count > 0) server.RequireTokenizer("Stop strings");
 
         int[] ids = ReadInput(server, root);
         ChoiceRunner.CheckTokenIds(ids, server.Host.VocabSize, "input_ids");
         ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, Get(root, "input_ids") != null ? "input_ids" : "text");
-        if (returnLogprob && logprobStart >= 0 && logprobStart < ids.Length)
+        if (returnLogprob && logprobStart >= ids.Length)
             throw ApiException.BadRequest(
-                $"'logprob_start_len' = {logprobStart} asks for log-probabilities of prompt tokens, which this engine does not compute yet " +
-                "(it only produces logits for the last prompt position). Use -1 for output-token logprobs only.", "logprob_start_len");
+                $"'logprob_start_len' ({logprobStart}) must be less than the number of prompt tokens ({ids.Length}); use a smaller value, or -1 for the last prompt token only.",
+                "logprob_start_len");
 
         string rid = String(root, "rid") ?? server.NewId("gen");
         var decoders = ChoiceRunner.Submit(server, rid, ids, options);
@@ -113,8 +116,12 @@ internal static class GenerateEndpoint
         w.WriteNumber("e2e_latency", Stopwatch.GetElapsedTime(start).TotalSeconds);
         if (logprobs)
         {
-            // Prompt logprobs are refused above for logprob_start_len >= 0, so the input lists are empty.
+            // Prompt entries from logprob_start_len on, the first without a value (SGLang's [None, id, text]).
+            var input = d.InputLogprobs;
+            var prompt = d.Request.InputIds;
             w.WriteStartArray("input_token_logprobs");
+            if (input != null)
+                for (int i = 0; i < input.Count; i++) WriteTriple(w, tokenizer, input.Logprob(i), prompt[input.StartLen + i]);
             w.WriteEndArray();
             w.WriteStartArray("output_token_logprobs");
             for (int i = 0; i < d.OutputIds.Count; i++) WriteTriple(w, tokenizer, d.Logprobs![i], d.OutputIds[i]);
@@ -122,6 +129,21 @@ internal static class GenerateEndpoint
             if (d.TopLogprobs != null)
             {
                 w.WriteStartArray("input_top_logprobs");
+                if (input != null)
+                    for (int i = 0; i < input.Count; i++)
+                    {
+                        if (i == 0)
+                        {
+                            w.WriteNullValue();
+                            continue;
+                        }
+                        w.WriteStartArray();
+                        ReadOnlySpan<int> ids = input.TopIds(i);
+                        ReadOnlySpan<float> values = input.TopLogprobs(i);
+                        for (int k = 0; k < ids.Length; k++)
+                            if (ids[k] >= 0) WriteTriple(w, tokenizer, values[k], ids[k]);
+                        w.WriteEndArray();
+                    }
                 w.WriteEndArray();
                 w.WriteStartArray("output_top_logprobs");
                 foreach (var top in d.TopLogprobs)
@@ -138,10 +160,11 @@ internal static class GenerateEndpoint
     }
 
     /// <summary>SGLang's [logprob, token_id, token_text] (text null without a tokenizer).</summary>
-    private static void WriteTriple(Utf8JsonWriter w, Text.Tokenizer? tokenizer, float logprob, int id)
+    private static void WriteTriple(Utf8JsonWriter w, Text.Tokenizer? tokenizer, float? logprob, int id)
     {
         w.WriteStartArray();
-        w.WriteNumberValue(TokenTexts.Finite(logprob));
+        if (logprob is { } value) w.WriteNumberValue(TokenTexts.Finite(value));
+        else w.WriteNullValue();
         w.WriteNumberValue(id);
         if (tokenizer != null) w.WriteStringValue(TokenTexts.Text(tokenizer, id));
         else w.WriteNullValue();

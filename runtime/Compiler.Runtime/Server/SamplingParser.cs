@@ -18,7 +18,9 @@ internal static class SamplingParser
         int? requested = maxTokens;
         // OpenAI's completions default is 16; chat completions run until the context is full (SGLang: max_new_tokens=None).
         if (maxTokens == null && api == Api.Completions) maxTokens = 16;
-        if (maxTokens is < 1) throw ApiException.BadRequest($"'{maxParam}' must be at least 1, got {maxTokens}.", maxParam);
+        // Completions accept 0: with echo and logprobs that scores the prompt alone (lm-eval-harness loglikelihood).
+        int minTokens = api == Api.Completions ? 0 : 1;
+        if (maxTokens < minTokens) throw ApiException.BadRequest($"'{maxParam}' must be at least {minTokens}, got {maxTokens}.", maxParam);
 
         bool logprobs;
         int topLogprobs;
@@ -46,18 +48,23 @@ internal static class SamplingParser
             includeUsage = Bool(so, "include_usage") ?? false;
         }
 
-        var sampling = Common(root, maxTokens ?? int.MaxValue, "seed", "min_tokens") with { Logprobs = logprobs, TopLogprobs = topLogprobs };
+        bool echo = api == Api.Completions && (Bool(root, "echo") ?? false);
+        // echo + logprobs reports the prompt tokens' logprobs too: score the whole prompt (SGLang: logprob_start_len 0).
+        var sampling = Common(root, maxTokens ?? int.MaxValue, "seed", "min_tokens") with
+        {
+            Logprobs = logprobs, TopLogprobs = topLogprobs, LogprobStartLen = echo && logprobs ? 0 : -1,
+        };
         Validate(sampling);
         return new GenerationOptions
         {
             Sampling = sampling, RequestedMaxTokens = requested, Stream = stream, IncludeUsage = includeUsage,
             SkipSpecialTokens = Bool(root, "skip_special_tokens") ?? true, NoStopTrim = Bool(root, "no_stop_trim") ?? false,
-            Echo = api == Api.Completions && (Bool(root, "echo") ?? false),
+            Echo = echo,
         };
     }
 
     /// <summary>SGLang's native sampling_params object of /generate (max_new_tokens default 128).</summary>
-    public static GenerationOptions ParseNative(JsonElement? samplingParams, bool stream, bool returnLogprob, int topLogprobsNum)
+    public static GenerationOptions ParseNative(JsonElement? samplingParams, bool stream, bool returnLogprob, int topLogprobsNum, int logprobStartLen = -1)
     {
         JsonElement sp = samplingParams ?? default;
         bool has = samplingParams is { ValueKind: JsonValueKind.Object };
@@ -69,7 +76,10 @@ internal static class SamplingParser
             ? Common(sp, maxNew ?? 128, "sampling_seed", "min_new_tokens")
             : new SamplingParams { MaxNewTokens = 128 };
         if (has && Long(sp, "seed") is { } seed) sampling = sampling with { Seed = unchecked((ulong)seed) };
-        sampling = sampling with { Logprobs = returnLogprob, TopLogprobs = returnLogprob ? topLogprobsNum : 0 };
+        sampling = sampling with
+        {
+            Logprobs = returnLogprob, TopLogprobs = returnLogprob ? topLogprobsNum : 0, LogprobStartLen = returnLogprob ? logprobStartLen : -1,
+        };
         Validate(sampling);
         return new GenerationOptions
         {

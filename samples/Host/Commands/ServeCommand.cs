@@ -72,6 +72,8 @@ internal static class ServeCommand
                 MaxTotalTokens = kvTokens, MaxRunningRequests = running, ContextLength = context, MaxPrefillTokens = prefill,
                 ChunkedPrefillSize = chunk, EnableMixedChunk = result.GetValue(mixed), DisableRadixCache = result.GetValue(disableRadix),
                 SchedulePolicy = SchedulePolicyNames.Parse(result.GetValue(policy)!),
+                // The CUDA runner's logits buffer is fixed: prompt-logprob rows beyond it go to later chunks.
+                MaxLogitsRows = model.Runner is CudaModelRunner ? runnerOptions.MaxLogitsRows : 0,
             };
             var options = new ServerOptions
             {
