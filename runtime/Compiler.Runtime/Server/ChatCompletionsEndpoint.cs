@@ -18,7 +18,7 @@ internal static class ChatCompletionsEndpoint
         using var doc = await OpenAIServer.ReadJsonAsync(ctx);
         var root = doc.RootElement;
         server.CheckModel(root);
-        var options = SamplingParser.ParseOpenAI(root, SamplingParser.Api.Chat);
+        var options = SamplingParser.ParseOpenAI(root, SamplingParser.Api.Chat, server.Options.SamplingDefaults);
         var tokenizer = server.RequireTokenizer("/v1/chat/completions");
         var template = server.ChatTemplate ?? throw ApiException.BadRequest(
             $"/v1/chat/completions needs the model's chat template, but {server.Options.ChatTemplateMissingReason ?? "none was loaded"}. Use /v1/completions with a formatted prompt instead.");

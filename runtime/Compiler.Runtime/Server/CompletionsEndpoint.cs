@@ -17,7 +17,7 @@ internal static class CompletionsEndpoint
         using var doc = await OpenAIServer.ReadJsonAsync(ctx);
         var root = doc.RootElement;
         server.CheckModel(root);
-        var options = SamplingParser.ParseOpenAI(root, SamplingParser.Api.Completions);
+        var options = SamplingParser.ParseOpenAI(root, SamplingParser.Api.Completions, server.Options.SamplingDefaults);
         var tokenizer = server.RequireTokenizer("/v1/completions");
         int[] ids = ReadPrompt(server, root);
         ChoiceRunner.CheckTokenIds(ids, server.Host.VocabSize, "prompt");

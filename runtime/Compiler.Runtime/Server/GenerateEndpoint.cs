@@ -27,7 +27,7 @@ internal static class GenerateEndpoint
         int logprobStart = Int(root, "logprob_start_len") ?? -1;
         if (logprobStart < -1)
             throw ApiException.BadRequest($"'logprob_start_len' must be -1 (the last prompt token only) or a prompt position >= 0, got {logprobStart}.", "logprob_start_len");
-        var options = SamplingParser.ParseNative(Get(root, "sampling_params"), stream, returnLogprob, topNum, logprobStart);
+        var options = SamplingParser.ParseNative(Get(root, "sampling_params"), server.Options.SamplingDefaults, stream, returnLogprob, topNum, logprobStart);
         if (options.Sampling.Stop.Count > 0) server.RequireTokenizer("Stop strings");
 
         int[] ids = ReadInput(server, root);

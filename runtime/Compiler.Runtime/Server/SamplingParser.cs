@@ -1,3 +1,4 @@
+using Compiler.Runtime.Loading;
 using System.Text.Json;
 using Compiler.Runtime.Sampling;
 using static Compiler.Runtime.Server.JsonFields;
@@ -10,7 +11,7 @@ internal static class SamplingParser
     public enum Api { Completions, Chat }
 
     /// <summary>The OpenAI fields (vLLM/SGLang extensions included: top_k, min_p, repetition_penalty, stop_token_ids, ignore_eos, ...).</summary>
-    public static GenerationOptions ParseOpenAI(JsonElement root, Api api)
+    public static GenerationOptions ParseOpenAI(JsonElement root, Api api, SamplingParams defaults)
     {
         int? maxTokens = Int(root, "max_tokens");
         string maxParam = "max_tokens";
@@ -50,7 +51,7 @@ internal static class SamplingParser
 
         bool echo = api == Api.Completions && (Bool(root, "echo") ?? false);
         // echo + logprobs reports the prompt tokens' logprobs too: score the whole prompt (SGLang: logprob_start_len 0).
-        var sampling = Common(root, maxTokens ?? int.MaxValue, "seed", "min_tokens") with
+        var sampling = Common(root, maxTokens ?? int.MaxValue, "seed", "min_tokens", defaults) with
         {
             Logprobs = logprobs, TopLogprobs = topLogprobs, LogprobStartLen = echo && logprobs ? 0 : -1,
         };
@@ -64,7 +65,7 @@ internal static class SamplingParser
     }
 
     /// <summary>SGLang's native sampling_params object of /generate (max_new_tokens default 128).</summary>
-    public static GenerationOptions ParseNative(JsonElement? samplingParams, bool stream, bool returnLogprob, int topLogprobsNum, int logprobStartLen = -1)
+    public static GenerationOptions ParseNative(JsonElement? samplingParams, SamplingParams defaults, bool stream, bool returnLogprob, int topLogprobsNum, int logprobStartLen = -1)
     {
         JsonElement sp = samplingParams ?? default;
         bool has = samplingParams is { ValueKind: JsonValueKind.Object };
@@ -73,8 +74,8 @@ internal static class SamplingParser
         int? maxNew = has ? Int(sp, "max_new_tokens") : null;
         if (maxNew is < 0) throw ApiException.BadRequest($"'max_new_tokens' must be >= 0, got {maxNew}.", "max_new_tokens");
         var sampling = has
-            ? Common(sp, maxNew ?? 128, "sampling_seed", "min_new_tokens")
-            : new SamplingParams { MaxNewTokens = 128 };
+            ? Common(sp, maxNew ?? 128, "sampling_seed", "min_new_tokens", defaults)
+            : defaults with { MaxNewTokens = 128 };
         if (has && Long(sp, "seed") is { } seed) sampling = sampling with { Seed = unchecked((ulong)seed) };
         sampling = sampling with
         {
@@ -89,9 +90,8 @@ internal static class SamplingParser
         };
     }
 
-    private static SamplingParams Common(JsonElement o, int maxTokens, string seedName, string minTokensName)
+    private static SamplingParams Common(JsonElement o, int maxTokens, string seedName, string minTokensName, SamplingParams defaults)
     {
-        var defaults = new SamplingParams();
         double temperature = Number(o, "temperature") ?? defaults.Temperature;
         double topP = Number(o, "top_p") ?? defaults.TopP;
         return new SamplingParams
@@ -101,15 +101,33 @@ internal static class SamplingParser
             Temperature = (float)temperature,
             TopP = (float)topP,
             TopK = Int(o, "top_k") ?? defaults.TopK,
-            MinP = (float)(Number(o, "min_p") ?? 0),
+            MinP = (float)(Number(o, "min_p") ?? defaults.MinP),
             FrequencyPenalty = (float)(Number(o, "frequency_penalty") ?? 0),
             PresencePenalty = (float)(Number(o, "presence_penalty") ?? 0),
-            RepetitionPenalty = (float)(Number(o, "repetition_penalty") ?? 1),
+            RepetitionPenalty = (float)(Number(o, "repetition_penalty") ?? defaults.RepetitionPenalty),
             Stop = StringOrList(o, "stop"),
             StopTokenIds = IntList(o, "stop_token_ids"),
             IgnoreEos = Bool(o, "ignore_eos") ?? false,
             Seed = Long(o, seedName) is { } s ? unchecked((ulong)s) : null,
             N = Int(o, "n") ?? 1,
+        };
+    }
+
+    /// <summary>
+    /// SGLang's --sampling-defaults model: generation_config.json's temperature, top_p, top_k, min_p and
+    /// repetition_penalty become the values of fields a request leaves out; absent ones keep the API's defaults.
+    /// </summary>
+    public static SamplingParams ModelDefaults(GenerationConfig? config)
+    {
+        var d = new SamplingParams();
+        if (config == null) return d;
+        return d with
+        {
+            Temperature = (float)(config.Temperature ?? d.Temperature),
+            TopP = (float)(config.TopP ?? d.TopP),
+            TopK = config.TopK ?? d.TopK,
+            MinP = (float)(config.MinP ?? d.MinP),
+            RepetitionPenalty = (float)(config.RepetitionPenalty ?? d.RepetitionPenalty),
         };
     }
 

@@ -2,6 +2,8 @@ using System.CommandLine;
 using Compiler.Runtime.Cpu;
 using Compiler.Runtime.Cuda;
 using Compiler.Runtime.Engine.Cuda;
+using Compiler.Runtime.Loading;
+using Compiler.Runtime.Sampling;
 using Compiler.Runtime.Scheduling;
 using Compiler.Runtime.Server;
 
@@ -33,11 +35,16 @@ internal static class ServeCommand
         var disableRadix = new Option<bool>("--disable-radix-cache");
         var disableGraph = new Option<bool>("--disable-cuda-graph");
         var memFraction = new Option<double>("--mem-fraction-static") { DefaultValueFactory = _ => 0.88 };
+        var samplingDefaults = new Option<string>("--sampling-defaults")
+        {
+            DefaultValueFactory = _ => "model",
+            Description = "model: sampling fields a request leaves out come from generation_config.json (as SGLang); openai: the API's defaults",
+        };
         var logLevel = new Option<string>("--log-level") { DefaultValueFactory = _ => "info", Description = "info, warning or error" };
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API")
         {
             modelPath, host, port, device, loadFormat, servedName, apiKey, policy, chunked, mixed, maxRunning, maxPrefill,
-            maxTotal, contextLength, disableRadix, disableGraph, memFraction, logLevel,
+            maxTotal, contextLength, disableRadix, disableGraph, memFraction, samplingDefaults, logLevel,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -79,6 +86,12 @@ internal static class ServeCommand
             {
                 Host = result.GetValue(host)!, Port = result.GetValue(port), ApiKey = result.GetValue(apiKey),
                 ServedModelName = result.GetValue(servedName) ?? Path.GetFileName(modelDir.TrimEnd(Path.DirectorySeparatorChar)),
+                SamplingDefaults = result.GetValue(samplingDefaults) switch
+                {
+                    "model" => SamplingParser.ModelDefaults(GenerationConfig.Load(modelDir)),
+                    "openai" => new SamplingParams(),
+                    var other => throw new ArgumentException($"--sampling-defaults {other}: expected model or openai"),
+                },
             };
             await using var stack = ServingStack.Create(model.Runner, modelDir, scheduler, options, log);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
