@@ -19,15 +19,9 @@ public sealed class CudaVersusCpuTests
     private const int NewTokens = 32;
 
     /// <summary>The checkpoints are read where the repository keeps them (the GPU machine runs the tests inside a checkout).</summary>
-    private static string ModelDirectory(string model)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Compiler.sln")))
-                return model.StartsWith("tiny-", StringComparison.Ordinal)
-                    ? Path.Combine(dir.FullName, "tests", "Execution.Tests", "Models", model)
-                    : Path.Combine(dir.FullName, "assets", "models", model);
-        throw new InvalidOperationException($"No Compiler.sln above {AppContext.BaseDirectory}: run the GPU tests inside a checkout.");
-    }
+    private static string ModelDirectory(string model) => model.StartsWith("tiny-", StringComparison.Ordinal)
+        ? Path.Combine(RepoRoot.Path, "tests", "Execution.Tests", "Models", model)
+        : Path.Combine(RepoRoot.Path, "assets", "models", model);
 
     [Theory, MemberData(nameof(Models))]
     public void Cuda_matches_the_cpu_runner(string model)

@@ -37,10 +37,7 @@ public sealed class RealTokenizerTests
 
     private static RuntimeBenchTokenizer Load(string name)
     {
-        string? root = null;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && root is null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Compiler.sln"))) root = dir.FullName;
-        string path = Path.Combine(root ?? "", ".cache", "tokenizers", name);
+        string path = Path.Combine(RepoRoot.TryFind() ?? "", ".cache", "tokenizers", name);
         Assert.SkipUnless(File.Exists(Path.Combine(path, "tokenizer.json")),
             $"{path} is absent: build tests/Text.Tests once (it fetches the tokenizers) to run this test");
         return RuntimeBenchTokenizer.FromDirectory(path);

@@ -21,13 +21,7 @@ public sealed class ShippedModelTests
 
     private sealed record Prompt(string Name, string Text, int[] InputIds, int[] Greedy, string GreedyText, float[] FirstLogits, double[] Margins);
 
-    private static string ModelDir()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Compiler.sln")))
-                return Path.Combine(dir.FullName, "assets", "models", ModelName);
-        throw new InvalidOperationException($"No Compiler.sln above {AppContext.BaseDirectory}.");
-    }
+    private static string ModelDir() => Path.Combine(RepoRoot.Path, "assets", "models", ModelName);
 
     private static (string Dir, Prompt[] Prompts) Open()
     {

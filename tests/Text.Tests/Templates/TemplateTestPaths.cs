@@ -1,19 +1,11 @@
 namespace Compiler.Text.Tests.Templates;
 
-/// <summary>Finds the repository (the folder holding Compiler.sln) from the test binary's location.</summary>
+/// <summary>The chat-template tests' files inside the repository.</summary>
 internal static class TemplateTestPaths
 {
-    private static readonly Lazy<string> RootLazy = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Compiler.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException($"No Compiler.sln above {AppContext.BaseDirectory}");
-    });
+    private static string Root => RepoRoot.Path;
 
-    public static string Root => RootLazy.Value;
-
-    public static string TokenizerDir(string name) => Path.Combine(Root, ".cache", "tokenizers", name);
+    public static string TokenizerDir(string name) => global::Text.Tests.RepoPaths.TokenizerDir(name);
 
     public static string References => Path.Combine(Root, "tests", "Text.Tests", "Templates", "References");
 
