@@ -11,10 +11,10 @@ namespace Compiler.Host;
 /// (random weights of the real shapes, as SGLang's), on --device cuda or cpu.</summary>
 internal sealed class ModelHost : IDisposable
 {
-    private ModelHost(IModelRunner runner, HfConfig config, ModelPlan plan, Checkpoint checkpoint)
+    private ModelHost(IModelRunner runner, int maxTotalTokens, ModelPlan plan, Checkpoint checkpoint)
     {
         Runner = runner;
-        Config = config;
+        MaxTotalTokens = maxTotalTokens;
         Plan = plan;
         _checkpoint = checkpoint;
     }
@@ -22,13 +22,17 @@ internal sealed class ModelHost : IDisposable
     private readonly Checkpoint _checkpoint;
 
     public IModelRunner Runner { get; }
-    public HfConfig Config { get; }
+    /// <summary>KV pool size in tokens the runner was given (from --max-total-tokens or the GPU's free memory).</summary>
+    public int MaxTotalTokens { get; }
     public ModelPlan Plan { get; }
 
-    public static ModelHost Open(string modelPath, string loadFormat, string device, CudaRunnerOptions options)
+    public static ModelHost Open(string modelPath, string loadFormat, string device, CudaRunnerOptions options) =>
+        Open(HfConfig.Load(modelPath), loadFormat, device, options);
+
+    /// <summary>Opens the model of an already loaded config.json; the weights are read from the folder beside it.</summary>
+    public static ModelHost Open(HfConfig config, string loadFormat, string device, CudaRunnerOptions options)
     {
-        var configPath = File.Exists(modelPath) ? modelPath : Path.Combine(modelPath, HfConfig.FileName);
-        var config = HfConfig.Load(configPath);
+        var configPath = config.FilePath;
         var architecture = config.Architectures.FirstOrDefault() ?? throw new ModelConfigException($"{configPath}: no 'architectures' entry");
         if (!ModelCatalog.All.TryGetValue(architecture, out var plan))
             throw new ModelConfigException($"{configPath}: architecture '{architecture}' has no model file; compiled models: {string.Join(", ", ModelCatalog.All.Keys)}");
@@ -36,22 +40,26 @@ internal sealed class ModelHost : IDisposable
         var checkpoint = loadFormat switch
         {
             "dummy" => Checkpoint.CreateDummy(ModelWeights.Expected(constants), TensorDType.BF16, seed: 0),
-            "auto" or "safetensors" => Checkpoint.Open(Path.GetDirectoryName(Path.GetFullPath(configPath))!),
+            "auto" or "safetensors" => Checkpoint.Open(Path.GetDirectoryName(configPath)!),
             _ => throw new ArgumentException($"--load-format {loadFormat}: expected auto, safetensors or dummy"),
         };
-        IModelRunner runner = device switch
+        switch (device)
         {
-            "cuda" => new CudaModelRunner(plan, config, checkpoint, options),
-            "cpu" => new CpuModelRunner(plan, config, checkpoint, options.MaxTotalTokens > 0 ? options.MaxTotalTokens : 65536, Math.Max(options.MaxBatchTokens, options.MaxLogitsRows)),
-            _ => throw new ArgumentException($"--device {device}: expected cuda or cpu"),
-        };
-        return new ModelHost(runner, config, plan, checkpoint);
+            case "cuda":
+                var cuda = new CudaModelRunner(plan, config, checkpoint, options);
+                return new ModelHost(cuda, cuda.MaxTotalTokens, plan, checkpoint);
+            case "cpu":
+                var cpu = new CpuModelRunner(plan, config, checkpoint, options.MaxTotalTokens > 0 ? options.MaxTotalTokens : 65536, Math.Max(options.MaxBatchTokens, options.MaxLogitsRows));
+                return new ModelHost(cpu, cpu.MaxTotalTokens, plan, checkpoint);
+            default:
+                throw new ArgumentException($"--device {device}: expected cuda or cpu");
+        }
     }
 
     /// <summary>Greedy next tokens of the batch's logits rows: on the GPU when the runner can, else argmax on the host.</summary>
     public void ForwardGreedy(ForwardBatch batch, Span<int> tokens, float[] logitsScratch)
     {
-        if (Runner is CudaModelRunner cuda) { cuda.ForwardGreedy(batch, tokens); return; }
+        if (Runner is IGreedyForward greedy) { greedy.ForwardGreedy(batch, tokens); return; }
         Runner.Forward(batch, logitsScratch);
         for (var r = 0; r < batch.NumLogitsRows; r++)
             tokens[r] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logitsScratch.AsSpan(r * Runner.VocabSize, Runner.VocabSize));

@@ -34,7 +34,7 @@ public sealed class ErrorTests
         var options = new BenchOptions
         {
             Backend = "sglang", BaseUrl = $"http://127.0.0.1:{port}", DatasetName = "random-ids", NumPrompts = 5,
-            RandomInputLen = 8, RandomOutputLen = 4, WarmupRequests = 0, WarmupPause = TimeSpan.Zero, DisableProgress = true,
+            RandomInputLen = 8, RandomOutputLen = 4, WarmupRequests = 0, WarmupPause = TimeSpan.Zero,
             OutputFile = Path.Combine(Directory.CreateTempSubdirectory("bench-serving-").FullName, "r.jsonl"),
         };
         var (result, _) = await TestBench.RunAsync(options);
@@ -51,7 +51,7 @@ public sealed class ErrorTests
         var options = new BenchOptions
         {
             Backend = "sglang", BaseUrl = $"http://127.0.0.1:{FreePort()}", DatasetName = "random-ids", NumPrompts = 2,
-            RandomInputLen = 8, RandomOutputLen = 4, WarmupPause = TimeSpan.Zero, DisableProgress = true,
+            RandomInputLen = 8, RandomOutputLen = 4, WarmupPause = TimeSpan.Zero,
             OutputFile = Path.Combine(Directory.CreateTempSubdirectory("bench-serving-").FullName, "r.jsonl"),
         };
         var e = await Assert.ThrowsAsync<BenchmarkException>(() => TestBench.RunAsync(options));
@@ -65,7 +65,7 @@ public sealed class ErrorTests
         var options = new BenchOptions
         {
             Backend = "openai", BaseUrl = $"http://127.0.0.1:{FreePort()}", DatasetName = "random-ids", NumPrompts = 2,
-            WarmupPause = TimeSpan.Zero, DisableProgress = true,
+            WarmupPause = TimeSpan.Zero,
         };
         var e = await Assert.ThrowsAsync<BenchmarkException>(() => TestBench.RunAsync(options));
         Assert.Contains("/v1/models", e.Message);

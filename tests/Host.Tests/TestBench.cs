@@ -18,7 +18,6 @@ internal static class TestBench
         WarmupRequests = 0,
         WarmupPause = TimeSpan.Zero,
         OutputFile = Path.Combine(Directory.CreateTempSubdirectory("bench-serving-").FullName, "result.jsonl"),
-        DisableProgress = true,
     };
 
     public static async Task<(BenchResult Result, string Log)> RunAsync(BenchOptions options, IBenchTokenizer? tokenizer = null)

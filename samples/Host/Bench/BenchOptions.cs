@@ -47,6 +47,5 @@ internal sealed record BenchOptions
 
     public string? OutputFile { get; init; }
     public bool OutputDetails { get; init; }
-    public bool DisableProgress { get; init; }
     public string? Tag { get; init; }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using Compiler.Host.Bench;
+using Compiler.Runtime.Engine;
 using Compiler.Runtime.Engine.Cuda;
 
 namespace Compiler.Host.Commands;
@@ -56,7 +58,7 @@ internal static class BenchOneBatchCommand
         var vocab = host.Runner.VocabSize;
         var prompts = Enumerable.Range(0, batchSize).Select(_ => Enumerable.Range(0, inputLen).Select(_ => random.Next(vocab)).ToArray()).ToArray();
         var batch = new FixedBatch(prompts, outputLen);
-        var logits = host.Runner is CudaModelRunner ? [] : new float[batchSize * vocab];
+        var logits = host.Runner is IGreedyForward ? [] : new float[batchSize * vocab];
         var next = new int[batchSize];
         var report = resultFile is not null;
 
@@ -77,7 +79,7 @@ internal static class BenchOneBatchCommand
             if (report && i < 5) Console.WriteLine($"Decode {i}. Batch size: {batchSize}, latency: {latency:F5} s, throughput: {batchSize / latency,12:F2} token/s");
         }
         if (!report) return;
-        var median = Median(decodes);
+        var median = decodes.Count == 0 ? double.NaN : new Stats(decodes).Median;
         var total = prefill + decodes.Sum();
         Console.WriteLine($"Decode.  median latency: {median:F5} s, median throughput: {batchSize / median,12:F2} token/s");
         Console.WriteLine($"Total. latency: {total:F3} s, throughput: {batchSize * (inputLen + outputLen) / total,12:F2} token/s");
@@ -103,12 +105,5 @@ internal static class BenchOneBatchCommand
         Console.WriteLine($"Decode step profile, batch {batchSize}, context {inputLen}: {rows.Sum(r => r.Launches)} launches, {total:F3} ms of kernel time");
         foreach (var (name, launches, ms) in rows)
             Console.WriteLine($"  {name,-40} {launches,4} x {1000 * ms / launches,8:F2} us = {ms,7:F3} ms ({100 * ms / total,5:F1} %)");
-    }
-
-    private static double Median(List<double> values)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

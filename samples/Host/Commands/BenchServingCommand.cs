@@ -94,10 +94,9 @@ internal static class BenchServingCommand
                     ExtraRequestBody = result.GetValue(extraRequestBody),
                     OutputFile = result.GetValue(outputFile),
                     OutputDetails = result.GetValue(outputDetails),
-                    DisableProgress = result.GetValue(disableTqdm),
                     Tag = result.GetValue(tag),
                 };
-                await BenchServing.RunAsync(options, Console.Out, progress: options.DisableProgress ? null : WithProgressBar, cancel: cancel);
+                await BenchServing.RunAsync(options, Console.Out, progress: result.GetValue(disableTqdm) ? null : WithProgressBar, cancel: cancel);
                 return 0;
             }
             catch (Exception e) when (e is BenchmarkException or ArgumentException or IOException or InvalidDataException)

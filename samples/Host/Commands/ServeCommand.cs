@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Compiler.Runtime.Cpu;
 using Compiler.Runtime.Cuda;
 using Compiler.Runtime.Engine.Cuda;
 using Compiler.Runtime.Loading;
@@ -55,9 +54,9 @@ internal static class ServeCommand
 
             string dev = result.GetValue(device)!;
             if (dev == "auto") dev = CudaDevice.IsAvailable ? "cuda" : "cpu";
-            string modelDir = File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))! : Path.GetFullPath(path);
+            var config = HfConfig.Load(path);
+            string modelDir = Path.GetDirectoryName(config.FilePath)!;
             int running = result.GetValue(maxRunning), chunk = result.GetValue(chunked), prefill = result.GetValue(maxPrefill);
-            var config = Compiler.Runtime.Loading.HfConfig.Load(File.Exists(path) ? path : Path.Combine(path, Compiler.Runtime.Loading.HfConfig.FileName));
             int context = result.GetValue(contextLength) ?? config.MaxPositionEmbeddings;
             int batchTokens = Math.Max(running, chunk > 0 ? chunk : Math.Max(prefill, context));
             var runnerOptions = new CudaRunnerOptions
@@ -66,14 +65,8 @@ internal static class ServeCommand
                 MaxRunningRequests = running, MaxContextLen = context, MaxLogitsRows = running, DisableCudaGraph = result.GetValue(disableGraph), Log = log,
             };
             log($"Loading {path} on {dev} (load format {result.GetValue(loadFormat)}) ...");
-            using var model = ModelHost.Open(path, result.GetValue(loadFormat)!, dev,
-                dev == "cpu" ? runnerOptions with { MaxTotalTokens = runnerOptions.MaxTotalTokens > 0 ? runnerOptions.MaxTotalTokens : 65536 } : runnerOptions);
-            int kvTokens = model.Runner switch
-            {
-                CudaModelRunner cuda => cuda.MaxTotalTokens,
-                CpuModelRunner cpu => cpu.MaxTotalTokens,
-                _ => runnerOptions.MaxTotalTokens,
-            };
+            using var model = ModelHost.Open(config, result.GetValue(loadFormat)!, dev, runnerOptions);
+            int kvTokens = model.MaxTotalTokens;
             var scheduler = new SchedulerOptions
             {
                 MaxTotalTokens = kvTokens, MaxRunningRequests = running, ContextLength = context, MaxPrefillTokens = prefill,
