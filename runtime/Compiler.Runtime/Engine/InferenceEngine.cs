@@ -76,10 +76,6 @@ internal sealed class InferenceEngine
         int rows = fb.NumLogitsRows, sampleRows = fb.NumSampleRows, vocab = _runner.VocabSize;
         if (sampleRows != batch.SampleReqs.Count)
             throw new InvalidOperationException($"InferenceEngine: the batch has {sampleRows} sampling rows for {batch.SampleReqs.Count} sampling requests (a scheduler bug).");
-        long need = (long)rows * vocab;
-        if (need > Array.MaxLength)
-            throw new InvalidOperationException($"InferenceEngine: {rows} logits rows x vocab {vocab} exceed one array; set SchedulerOptions.MaxLogitsRows to bound prompt-logprob rows per step.");
-        if (_logits.Length < need) _logits = new float[Math.Min(Math.Max(need, (long)_logits.Length * 2), Array.MaxLength)];
         if (_results.Length < sampleRows) _results = new SampleResult[Math.Max(sampleRows, _results.Length * 2)];
 
         if (_greedyRunner != null && rows > 0 && rows == sampleRows && ArgmaxIsEnough(batch, rows))
@@ -92,6 +88,11 @@ internal sealed class InferenceEngine
             return true;
         }
 
+        // Host logits only when the step samples or scores on the host (the greedy path above never needs them).
+        long need = (long)rows * vocab;
+        if (need > Array.MaxLength)
+            throw new InvalidOperationException($"InferenceEngine: {rows} logits rows x vocab {vocab} exceed one array; set SchedulerOptions.MaxLogitsRows to bound prompt-logprob rows per step.");
+        if (_logits.Length < need) _logits = new float[Math.Min(Math.Max(need, (long)_logits.Length * 2), Array.MaxLength)];
         Span<float> logits = _logits.AsSpan(0, rows * vocab);
         _runner.Forward(fb, logits);
 

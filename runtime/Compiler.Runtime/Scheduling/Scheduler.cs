@@ -137,7 +137,8 @@ internal sealed partial class Scheduler
         if (emit) req.OnOutput?.Invoke(new ReqOutput(req, -1, 0, reason));
     }
 
-    private double TokenUsage => (double)(Allocator.Size - Allocator.AvailableSize - Cache.EvictableSize) / Allocator.Size;
+    /// <summary>Share of the KV pool held by requests (cached but evictable tokens do not count), as SGLang logs it.</summary>
+    internal double TokenUsage => (double)(Allocator.Size - Allocator.AvailableSize - Cache.EvictableSize) / Allocator.Size;
 
     private void Log(string line) => _log?.Invoke(line);
 }

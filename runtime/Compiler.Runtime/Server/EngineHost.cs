@@ -69,7 +69,7 @@ internal sealed class EngineHost : IDisposable
         var s = e.Scheduler;
         return new EngineSnapshot(s.Waiting.Count, s.Running.Count, s.ChunkedReq != null, _live.Count,
             s.Allocator.Size, s.Allocator.AvailableSize, s.Cache.EvictableSize, s.Cache.ProtectedSize,
-            s.ReqToTokenPool.Size, s.ReqToTokenPool.AvailableSize, TokenUsage(s), s.Cache.HitRate, e.Steps);
+            s.ReqToTokenPool.Size, s.ReqToTokenPool.AvailableSize, s.TokenUsage, s.Cache.HitRate, e.Steps);
     });
 
     /// <summary>SGLang's /flush_cache: true if the cache was flushed, false if requests are in flight.</summary>
@@ -194,10 +194,7 @@ internal sealed class EngineHost : IDisposable
 
     private void PublishGauges(Scheduler s) =>
         Metrics.SetSchedulerGauges(s.Running.Count + (s.ChunkedReq != null ? 1 : 0), // a chunked prompt is not in Running yet
-            s.Waiting.Count, TokenUsage(s), s.Cache.HitRate);
-
-    private static double TokenUsage(Scheduler s) =>
-        (double)(s.Allocator.Size - s.Allocator.AvailableSize - s.Cache.EvictableSize) / s.Allocator.Size;
+            s.Waiting.Count, s.TokenUsage, s.Cache.HitRate);
 
     private static string Describe(FinishReason f) => f.Kind switch
     {

@@ -13,17 +13,19 @@ internal static class SseWriter
         response.Headers["X-Accel-Buffering"] = "no"; // nginx and friends: do not buffer the stream
     }
 
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray(), EventEnd = "\n\n"u8.ToArray(), Done = "data: [DONE]\n\n"u8.ToArray();
+
     public static async Task WriteAsync(HttpResponse response, byte[] json, CancellationToken ct)
     {
-        await response.Body.WriteAsync("data: "u8.ToArray(), ct);
+        await response.Body.WriteAsync(DataPrefix, ct);
         await response.Body.WriteAsync(json, ct);
-        await response.Body.WriteAsync("\n\n"u8.ToArray(), ct);
+        await response.Body.WriteAsync(EventEnd, ct);
         await response.Body.FlushAsync(ct);
     }
 
     public static async Task WriteDoneAsync(HttpResponse response, CancellationToken ct)
     {
-        await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), ct);
+        await response.Body.WriteAsync(Done, ct);
         await response.Body.FlushAsync(ct);
     }
 }

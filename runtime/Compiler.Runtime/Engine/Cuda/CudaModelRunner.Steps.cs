@@ -120,7 +120,7 @@ internal sealed unsafe partial class CudaModelRunner
             case StepKind.Gemm:
                 return bound with
                 {
-                    Weight = _weights[ModelWeights.Expand(step.Weight!, step.Weight!.Contains("{i}") ? layer : -1)],
+                    Weight = _weights[ModelWeights.Expand(step.Weight!, layer)],
                     N = (int)_constants.Dim(step.N!), K = (int)_constants.Dim(step.K!),
                     FloatOutput = _valueTypes[step.Output] == ElementType.Float32,
                 };
@@ -214,7 +214,7 @@ internal sealed unsafe partial class CudaModelRunner
     private ulong Pointer(KernelParam p, int layer) => p.Kind switch
     {
         ParamKind.InputBuffer or ParamKind.OutputBuffer => _valuePointers[p.Value],
-        ParamKind.Weight => _weights[ModelWeights.Expand(p.Weight!, p.Weight!.Contains("{i}") ? layer + p.LayerOffset : -1)],
+        ParamKind.Weight => _weights[ModelWeights.Expand(p.Weight!, layer + p.LayerOffset)],
         ParamKind.InputIds => _inputs.Pointer(Section.InputIds),
         ParamKind.Positions => _inputs.Pointer(Section.Positions),
         ParamKind.InvFreq => _invFreq.Pointer,
@@ -241,6 +241,7 @@ internal sealed unsafe partial class CudaModelRunner
             _stream.Synchronize();
             _graphs[size] = CudaGraph.Capture(_stream, _ => EnqueueDecode(size));
         }
+        _graphSizes = [.. sizes];
         _stream.Synchronize();
         GraphCaptureTime = watch.Elapsed;
         log($"CUDA graphs: {sizes.Count} decode batch sizes ({string.Join(", ", sizes)}) captured in {GraphCaptureTime.TotalMilliseconds:F0} ms");

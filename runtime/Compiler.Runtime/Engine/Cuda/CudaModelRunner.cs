@@ -41,6 +41,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly int _layers, _vocab, _maxTokens, _maxRequests, _stride, _paddingRequest, _workspaceBatch;
     private readonly float _softmaxScale;
     private readonly Dictionary<int, CudaGraph> _graphs = new();
+    // Captured batch sizes in the options' order, so picking one per decode step allocates nothing.
+    private int[] _graphSizes = [];
     private readonly Dictionary<string, FusedKernel> _fusedKernels;
     private readonly ulong[] _valuePointers;
     private readonly BoundStep[] _prologue, _epilogue;
@@ -163,7 +165,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     {
         Execute(batch);
         var count = (long)batch.NumLogitsRows * _vocab;
-        Cu.Check(CuDriver.cuMemcpyDtoHAsync(_logitsStaging.Pointer, _logits.Pointer, (nuint)(count * sizeof(float)), _stream.Handle), "cuMemcpyDtoHAsync", "copying logits");
+        _logits.CopyToAsync(_logitsStaging, count, _stream);
         _stream.Synchronize();
         new ReadOnlySpan<float>(_logitsStaging.Pointer, (int)count).CopyTo(logits);
     }
@@ -175,7 +177,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var args = new KernelArgs();
         args.Add(_logits.Pointer).Add(_vocab).Add(_sampled.Pointer);
         _argmax.Launch(rows, 1024, _stream, ref args);
-        Cu.Check(CuDriver.cuMemcpyDtoHAsync(_sampledStaging.Pointer, _sampled.Pointer, (nuint)(rows * sizeof(int)), _stream.Handle), "cuMemcpyDtoHAsync", "copying sampled tokens");
+        _sampled.CopyToAsync(_sampledStaging, rows, _stream);
         _stream.Synchronize();
         new ReadOnlySpan<int>(_sampledStaging.Pointer, batch.NumLogitsRows).CopyTo(tokens);
     }
@@ -186,7 +188,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         if (batch.NumTokens > _maxTokens) throw new ArgumentException($"A step of {batch.NumTokens} tokens exceeds --max-batch-tokens {_maxTokens}");
         if (batch.Mode == ForwardMode.Decode)
         {
-            var graphSize = _graphs.Count == 0 ? 0 : GraphSizeFor(batch.BatchSize);
+            var graphSize = GraphSizeFor(batch.BatchSize);
             StageDecode(batch, graphSize > 0 ? graphSize : batch.BatchSize);
             _inputs.Upload(_stream);
             if (graphSize > 0)
@@ -207,7 +209,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
 
     private int GraphSizeFor(int batchSize)
     {
-        foreach (var size in _options.GraphBatchSizes()) if (size >= batchSize && _graphs.ContainsKey(size)) return size;
+        foreach (var size in _graphSizes) if (size >= batchSize) return size;
         return 0;
     }
 
