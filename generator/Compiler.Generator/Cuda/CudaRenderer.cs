@@ -96,6 +96,8 @@ internal static class CudaRenderer
             foreach (var v in _materialized.OrderBy(v => v)) head.Add($"__shared__ float s_{v}[{C(_producer[v].Length)}];");
             foreach (var op in _kernel.Ops.Where(o => o.Op == PrimOp.RmsNorm))
                 head.Add($"__shared__ float s_rstd_{op.Result}[{(op.Group!.Equals(op.Length) ? "1" : $"{C(op.Length)} / {C(op.Group)}")}];");
+            head.Add("wait_for_previous_kernel();");
+            head.Add("allow_next_kernel();");
             _body.InsertRange(0, head);
             foreach (var line in _body) _w.Line("    " + line);
             _w.Line("}");

@@ -27,23 +27,40 @@ internal sealed unsafe class CudaKernel
     public void SetMaxDynamicSharedMemory(int bytes) =>
         Cu.Check(CuDriver.cuFuncSetAttribute(Handle, CuFunctionAttribute.MaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute", $"setting {bytes} bytes of dynamic shared memory on kernel '{Name}'");
 
-    /// <summary>Enqueues the kernel on <paramref name="stream"/>.</summary>
-    public void Launch(Dim3 grid, Dim3 block, CudaStream stream, ref KernelArgs args, uint sharedMemoryBytes = 0) =>
-        Launch(grid, block, stream.Handle, ref args, sharedMemoryBytes);
+    /// <summary>Enqueues the kernel on <paramref name="stream"/>. With <paramref name="programmatic"/> (sm_90+) it may
+    /// start while the previous kernel of the stream still runs (programmatic dependent launch): the kernel must
+    /// execute <c>griddepcontrol.wait</c> before it reads or writes anything that kernel touches.</summary>
+    public void Launch(Dim3 grid, Dim3 block, CudaStream stream, ref KernelArgs args, uint sharedMemoryBytes = 0, bool programmatic = false) =>
+        Launch(grid, block, stream.Handle, ref args, sharedMemoryBytes, programmatic);
 
     /// <summary>Enqueues the kernel on a raw CUstream handle.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Launch(Dim3 grid, Dim3 block, nint stream, ref KernelArgs args, uint sharedMemoryBytes = 0)
+    public void Launch(Dim3 grid, Dim3 block, nint stream, ref KernelArgs args, uint sharedMemoryBytes = 0, bool programmatic = false)
     {
         var pointers = stackalloc nint[KernelArgs.MaxArguments];
         fixed (byte* start = &args.FirstByte)
         {
             args.FillPointers(new Span<nint>(pointers, KernelArgs.MaxArguments), start);
-            var result = CuDriver.cuLaunchKernel(
-                Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedMemoryBytes, stream, (void**)pointers, null);
+            CuResult result;
+            if (programmatic)
+            {
+                var attribute = new CuLaunchAttribute { Id = CuLaunchAttribute.ProgrammaticStreamSerialization, Value = 1 };
+                var config = new CuLaunchConfig
+                {
+                    GridDimX = grid.X, GridDimY = grid.Y, GridDimZ = grid.Z,
+                    BlockDimX = block.X, BlockDimY = block.Y, BlockDimZ = block.Z,
+                    SharedMemBytes = sharedMemoryBytes, Stream = stream, Attributes = &attribute, NumAttributes = 1,
+                };
+                result = CuDriver.cuLaunchKernelEx(&config, Handle, (void**)pointers, null);
+            }
+            else
+            {
+                result = CuDriver.cuLaunchKernel(
+                    Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedMemoryBytes, stream, (void**)pointers, null);
+            }
             if (result != CuResult.Success)
             {
-                ThrowLaunch(result, grid, block, sharedMemoryBytes);
+                ThrowLaunch(result, grid, block, sharedMemoryBytes, programmatic);
             }
         }
     }
@@ -56,6 +73,6 @@ internal sealed unsafe class CudaKernel
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowLaunch(CuResult result, Dim3 grid, Dim3 block, uint sharedMemoryBytes) =>
-        Cu.Check(result, "cuLaunchKernel", $"launching '{Name}' with grid ({grid.X},{grid.Y},{grid.Z}), block ({block.X},{block.Y},{block.Z}), {sharedMemoryBytes} bytes of shared memory");
+    private void ThrowLaunch(CuResult result, Dim3 grid, Dim3 block, uint sharedMemoryBytes, bool programmatic) =>
+        Cu.Check(result, programmatic ? "cuLaunchKernelEx" : "cuLaunchKernel", $"launching '{Name}' with grid ({grid.X},{grid.Y},{grid.Z}), block ({block.X},{block.Y},{block.Z}), {sharedMemoryBytes} bytes of shared memory");
 }

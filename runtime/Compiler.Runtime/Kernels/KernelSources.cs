@@ -2,7 +2,8 @@ using System.Reflection;
 
 namespace Compiler.Runtime.Kernels;
 
-/// <summary>CUDA C sources of the library kernels, embedded in the runtime assembly from Kernels/*.cu.</summary>
+/// <summary>CUDA C sources of the library kernels, embedded in the runtime assembly from Kernels/*.cu; a line
+/// <c>#include "x.cuh"</c> is replaced by the embedded Kernels/x.cuh, so NVRTC compiles one self-contained source.</summary>
 internal static class KernelSources
 {
     private const string Prefix = "Compiler.Runtime.Kernels.";
@@ -17,7 +18,14 @@ internal static class KernelSources
                 $"'{Prefix}{fileName}'). Embedded kernels: {string.Join(", ", Names())}. Check that the file is " +
                 "under runtime/Compiler.Runtime/Kernels/ and the csproj embeds Kernels/**/*.cu.");
         using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        var lines = reader.ReadToEnd().Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd('\r');
+            if (line.StartsWith("#include \"", StringComparison.Ordinal) && line.EndsWith(".cuh\"", StringComparison.Ordinal))
+                lines[i] = Load(line["#include \"".Length..^1]).TrimEnd('\n');
+        }
+        return string.Join('\n', lines);
     }
 
     /// <summary>File names of every embedded kernel source.</summary>

@@ -34,6 +34,7 @@
 // groups are merged through shared memory; partial states of the splits are merged by the last CTA to finish
 // a (request, kv head), found with an atomic counter after a __threadfence.
 #include <cuda_bf16.h>
+#include "launch_overlap.cuh"
 
 #if !defined(NUM_HEADS) || !defined(NUM_KV_HEADS) || !defined(HEAD_DIM)
 #error "decode_attention.cu needs -DNUM_HEADS=.. -DNUM_KV_HEADS=.. -DHEAD_DIM=.."
@@ -46,6 +47,7 @@
 #define DA_UNROLL 4
 #define DA_TILE (DA_ROWS * DA_UNROLL)
 #define DA_MAX_SPLITS 64
+#define DA_ROW_LINES ((HEAD_DIM * 2 + 127) / 128) // 128-byte lines per K or V row of one head
 #define DA_NEG_INF __uint_as_float(0xff800000u) // no <math.h> under NVRTC
 
 static_assert(NUM_HEADS % NUM_KV_HEADS == 0, "NUM_HEADS must be a multiple of NUM_KV_HEADS");
@@ -92,33 +94,45 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     const int num_splits = min((int)gridDim.x, DA_MAX_SPLITS);
     const int batch = gridDim.z;
     const int tid = threadIdx.x;
-    const int seq_len = seq_lens[b];
+    const int seq_len = seq_lens[b]; // a step input: uploaded before the step's first kernel
 
     if (split >= num_splits)
         return; // the host asked for more than DA_MAX_SPLITS splits; the extra CTAs have nothing to do
-    if (seq_len <= 0)
-    {
-        // Nothing to attend to: define the output as zero rather than leaving garbage.
-        if (split == 0)
-        {
-            for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
-                o[((size_t)b * NUM_HEADS + kvh * DA_GROUP) * HEAD_DIM + i] = __float2bfloat16(0.f);
-        }
-        return;
-    }
 
     // Per-request chunking: a multiple of DA_TILE so every step of the loop below is a full tile but the last.
-    int chunk = (seq_len + num_splits - 1) / num_splits;
+    // (A request with seq_len <= 0 gets one "split" that writes a zero output.)
+    int chunk = (max(seq_len, 1) + num_splits - 1) / num_splits;
     chunk = (chunk + DA_TILE - 1) / DA_TILE * DA_TILE;
-    const int active = (seq_len + chunk - 1) / chunk;
+    const int active = (max(seq_len, 1) + chunk - 1) / chunk;
     if (split >= active)
         return; // this request is too short to use this split; the counter only waits for `active` CTAs
     const int start = split * chunk;
     const int end = min(seq_len, start + chunk);
+    const int* __restrict__ tok = req_to_token + (size_t)req_pool_indices[b] * req_to_token_stride;
+
+    // The previous kernel writes q and this step's K/V; the K/V of earlier tokens (and req_to_token: set by the step's
+    // first kernel, which has finished when this one starts) are already there. Pull this split's share of them into
+    // L2 before waiting, so the loop below reads L2 instead of HBM.
+    const int cached_end = min(end, seq_len - 1);
+    for (int i = tid; i < (cached_end - start) * DA_ROW_LINES; i += DA_THREADS)
+    {
+        const size_t off = ((size_t)__ldcg(tok + start + i / DA_ROW_LINES) * NUM_KV_HEADS + kvh) * HEAD_DIM + i % DA_ROW_LINES * 64;
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(k_cache + off));
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(v_cache + off));
+    }
+    wait_for_previous_kernel();
+    allow_next_kernel();
+
+    if (seq_len <= 0)
+    {
+        // Nothing to attend to: define the output as zero rather than leaving garbage.
+        for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
+            o[((size_t)b * NUM_HEADS + kvh * DA_GROUP) * HEAD_DIM + i] = __float2bfloat16(0.f);
+        return;
+    }
 
     const int lane_r = tid % DA_TPR; // which 8-element slice of HEAD_DIM this thread owns
     const int row = tid / DA_TPR;    // row group: tokens start + row + DA_ROWS * k
-    const int* __restrict__ tok = req_to_token + (size_t)req_pool_indices[b] * req_to_token_stride;
 
     const float q_scale = sm_scale * 1.4426950408889634f; // logits in log2 units, softmax via exp2f
     float qf[DA_GROUP][8];
@@ -155,15 +169,15 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
         {
             const int pos = t0 + u * DA_ROWS + row;
             valid[u] = pos < end;
-            slots[u] = valid[u] ? __ldg(tok + pos) : 0;
+            slots[u] = valid[u] ? __ldcg(tok + pos) : 0; // L2 (coherent): the last slot is new this step
         }
         // All K and V loads of the step are issued before any is used: 2 * DA_UNROLL 16-byte loads in flight.
 #pragma unroll
         for (int u = 0; u < DA_UNROLL; ++u)
         {
             const size_t off = ((size_t)slots[u] * NUM_KV_HEADS + kvh) * HEAD_DIM + lane_r * 8;
-            kr[u] = valid[u] ? __ldg(reinterpret_cast<const uint4*>(k_cache + off)) : make_uint4(0, 0, 0, 0);
-            vr[u] = valid[u] ? __ldg(reinterpret_cast<const uint4*>(v_cache + off)) : make_uint4(0, 0, 0, 0);
+            kr[u] = valid[u] ? __ldcg(reinterpret_cast<const uint4*>(k_cache + off)) : make_uint4(0, 0, 0, 0);
+            vr[u] = valid[u] ? __ldcg(reinterpret_cast<const uint4*>(v_cache + off)) : make_uint4(0, 0, 0, 0);
         }
 
 #pragma unroll

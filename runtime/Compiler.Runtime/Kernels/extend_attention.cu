@@ -32,6 +32,7 @@
 // V(j) streams in while S = Q K(j)^T and the softmax run, K(j+1) streams in while O += P V(j).
 // Online softmax in fp32, log2 domain, exp2f; P is rounded to bf16 for the second MMA.
 #include <cuda_bf16.h>
+#include "launch_overlap.cuh"
 
 #if !defined(NUM_HEADS) || !defined(NUM_KV_HEADS) || !defined(HEAD_DIM)
 #error "extend_attention.cu needs -DNUM_HEADS=.. -DNUM_KV_HEADS=.. -DHEAD_DIM=.."
@@ -155,6 +156,8 @@ extend_attention(const __nv_bfloat16* __restrict__ q,
     const int tid = threadIdx.x;
     const int warp = tid / 32;
     const int lane = tid % 32;
+    wait_for_previous_kernel(); // q and this step's K/V come from the previous kernel
+    allow_next_kernel();
 
     // Q tile (rows past extend_len zero-filled) and the first K tile: one cp.async group.
 #pragma unroll

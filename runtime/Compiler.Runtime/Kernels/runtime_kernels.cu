@@ -1,5 +1,6 @@
 // runtime_kernels.cu -- small kernels the CUDA model runner launches around the generated model.
 #include <cuda_bf16.h>
+#include "launch_overlap.cuh"
 
 // Decode: the KV slot of each request's new token goes into its req_to_token row (the host table learns it on its
 // own; the device copy is updated here so a captured decode graph needs no per-request copies).
@@ -8,6 +9,8 @@ extern "C" __global__ void assign_decode_slots(int* __restrict__ req_to_token, i
                                                const int* __restrict__ out_cache_loc, int batch)
 {
     const int b = blockIdx.x * blockDim.x + threadIdx.x;
+    wait_for_previous_kernel();
+    allow_next_kernel();
     if (b < batch) req_to_token[(long long)req_pool_indices[b] * stride + seq_lens[b] - 1] = out_cache_loc[b];
 }
 
@@ -15,6 +18,8 @@ extern "C" __global__ void assign_decode_slots(int* __restrict__ req_to_token, i
 extern "C" __global__ void __launch_bounds__(1024) argmax_rows(const float* __restrict__ logits, int vocab, int* __restrict__ out)
 {
     const float* row = logits + (long long)blockIdx.x * vocab;
+    wait_for_previous_kernel();
+    allow_next_kernel();
     float best = -3.402823466e38f;
     int index = 0x7fffffff;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x)
@@ -42,7 +47,10 @@ extern "C" __global__ void __launch_bounds__(1024) argmax_rows(const float* __re
 
 // Small-batch GEMM on CUDA cores: y[m, n] = sum_k x[m, k] * w[n, k] for m < M <= GEMV_MAX_M. At decode batch sizes
 // the weights are read once and the work is bandwidth-bound, where tensor-core GEMMs leave bandwidth unused.
-// One warp per output feature n; each lane streams 16-byte chunks of w's row, four in flight. K % 8 == 0.
+// One warp per output feature n; each lane reads 16-byte chunks c = lane + 32 u of w's row. The first PREFETCH
+// chunks per lane are loaded before waiting on the previous kernel (weights never depend on it), so under
+// programmatic dependent launch the weight stream overlaps the kernels before; the rest stream four in flight.
+// Entry points gemv_bf16_p{4,8,12,16}: the host picks the smallest PREFETCH >= K / 256 (K % 8 == 0).
 // y is bf16 (y_bf16) or fp32 (y_f32, for logits): exactly one of them is non-null.
 #define GEMV_MAX_M 8
 #define GEMV_WARPS 8
@@ -54,19 +62,53 @@ static __device__ __forceinline__ void gemv_unpack(const uint4 v, float (&f)[8])
     for (int i = 0; i < 4; ++i) { const float2 p = __bfloat1622float2(h[i]); f[2 * i] = p.x; f[2 * i + 1] = p.y; }
 }
 
-extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(
-    const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
-    __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K)
+// acc[m] += w chunk c . x[m] chunk c for every row m < M.
+static __device__ __forceinline__ void gemv_accumulate(const uint4 wv, int c, const __nv_bfloat16* __restrict__ x, int M, int K,
+                                                       float (&acc)[GEMV_MAX_M])
+{
+    float wf[8];
+    gemv_unpack(wv, wf);
+#pragma unroll
+    for (int m = 0; m < GEMV_MAX_M; ++m)
+    {
+        if (m >= M) break;
+        float xf[8];
+        gemv_unpack(__ldcg(reinterpret_cast<const uint4*>(x + (long long)m * K) + c), xf); // L2: the previous kernel wrote x
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[m] = fmaf(wf[j], xf[j], acc[m]);
+    }
+}
+
+template <int PREFETCH>
+static __device__ __forceinline__ void gemv(const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
+                                            __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K)
 {
     const int n = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     const int lane = threadIdx.x & 31;
-    if (n >= N) return;
-    const uint4* row = reinterpret_cast<const uint4*>(w + (long long)n * K);
+    const bool active = n < N; // idle warps still pass the wait below, so the block's trigger is not held back
+    const uint4* row = reinterpret_cast<const uint4*>(w + (long long)(active ? n : 0) * K);
     const int chunks = K / 8;
+    uint4 early[PREFETCH];
+#pragma unroll
+    for (int u = 0; u < PREFETCH; ++u)
+    {
+        const int c = lane + u * 32;
+        early[u] = active && c < chunks ? __ldg(row + c) : make_uint4(0, 0, 0, 0);
+    }
+    wait_for_previous_kernel(); // x is the previous kernel's output
+    allow_next_kernel();
+    if (!active) return;
+
     float acc[GEMV_MAX_M];
 #pragma unroll
     for (int m = 0; m < GEMV_MAX_M; ++m) acc[m] = 0.0f;
-    for (int c0 = lane; c0 < chunks; c0 += 32 * 4)
+#pragma unroll
+    for (int u = 0; u < PREFETCH; ++u)
+    {
+        const int c = lane + u * 32;
+        if (c < chunks) gemv_accumulate(early[u], c, x, M, K, acc);
+    }
+    for (int c0 = lane + PREFETCH * 32; c0 < chunks; c0 += 32 * 4)
     {
         uint4 wv[4];
 #pragma unroll
@@ -75,18 +117,7 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(
         for (int u = 0; u < 4; ++u)
         {
             const int c = c0 + u * 32;
-            if (c >= chunks) break;
-            float wf[8];
-            gemv_unpack(wv[u], wf);
-#pragma unroll
-            for (int m = 0; m < GEMV_MAX_M; ++m)
-            {
-                if (m >= M) break;
-                float xf[8];
-                gemv_unpack(__ldg(reinterpret_cast<const uint4*>(x + (long long)m * K) + c), xf);
-#pragma unroll
-                for (int j = 0; j < 8; ++j) acc[m] = fmaf(wf[j], xf[j], acc[m]);
-            }
+            if (c < chunks) gemv_accumulate(wv[u], c, x, M, K, acc);
         }
     }
 #pragma unroll
@@ -102,3 +133,16 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(
         }
     }
 }
+
+#define GEMV_ENTRY(P)                                                                                                   \
+    extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16_p##P(                                      \
+        const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w, __nv_bfloat16* __restrict__ y_bf16, \
+        float* __restrict__ y_f32, int M, int N, int K)                                                                 \
+    {                                                                                                                   \
+        gemv<P>(x, w, y_bf16, y_f32, M, N, K);                                                                          \
+    }
+GEMV_ENTRY(4)
+GEMV_ENTRY(8)
+GEMV_ENTRY(12)
+GEMV_ENTRY(16)
+

@@ -24,9 +24,10 @@ internal static class BenchOneBatchCommand
         var resultFile = new Option<string>("--result-filename") { Description = "JSON lines are appended here", DefaultValueFactory = _ => "result.jsonl" };
         var runName = new Option<string>("--run-name") { DefaultValueFactory = _ => "default" };
         var disableGraph = new Option<bool>("--disable-cuda-graph");
+        var disablePdl = new Option<bool>("--disable-pdl") { Description = "launch each kernel only after the previous one ends (no programmatic dependent launch)" };
         var profile = new Option<bool>("--profile") { Description = "also print GPU time per launch of one decode step (cuda)" };
         var command = new Command("bench-one-batch", "Latency of one static batch: prefill, then decode (mirrors sglang.bench_one_batch)")
-            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, profile };
+            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, disablePdl, profile };
         command.SetAction(result =>
         {
             var sizes = result.GetValue(batchSizes)!;
@@ -38,6 +39,7 @@ internal static class BenchOneBatchCommand
                 MaxContextLen = inLen + outLen + 1,
                 MaxTotalTokens = sizes.Max() * (inLen + outLen) + 1,
                 DisableCudaGraph = result.GetValue(disableGraph),
+                DisableProgrammaticLaunch = result.GetValue(disablePdl),
                 CudaGraphBatchSizes = result.GetValue(disableGraph) ? [] : sizes,
                 Log = Console.WriteLine,
             };

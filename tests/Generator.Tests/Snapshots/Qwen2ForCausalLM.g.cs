@@ -223,6 +223,16 @@ typedef __nv_bfloat16 bf16;
 
 #define KERNEL_BLOCK 256
 
+// Programmatic dependent launch (sm_90+): a kernel may start while the previous one runs; it reads its
+// inputs (step inputs excepted) only after wait_for_previous_kernel(), then lets the next one start.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+static __device__ __forceinline__ void wait_for_previous_kernel() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
+static __device__ __forceinline__ void allow_next_kernel() { asm volatile("griddepcontrol.launch_dependents;" ::: "memory"); }
+#else
+static __device__ __forceinline__ void wait_for_previous_kernel() {}
+static __device__ __forceinline__ void allow_next_kernel() {}
+#endif
+
 static __device__ __forceinline__ float to_float(bf16 x) { return __bfloat162float(x); }
 static __device__ __forceinline__ float to_float(float x) { return x; }
 static __device__ __forceinline__ void store(bf16* p, float v) { *p = __float2bfloat16(v); }
@@ -271,6 +281,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
     const int src = row;
     const int token = input_ids[src];
     __shared__ float s_rstd_1[1];
+    wait_for_previous_kernel();
+    allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
         store(&out_x[(long long)row * HIDDEN + i], to_float(w_embed_tokens[(long long)token * HIDDEN + i]));
@@ -305,6 +317,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) bias_rope_kv_store(
     const int src = row;
     const float pos = (float)positions[src];
     const long long slot = out_cache_loc[src];
+    wait_for_previous_kernel();
+    allow_next_kernel();
     for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < HEADS*HEAD_DIM; i += KERNEL_BLOCK * gridDim.y)
     {
         store(&out_q[(long long)row * HEADS*HEAD_DIM + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]) + to_float(w_q_proj_bias[i])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]) + to_float(w_q_proj_bias[rope_partner(i, HEAD_DIM)])), i, HEAD_DIM, pos, inv_freq));
@@ -328,6 +342,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
     const int src = row;
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    wait_for_previous_kernel();
+    allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
         s_2[i] = (to_float(x[(long long)src * HIDDEN + i]) + to_float(o_proj[(long long)src * HIDDEN + i]));
@@ -354,6 +370,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) silu_mul(
 {
     const int row = blockIdx.x;
     const int src = row;
+    wait_for_previous_kernel();
+    allow_next_kernel();
     for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < INTER; i += KERNEL_BLOCK * gridDim.y)
     {
         store(&out_mul[(long long)row * INTER + i], (silu(to_float(gate_up_proj[(long long)src * 2*INTER + i])) * to_float(gate_up_proj[(long long)src * 2*INTER + INTER + i])));
@@ -372,6 +390,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
     const int src = row;
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    wait_for_previous_kernel();
+    allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
         s_2[i] = (to_float(x[(long long)src * HIDDEN + i]) + to_float(down_proj[(long long)src * HIDDEN + i]));
@@ -403,6 +423,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
     const int src = row_index[row]; // the token row this output row reads
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    wait_for_previous_kernel();
+    allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
         s_2[i] = (to_float(x[(long long)src * HIDDEN + i]) + to_float(down_proj[(long long)src * HIDDEN + i]));

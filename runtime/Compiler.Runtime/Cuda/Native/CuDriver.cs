@@ -50,6 +50,7 @@ internal static unsafe partial class CuDriver
     public static partial CuResult cuLaunchKernel(
         nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedMemoryBytes, nint stream, void** kernelParams, void** extra);
+    [LibraryImport(Lib)] public static partial CuResult cuLaunchKernelEx(CuLaunchConfig* config, nint function, void** kernelParams, void** extra);
 
     [LibraryImport(Lib)] public static partial CuResult cuStreamCreate(nint* stream, uint flags);
     [LibraryImport(Lib, EntryPoint = "cuStreamDestroy_v2")] public static partial CuResult cuStreamDestroy(nint stream);

@@ -68,7 +68,8 @@ internal sealed unsafe partial class CudaModelRunner
         var args = new KernelArgs();
         args.Add(_reqToToken.Pointer).Add(_stride).Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens))
             .Add(_inputs.Pointer(Section.OutCacheLoc)).Add(batchSize);
-        _assignDecodeSlots.Launch((batchSize + 127) / 128, 128, _stream, ref args);
+        _kernelEnqueued = false;
+        LaunchKernel(_assignDecodeSlots, (batchSize + 127) / 128, 128, ref args);
         var splits = _attention.DecodeNumSplits(batchSize, _stride, _device.MultiprocessorCount, _workspaceBatch, 8);
         EnqueueSteps(ForwardMode.Decode, batchSize, batchSize, batchSize, 1, splits);
     }
@@ -105,6 +106,25 @@ internal sealed unsafe partial class CudaModelRunner
         public int N { get; init; }
         public int K { get; init; }
         public bool FloatOutput { get; init; }
+        public CudaKernel? Gemv { get; init; }
+    }
+
+    /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor
+    /// runs (all kernels the runner launches call griddepcontrol.wait before touching their predecessor's data).</summary>
+    private void LaunchKernel(CudaKernel kernel, Dim3 grid, Dim3 block, ref KernelArgs args, uint sharedMemoryBytes = 0)
+    {
+        kernel.Launch(grid, block, _stream, ref args, sharedMemoryBytes, programmatic: _programmatic && _kernelEnqueued);
+        _kernelEnqueued = true;
+    }
+
+    /// <summary>The gemv_bf16_p* variants: 16-byte weight chunks per lane loaded before waiting on the previous kernel.</summary>
+    private static readonly int[] GemvPrefetchChunks = [4, 8, 12, 16];
+
+    /// <summary>The GEMV that prefetches a whole row of K weights per lane (32 lanes x 8 weights a chunk), or the largest.</summary>
+    private CudaKernel GemvFor(int k)
+    {
+        foreach (var (prefetch, kernel) in _gemvs) if (prefetch * 256 >= k) return kernel;
+        return _gemvs[^1].Kernel;
     }
 
     private BoundStep Bind(Step step, int layer)
@@ -118,11 +138,13 @@ internal sealed unsafe partial class CudaModelRunner
                 var fused = _fusedKernels[name];
                 return bound with { Fused = fused, Kernel = _kernels[name], Arguments = fused.Params.Select(p => Pointer(p, layer)).ToArray() };
             case StepKind.Gemm:
+                var k = (int)_constants.Dim(step.K!);
                 return bound with
                 {
                     Weight = _weights[ModelWeights.Expand(step.Weight!, layer)],
-                    N = (int)_constants.Dim(step.N!), K = (int)_constants.Dim(step.K!),
+                    N = (int)_constants.Dim(step.N!), K = k,
                     FloatOutput = _valueTypes[step.Output] == ElementType.Float32,
+                    Gemv = GemvFor(k),
                 };
             default:
                 return bound;
@@ -170,7 +192,7 @@ internal sealed unsafe partial class CudaModelRunner
                 foreach (var pointer in step.Arguments) args.Add(pointer);
                 // Few rows (decode): spread element-wise kernels' columns over more blocks to fill the SMs.
                 var columnBlocks = step.Fused!.SplitsColumns && rows < _device.MultiprocessorCount ? Math.Min(16, _device.MultiprocessorCount / rows) : 1;
-                step.Kernel!.Launch(new Dim3((uint)rows, (uint)columnBlocks, 1), FusedKernel.BlockSize, _stream, ref args);
+                LaunchKernel(step.Kernel!, new Dim3((uint)rows, (uint)columnBlocks, 1), FusedKernel.BlockSize, ref args);
                 break;
             }
             case StepKind.Gemm:
@@ -181,7 +203,7 @@ internal sealed unsafe partial class CudaModelRunner
                     // Decode-sized batches: bandwidth-bound, so a CUDA-core GEMV beats the tensor-core GEMM.
                     var args = new KernelArgs();
                     args.Add(step.Input).Add(weight).Add(floatOutput ? 0UL : step.Output).Add(floatOutput ? step.Output : 0UL).Add(rows).Add(n).Add(k);
-                    _gemv.Launch((n + 7) / 8, 256, _stream, ref args);
+                    LaunchKernel(step.Gemv!, (n + 7) / 8, 256, ref args);
                 }
                 else _gemm.Linear(step.Output, step.Input, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
                 break;
@@ -193,7 +215,7 @@ internal sealed unsafe partial class CudaModelRunner
                 args.Add(step.Input).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
                     .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.QoIndptr)).Add(_inputs.Pointer(Section.PrefixLens))
                     .Add(step.Output).Add(_softmaxScale);
-                _extendAttention.Launch(new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, _stream, ref args, (uint)shape.DynamicSharedMemoryBytes);
+                LaunchKernel(_extendAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, ref args, (uint)shape.DynamicSharedMemoryBytes);
                 break;
             }
             case StepKind.DecodeAttention:
@@ -205,7 +227,7 @@ internal sealed unsafe partial class CudaModelRunner
                 args.Add(step.Input).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
                     .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(step.Output)
                     .Add(counters).Add(partials).Add(_softmaxScale);
-                _decodeAttention.Launch(new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, _stream, ref args);
+                LaunchKernel(_decodeAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, ref args);
                 break;
             }
         }

@@ -22,7 +22,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly CudaRunnerOptions _options;
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, CudaKernel> _kernels = new();
-    private readonly CudaKernel _decodeAttention, _extendAttention, _assignDecodeSlots, _argmax, _gemv;
+    private readonly CudaKernel _decodeAttention, _extendAttention, _assignDecodeSlots, _argmax;
+    private readonly (int Prefetch, CudaKernel Kernel)[] _gemvs;
     private readonly AttentionKernels _attention;
     private readonly CudaWeights _weights;
     private readonly CublasLtGemm _gemm;
@@ -41,6 +42,10 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly int _layers, _vocab, _maxTokens, _maxRequests, _stride, _paddingRequest, _workspaceBatch;
     private readonly float _softmaxScale;
     private readonly Dictionary<int, CudaGraph> _graphs = new();
+    // Programmatic dependent launch is on (sm_90+), and a kernel of the current step is enqueued, so the next kernel
+    // may start before it ends (the step's first kernel waits for the input uploads like any stream operation).
+    private readonly bool _programmatic;
+    private bool _kernelEnqueued;
     // Captured batch sizes in the options' order, so picking one per decode step allocates nothing.
     private int[] _graphSizes = [];
     private readonly Dictionary<string, FusedKernel> _fusedKernels;
@@ -78,7 +83,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var runtime = Own(compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu")));
         _assignDecodeSlots = runtime.Module.GetKernel("assign_decode_slots");
         _argmax = runtime.Module.GetKernel("argmax_rows");
-        _gemv = runtime.Module.GetKernel("gemv_bf16");
+        _gemvs = GemvPrefetchChunks.Select(p => (p, runtime.Module.GetKernel($"gemv_bf16_p{p}"))).ToArray();
+        _programmatic = !options.DisableProgrammaticLaunch && _device.ComputeCapability.Major >= 9;
         CompileTime = compileWatch.Elapsed;
         log($"{plan.Architecture}: kernels ready in {CompileTime.TotalMilliseconds:F0} ms ({plan.Kernels.Length} generated + attention + runtime)");
         _softmaxScale = _attention.DefaultSoftmaxScale;
@@ -176,7 +182,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var rows = Execute(batch);
         var args = new KernelArgs();
         args.Add(_logits.Pointer).Add(_vocab).Add(_sampled.Pointer);
-        _argmax.Launch(rows, 1024, _stream, ref args);
+        LaunchKernel(_argmax, rows, 1024, ref args);
         _sampled.CopyToAsync(_sampledStaging, rows, _stream);
         _stream.Synchronize();
         new ReadOnlySpan<int>(_sampledStaging.Pointer, batch.NumLogitsRows).CopyTo(tokens);
@@ -194,6 +200,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
             if (graphSize > 0)
             {
                 _graphs[graphSize].Launch(_stream);
+                _kernelEnqueued = false; // a kernel after the graph waits for all of it
                 return graphSize;
             }
             EnqueueDecode(batch.BatchSize);
@@ -201,6 +208,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         }
         StageExtend(batch);
         _inputs.Upload(_stream);
+        _kernelEnqueued = false;
         var maxExtend = 0;
         foreach (var len in batch.ExtendSeqLens) maxExtend = Math.Max(maxExtend, len);
         EnqueueSteps(ForwardMode.Extend, batch.NumTokens, batch.BatchSize, batch.NumLogitsRows, maxExtend, 0);

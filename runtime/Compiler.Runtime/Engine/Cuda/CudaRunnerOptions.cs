@@ -14,6 +14,9 @@ internal sealed record CudaRunnerOptions
     /// <summary>Most rows of logits one step returns (at least MaxRunningRequests; more for prompt log-probabilities).</summary>
     public int MaxLogitsRows { get; init; }
     public bool DisableCudaGraph { get; init; }
+    /// <summary>Launch every kernel only after the previous one has finished, instead of letting it start early and
+    /// load its weights meanwhile (programmatic dependent launch, sm_90+). For measuring what the overlap buys.</summary>
+    public bool DisableProgrammaticLaunch { get; init; }
     /// <summary>Decode batch sizes captured as CUDA graphs; default 1, 2, 4, 8, then steps of 8 up to MaxRunningRequests.</summary>
     public IReadOnlyList<int>? CudaGraphBatchSizes { get; init; }
     /// <summary>Kernel binary cache folder; null = the default (~/.cache/compiler/kernels), "" = no cache.</summary>
