@@ -47,13 +47,13 @@ internal sealed class FixedBatch
                 Batch.InputIds[t] = prompt[i];
                 Batch.Positions[t] = i;
                 Batch.OutCacheLoc[t] = Table.ReadRow(b, prompt.Length)[i];
-                if (everyPosition) Batch.AddLogitsRow(t, 0, 1, -1, 0);
+                if (everyPosition) Batch.AddLogitsRow(t);
             }
             Batch.ReqPoolIndices[b] = b;
             Batch.SeqLens[b] = prompt.Length;
             Batch.ExtendPrefixLens[b] = 0;
             Batch.ExtendSeqLens[b] = prompt.Length;
-            if (!everyPosition) Batch.AddLogitsRow(t - 1, 0, 1, -1, 0);
+            if (!everyPosition) Batch.AddLogitsRow(t - 1);
         }
         Batch.NumExtendReqs = _prompts.Length;
     }
@@ -72,7 +72,7 @@ internal sealed class FixedBatch
             Batch.SeqLens[b] = position + 1;
             Batch.ExtendPrefixLens[b] = position;
             Batch.ExtendSeqLens[b] = 1;
-            Batch.AddLogitsRow(b, 0, 1, -1, 0);
+            Batch.AddLogitsRow(b);
         }
     }
 }

@@ -52,7 +52,7 @@ public sealed class EngineEquivalenceTests
         if (name.Contains("retracts")) Assert.True(h.Scheduler.TotalRetracted > 0, "expected retraction");
         if (chunk is > 0 and < 64) Assert.Contains(h.Reqs.Values, r => r.ChunkCount > 0);
         if (mixed) Assert.Contains(h.Model.Batches, b => b.Mode == Engine.ForwardMode.Mixed);
-        if (!noRadix) Assert.True(h.Scheduler.Cache.HitTokens > 0, "expected prefix cache hits");
+        if (!noRadix) Assert.True(h.Scheduler.Cache.HitStats.HitTokens > 0, "expected prefix cache hits");
         if (!noRadix && pool <= 300) Assert.True(((Cache.RadixCache)h.Scheduler.Cache).EvictedTokens > 0, "expected eviction");
         Assert.Contains(h.Log, l => l.StartsWith("Prefill batch. #new-seq: "));
         Assert.Contains(h.Log, l => l.StartsWith("Decode batch. #running-req: ") && l.Contains("gen throughput (token/s): "));

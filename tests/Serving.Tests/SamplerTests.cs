@@ -19,6 +19,50 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void Greedy_takes_the_lowest_id_among_tied_maxima()
+    {
+        // As torch.argmax: the first occurrence of the maximum.
+        var s = new Sampler(5);
+        var greedy = new SamplingParams { Temperature = 0 };
+        Assert.Equal(1, s.Sample([1f, 5f, 2f, 5f, 5f], greedy, new SamplingRng(1), null).TokenId);
+        Assert.Equal(0, s.Sample([7f, 5f, 2f, 7f, 7f], greedy, new SamplingRng(1), null).TokenId);
+    }
+
+    [Fact]
+    public void Top_logprobs_are_the_k_largest_best_first_with_ties_by_lower_id_and_padding_past_the_vocabulary()
+    {
+        float[] row = [1f, 3f, 2f, 3f, 0f];
+        var ids = new int[3];
+        var values = new float[3];
+        Assert.Equal(3, Sampler.TopLogprobs(row, 0.5f, ids, values));
+        Assert.Equal([1, 3, 2], ids);
+        Assert.Equal([2.5f, 2.5f, 1.5f], values);
+
+        var ids7 = new int[7];
+        var values7 = new float[7];
+        Assert.Equal(5, Sampler.TopLogprobs(row, 0f, ids7, values7));
+        Assert.Equal([1, 3, 2, 0, 4, -1, -1], ids7);
+        Assert.Equal([3f, 3f, 2f, 1f, 0f, float.NegativeInfinity, float.NegativeInfinity], values7);
+
+        // Against a full sort by (value desc, id asc), on rows with many ties; and the sampler reports the same list.
+        var rnd = new Random(3);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            float[] r = Enumerable.Range(0, 200).Select(_ => (float)rnd.Next(0, 30)).ToArray();
+            int k = 1 + rnd.Next(20);
+            var expected = Enumerable.Range(0, r.Length).OrderByDescending(i => r[i]).ThenBy(i => i).Take(k).ToArray();
+            var got = new int[k];
+            Sampler.TopLogprobs(r, 0f, got, new float[k]);
+            Assert.Equal(expected, got);
+
+            var top = new List<TokenLogprob>();
+            var p = new SamplingParams { Temperature = 0, TopLogprobs = k };
+            new Sampler(r.Length).Sample((float[])r.Clone(), p, new SamplingRng(1), null, top);
+            Assert.Equal(expected, top.Select(t => t.TokenId));
+        }
+    }
+
+    [Fact]
     public void Greedy_picks_the_argmax_after_penalties()
     {
         var s = new Sampler(4);

@@ -88,7 +88,7 @@ public sealed class SchedulerBehaviourTests
         Assert.Equal(2, h.Model.Batches[^1].NumTokens); // only the two new tokens were computed
         Assert.Equal(64, b.CachedTokens);
         Assert.Contains(h.Log, l => l.StartsWith("Prefill batch. #new-seq: 1, #new-token: 2, #cached-token: 64, token usage: "));
-        Assert.Equal(64.0 / (67 + 66), h.Scheduler.Cache.HitRate, 6);
+        Assert.Equal(64.0 / (67 + 66), h.Scheduler.Cache.HitStats.HitRate, 6);
         h.RunToCompletion();
         Assert.Equal(h.Expected(b), b.OutputIds.ToArray());
         Assert.Equal(h.Expected(a), a.OutputIds.ToArray());
@@ -214,6 +214,25 @@ public sealed class SchedulerBehaviourTests
         for (int i = 0; i < 7; i++) h.Submit($"r{i}", Prompt(5, i), Greedy with { MaxNewTokens = 20 });
         while (h.Step()) Assert.True(h.Scheduler.Running.Count + (h.Scheduler.ChunkedReq != null ? 1 : 0) <= 3);
         Assert.All(h.Model.Batches, b => Assert.True(b.BatchSize <= 3));
+        h.AssertBaseline();
+    }
+
+    [Fact]
+    public void Engine_submission_names_and_seeds_n_choices_as_the_server_does()
+    {
+        // The server submits one stream per choice through ParallelSampling; the engine's own n expansion must agree,
+        // so the same seed gives the same n outputs either way.
+        var h = new EngineHarness(new SchedulerOptions { MaxTotalTokens = 1024, ContextLength = 512 });
+        var reqs = h.Submit("r", Prompt(6), Greedy with { N = 3, Seed = 11 });
+        Assert.Equal(3, reqs.Count);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(ParallelSampling.ChoiceRid("r", 3, i), reqs[i].Rid);
+            Assert.Equal(ParallelSampling.ChoiceSeed(11, i), reqs[i].Seed);
+        }
+        var single = Assert.Single(h.Submit("s", Prompt(6), Greedy with { Seed = 4 }));
+        Assert.Equal((ParallelSampling.ChoiceRid("s", 1, 0), ParallelSampling.ChoiceSeed(4, 0)), (single.Rid, single.Seed));
+        while (h.Step()) { }
         h.AssertBaseline();
     }
 }

@@ -24,15 +24,7 @@ internal sealed class ChunkCache : IPrefixCache
     public int EvictableSize => 0;
     public int ProtectedSize => 0;
     public SizeInfo Sizes => default;
-    public long HitTokens { get; private set; }
-    public long PromptTokens { get; private set; }
-    public double HitRate => PromptTokens == 0 ? 0 : (double)HitTokens / PromptTokens;
-
-    public void RecordAdmission(int cachedTokens, int promptTokens)
-    {
-        HitTokens += cachedTokens;
-        PromptTokens += promptTokens;
-    }
+    public PrefixHitStats HitStats { get; } = new();
 
     public MatchResult MatchPrefix(ReadOnlySpan<int> key) => new(0, Root);
 
@@ -63,9 +55,5 @@ internal sealed class ChunkCache : IPrefixCache
     public void CollectOwnedSlots(List<int> slots) { }
     public void CheckIntegrity() { }
 
-    public void Reset()
-    {
-        HitTokens = 0;
-        PromptTokens = 0;
-    }
+    public void Reset() => HitStats.Reset();
 }

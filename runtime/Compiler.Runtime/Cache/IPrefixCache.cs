@@ -36,9 +36,6 @@ internal interface IPrefixCache
     void CheckIntegrity();
     void Reset();
 
-    /// <summary>Prompt tokens served from cache / prompt tokens admitted, cumulative.</summary>
-    long HitTokens { get; }
-    long PromptTokens { get; }
-    double HitRate { get; }
-    void RecordAdmission(int cachedTokens, int promptTokens);
+    /// <summary>Prompt tokens served from cache / prompt tokens admitted, cumulative; <see cref="Reset"/> clears them.</summary>
+    PrefixHitStats HitStats { get; }
 }

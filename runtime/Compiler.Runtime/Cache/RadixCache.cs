@@ -35,15 +35,7 @@ internal sealed class RadixCache : IPrefixCache
     public SizeInfo Sizes => new(EvictableSize, ProtectedSize);
     /// <summary>Tokens evicted so far (cache churn metric).</summary>
     public long EvictedTokens { get; private set; }
-    public long HitTokens { get; private set; }
-    public long PromptTokens { get; private set; }
-    public double HitRate => PromptTokens == 0 ? 0 : (double)HitTokens / PromptTokens;
-
-    public void RecordAdmission(int cachedTokens, int promptTokens)
-    {
-        HitTokens += cachedTokens;
-        PromptTokens += promptTokens;
-    }
+    public PrefixHitStats HitStats { get; } = new();
 
     private static TreeNode NewRoot() => new(null, [], []) { LockRef = 1 }; // the root is never evicted
 
@@ -52,8 +44,7 @@ internal sealed class RadixCache : IPrefixCache
         Root = NewRoot();
         EvictableSize = 0;
         ProtectedSize = 0;
-        HitTokens = 0;
-        PromptTokens = 0;
+        HitStats.Reset();
     }
 
     public MatchResult MatchPrefix(ReadOnlySpan<int> key)

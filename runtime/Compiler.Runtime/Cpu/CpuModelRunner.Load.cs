@@ -19,9 +19,7 @@ internal sealed partial class CpuModelRunner
         var architecture = config.Architectures[0];
         if (!plans.TryGetValue(architecture, out var plan))
             throw new NotSupportedException($"{config.FilePath}: architecture '{architecture}' has no compiled model; this build supports {string.Join(", ", plans.Keys.Order(StringComparer.Ordinal))}. Add a .model file for it to models/Compiler.Models.");
-        var eos = new List<int>(config.EosTokenIds);
-        foreach (var id in GenerationConfig.Load(Path.GetDirectoryName(config.FilePath)!)?.EosTokenIds ?? [])
-            if (!eos.Contains(id)) eos.Add(id);
+        var eos = EosTokens.Union(config.EosTokenIds, Path.GetDirectoryName(config.FilePath)!);
         using var checkpoint = Checkpoint.Open(directory);
         return new CpuModelRunner(plan, config, checkpoint, maxTotalTokens, maxBatchTokens, threads, eos);
     }

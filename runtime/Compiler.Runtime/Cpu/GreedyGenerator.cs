@@ -118,9 +118,9 @@ internal sealed class GreedyGenerator
         fb.ExtendSeqLens[0] = len;
         fb.SeqLens[0] = start + len;
         if (allLogits)
-            for (var j = 0; j < len; j++) fb.AddLogitsRow(j, 1f, 1f, -1, 0f);
+            for (var j = 0; j < len; j++) fb.AddLogitsRow(j);
         else if (start + len == prompt.Length)
-            fb.AddLogitsRow(len - 1, 1f, 1f, -1, 0f);
+            fb.AddLogitsRow(len - 1);
         RunForward();
     }
 
@@ -136,7 +136,7 @@ internal sealed class GreedyGenerator
         fb.ExtendPrefixLens[0] = position;
         fb.ExtendSeqLens[0] = 1;
         fb.SeqLens[0] = position + 1;
-        fb.AddLogitsRow(0, 1f, 1f, -1, 0f);
+        fb.AddLogitsRow(0);
         RunForward();
     }
 

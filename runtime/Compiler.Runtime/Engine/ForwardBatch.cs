@@ -11,8 +11,7 @@ internal sealed class ForwardBatch
 {
     private int[] _inputIds = new int[256], _positions = new int[256], _outCacheLoc = new int[256];
     private int[] _reqPoolIndices = new int[64], _seqLens = new int[64], _prefixLens = new int[64], _extendLens = new int[64];
-    private int[] _logitsTokenIndices = new int[64], _topKs = new int[64];
-    private float[] _temperatures = new float[64], _topPs = new float[64], _minPs = new float[64];
+    private int[] _logitsTokenIndices = new int[64];
 
     public ForwardBatch(ReqToTokenPool reqToTokenPool) => ReqToTokenPool = reqToTokenPool;
 
@@ -22,8 +21,7 @@ internal sealed class ForwardBatch
     public int NumLogitsRows { get; private set; }
     /// <summary>
     /// Rows [0, NumSampleRows) sample a token (one per sampling request, in ScheduleBatch.SampleReqs order); the rows
-    /// after them only score prompt tokens (input log-probabilities) and carry neutral sampling fields: a device-side
-    /// sampler samples the first NumSampleRows rows only.
+    /// after them only score prompt tokens (input log-probabilities): a sampler samples the first NumSampleRows rows only.
     /// </summary>
     public int NumSampleRows { get; private set; }
     /// <summary>Requests [0, NumExtendReqs) extend; the rest (Mixed mode) decode one token each.</summary>
@@ -44,11 +42,6 @@ internal sealed class ForwardBatch
     public Span<int> ExtendSeqLens => _extendLens.AsSpan(0, BatchSize);
     /// <summary>For each logits row: the index into InputIds of the token whose logits are needed.</summary>
     public Span<int> LogitsTokenIndices => _logitsTokenIndices.AsSpan(0, NumLogitsRows);
-    /// <summary>Sampling info per logits row, for a device-side sampler.</summary>
-    public Span<float> Temperatures => _temperatures.AsSpan(0, NumLogitsRows);
-    public Span<float> TopPs => _topPs.AsSpan(0, NumLogitsRows);
-    public Span<int> TopKs => _topKs.AsSpan(0, NumLogitsRows);
-    public Span<float> MinPs => _minPs.AsSpan(0, NumLogitsRows);
 
     /// <summary>Sizes the batch, growing buffers only when a step is larger than any before (no per-step allocation).</summary>
     internal void Reset(ForwardMode mode, int numTokens, int batchSize)
@@ -65,10 +58,6 @@ internal sealed class ForwardBatch
         // (the scheduler never asks for two rows of one token, so rows <= max(requests, tokens)).
         var rows = Math.Max(batchSize, numTokens);
         Grow(ref _logitsTokenIndices, rows);
-        Grow(ref _topKs, rows);
-        Grow(ref _temperatures, rows);
-        Grow(ref _topPs, rows);
-        Grow(ref _minPs, rows);
         NumTokens = numTokens;
         BatchSize = batchSize;
         NumLogitsRows = 0;
@@ -76,27 +65,18 @@ internal sealed class ForwardBatch
         NumExtendReqs = 0;
     }
 
-    /// <summary>A sampling row; all of them come before any scoring row.</summary>
-    internal void AddLogitsRow(int tokenIndex, float temperature, float topP, int topK, float minP)
+    /// <summary>A sampling row; all of them come before any scoring row. How the row samples is the request's
+    /// SamplingParams (ScheduleBatch.SampleReqs, same order).</summary>
+    internal void AddLogitsRow(int tokenIndex)
     {
         if (NumSampleRows != NumLogitsRows)
             throw new InvalidOperationException("ForwardBatch: sampling rows must all precede the prompt-scoring rows.");
         NumSampleRows++;
-        SetRow(tokenIndex, temperature, topP, topK, minP);
+        _logitsTokenIndices[NumLogitsRows++] = tokenIndex;
     }
 
     /// <summary>A row whose logits only score the next prompt token (prompt logprobs); nothing is sampled from it.</summary>
-    internal void AddScoringRow(int tokenIndex) => SetRow(tokenIndex, 1f, 1f, -1, 0f);
-
-    private void SetRow(int tokenIndex, float temperature, float topP, int topK, float minP)
-    {
-        int r = NumLogitsRows++;
-        _logitsTokenIndices[r] = tokenIndex;
-        _temperatures[r] = temperature;
-        _topPs[r] = topP;
-        _topKs[r] = topK;
-        _minPs[r] = minP;
-    }
+    internal void AddScoringRow(int tokenIndex) => _logitsTokenIndices[NumLogitsRows++] = tokenIndex;
 
     private static void Grow<T>(ref T[] a, int n)
     {

@@ -153,31 +153,9 @@ internal sealed class InferenceEngine
                 ReadOnlySpan<float> row = logits.Slice((span.FirstRow + j) * vocab, vocab);
                 float lse = Sampler.LogSumExp(row);
                 lp.Append(q, row[req.Tokens[q + 1]] - lse, out Span<int> topIds, out Span<float> topValues);
-                if (topIds.Length > 0) TopK(row, lse, topIds, topValues);
+                if (topIds.Length > 0) Sampler.TopLogprobs(row, lse, topIds, topValues);
             }
         }
-    }
-
-    /// <summary>The ids.Length most likely tokens of a row, best first (ties: lower id first), as log-probabilities;
-    /// id -1 pads a vocabulary smaller than k.</summary>
-    private static void TopK(ReadOnlySpan<float> row, float lse, Span<int> ids, Span<float> values)
-    {
-        int k = ids.Length, n = 0;
-        for (int v = 0; v < row.Length; v++)
-        {
-            float lp = row[v] - lse;
-            if (n == k && !(lp > values[k - 1])) continue;
-            int at = n < k ? n++ : k - 1;
-            while (at > 0 && values[at - 1] < lp)
-            {
-                values[at] = values[at - 1];
-                ids[at] = ids[at - 1];
-                at--;
-            }
-            values[at] = lp;
-            ids[at] = v;
-        }
-        for (int i = n; i < k; i++) (ids[i], values[i]) = (-1, float.NegativeInfinity); // vocabulary smaller than k
     }
 
     private void MaskStopTokens(Span<float> row, Req req)

@@ -174,16 +174,36 @@ internal sealed class Sampler
 
     private static void TopK(ReadOnlySpan<float> raw, int n, float lse, List<TokenLogprob> dst)
     {
-        // n <= 20: a small insertion-sorted window beats sorting the vocabulary.
+        Span<int> ids = n <= 64 ? stackalloc int[n] : new int[n];
+        Span<float> values = n <= 64 ? stackalloc float[n] : new float[n];
+        int found = TopLogprobs(raw, lse, ids, values);
         dst.Clear();
-        for (int i = 0; i < raw.Length; i++)
+        for (int i = 0; i < found; i++) dst.Add(new TokenLogprob(ids[i], values[i]));
+    }
+
+    /// <summary>
+    /// The ids.Length most likely tokens of a logits row, best first (ties: lower id first), as log-probabilities
+    /// (row[v] - lse); returns how many were found, the rest of ids / values padded with -1 / -inf (a vocabulary
+    /// smaller than k). k is small (top_logprobs &lt;= 20): an insertion-sorted window beats sorting the vocabulary.
+    /// </summary>
+    internal static int TopLogprobs(ReadOnlySpan<float> row, float lse, Span<int> ids, Span<float> values)
+    {
+        int k = ids.Length, n = 0;
+        for (int v = 0; v < row.Length; v++)
         {
-            float lp = raw[i] - lse;
-            if (dst.Count == n && lp <= dst[n - 1].Logprob) continue;
-            int at = dst.Count;
-            while (at > 0 && dst[at - 1].Logprob < lp) at--;
-            if (dst.Count == n) dst.RemoveAt(n - 1);
-            dst.Insert(at, new TokenLogprob(i, lp));
+            float lp = row[v] - lse;
+            if (n == k && !(lp > values[k - 1])) continue;
+            int at = n < k ? n++ : k - 1;
+            while (at > 0 && values[at - 1] < lp)
+            {
+                values[at] = values[at - 1];
+                ids[at] = ids[at - 1];
+                at--;
+            }
+            values[at] = lp;
+            ids[at] = v;
         }
+        for (int i = n; i < k; i++) (ids[i], values[i]) = (-1, float.NegativeInfinity);
+        return n;
     }
 }

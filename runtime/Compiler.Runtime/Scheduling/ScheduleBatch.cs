@@ -10,11 +10,13 @@ internal sealed class ScheduleBatch
 {
     public ScheduleBatch(ForwardBatch forward) => Forward = forward;
 
-    public ForwardMode Mode { get; internal set; }
     public ForwardBatch Forward { get; }
+    /// <summary>The ForwardBatch's mode: it is set when the step sizes the ForwardBatch.</summary>
+    public ForwardMode Mode => Forward.Mode;
+    /// <summary>Reqs [0, NumExtendReqs) extend, as the ForwardBatch's requests do.</summary>
+    public int NumExtendReqs => Forward.NumExtendReqs;
     /// <summary>Requests in batch order: extend requests first, then (Mixed) decode requests.</summary>
     public List<Req> Reqs { get; } = [];
-    public int NumExtendReqs { get; internal set; }
     /// <summary>Requests that sample this step, in logits-row order.</summary>
     public List<Req> SampleReqs { get; } = [];
     /// <summary>Prompt-scoring rows (input logprobs), after the sampling rows; empty in decode batches.</summary>
@@ -22,13 +24,12 @@ internal sealed class ScheduleBatch
     /// <summary>The request whose prompt is cut by chunked prefill in this batch (it does not sample).</summary>
     public Req? ChunkedReq { get; internal set; }
 
-    internal void Clear(ForwardMode mode)
+    /// <summary>Empties the lists for the next step; the caller then sizes <see cref="Forward"/> (mode, counts).</summary>
+    internal void Clear()
     {
-        Mode = mode;
         Reqs.Clear();
         SampleReqs.Clear();
         InputLogprobSpans.Clear();
-        NumExtendReqs = 0;
         ChunkedReq = null;
     }
 }

@@ -17,7 +17,7 @@ internal sealed partial class Scheduler
         int bs = Running.Count;
         if (!EnsureAvailable(bs))
             throw new InvalidOperationException($"Scheduler: decode of {bs} requests needs {bs} KV slots but only {Allocator.AvailableSize} are free after retraction.");
-        batch.Clear(ForwardMode.Decode);
+        batch.Clear();
         batch.Forward.Reset(ForwardMode.Decode, bs, bs);
         if (!Allocator.TryAlloc(batch.Forward.OutCacheLoc)) throw new InvalidOperationException("Scheduler: KV allocation failed after the availability check.");
         AppendDecodeRows(batch, 0, 0);

@@ -12,7 +12,9 @@ internal sealed partial class Scheduler
         // batch_is_full: the last attempt ran out of KV or request slots; nothing can fit until a request leaves,
         // so skip matching the whole queue every decode step (SGLang does the same).
         if ((_batchIsFull || Running.Count >= Options.MaxRunningRequests || Waiting.Count == 0) && ChunkedReq == null) return false;
-        if (Waiting.Count > 0) Policy.CalcPriority(Waiting);
+        // A cache-aware policy has just matched every waiting request against the tree; nothing changes the tree
+        // before the loop below except splits, which keep each earlier match's LastNode valid.
+        bool matched = Waiting.Count > 0 && SchedulePolicy.IsCacheAware(Policy.CalcPriority(Waiting));
 
         int mixedDecodeTokens = Options.EnableMixedChunk ? Running.Count : 0;
         PrefillAdder adder = _adder;
@@ -35,10 +37,15 @@ internal sealed partial class Scheduler
                 _batchIsFull = true;
                 break;
             }
-            MatchResult m = Cache.MatchPrefix(CollectionsMarshal.AsSpan(req.Tokens)[..MaxPrefixLen(req)]);
-            req.PrefixLen = m.PrefixLen;
-            req.LastNode = m.LastNode;
-            req.ExtendInputLen = req.Tokens.Count - m.PrefixLen;
+            // The policy matched all but the last token; prompt logprobs may cap the prefix lower (then match again).
+            int maxPrefix = MaxPrefixLen(req);
+            if (!matched || req.PrefixLen > maxPrefix)
+            {
+                MatchResult m = Cache.MatchPrefix(CollectionsMarshal.AsSpan(req.Tokens)[..maxPrefix]);
+                req.PrefixLen = m.PrefixLen;
+                req.LastNode = m.LastNode;
+            }
+            req.ExtendInputLen = req.Tokens.Count - req.PrefixLen;
             AddReqResult res = adder.AddOneReq(req);
             if (adder.CanRunList.Count > 0 && adder.CanRunList[^1] == req) req.Admitted = true;
             else { req.PrefixLen = 0; req.LastNode = null; }
@@ -65,7 +72,7 @@ internal sealed partial class Scheduler
         // Logged before allocation, like SGLang: token usage is what the batch starts from.
         if (_log != null)
             Log($"Prefill batch. #new-seq: {adder.CanRunList.Count}, #new-token: {adder.LogInputTokens}, #cached-token: {adder.LogHitTokens}, " +
-                $"token usage: {TokenUsage:F2}, #running-req: {Running.Count}, #queue-req: {Waiting.Count}, cache hit rate: {Cache.HitRate * 100:F1}%");
+                $"token usage: {TokenUsage:F2}, #running-req: {Running.Count}, #queue-req: {Waiting.Count}, cache hit rate: {Cache.HitStats.HitRate * 100:F1}%");
         PrepareForExtend(batch, adder.CanRunList, mixedDecodeTokens > 0);
         return true;
     }
@@ -80,11 +87,10 @@ internal sealed partial class Scheduler
             throw new InvalidOperationException($"Scheduler: prefill needs {extendTokens} KV slots but only {Allocator.AvailableSize} are free after eviction; the PrefillAdder budget was wrong (a bug).");
 
         int decodeReqs = mix ? Running.Count : 0;
-        batch.Clear(mix ? ForwardMode.Mixed : ForwardMode.Extend);
+        batch.Clear();
         ForwardBatch fb = batch.Forward;
-        fb.Reset(batch.Mode, extendTokens + decodeReqs, extendReqs.Count + decodeReqs);
+        fb.Reset(mix ? ForwardMode.Mixed : ForwardMode.Extend, extendTokens + decodeReqs, extendReqs.Count + decodeReqs);
         fb.NumExtendReqs = extendReqs.Count;
-        batch.NumExtendReqs = extendReqs.Count;
         if (!Allocator.TryAlloc(fb.OutCacheLoc)) throw new InvalidOperationException("Scheduler: KV allocation failed after the availability check.");
 
         Span<int> inputIds = fb.InputIds, positions = fb.Positions, outLoc = fb.OutCacheLoc;
@@ -103,7 +109,7 @@ internal sealed partial class Scheduler
                 {
                     req.EverAdmitted = true;
                     req.CachedTokens = req.PrefixLen;
-                    Cache.RecordAdmission(req.PrefixLen, req.InputLen);
+                    Cache.HitStats.RecordAdmission(req.PrefixLen, req.InputLen);
                 }
             }
             int start = req.PrefixLen, ext = req.ExtendInputLen;
@@ -177,8 +183,7 @@ internal sealed partial class Scheduler
 
     private static void AddSampleRow(ScheduleBatch batch, Req req, int tokenIndex)
     {
-        var p = req.SamplingParams;
-        batch.Forward.AddLogitsRow(tokenIndex, p.Temperature, p.TopP, p.TopK, p.MinP);
+        batch.Forward.AddLogitsRow(tokenIndex);
         batch.SampleReqs.Add(req);
     }
 

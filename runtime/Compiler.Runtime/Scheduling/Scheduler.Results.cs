@@ -100,7 +100,7 @@ internal sealed partial class Scheduler
         _lastDecodeLogTicks = now;
         _decodeTokensSinceLog = 0;
         int used = Allocator.Size - Allocator.AvailableSize - Cache.EvictableSize;
-        Log($"Decode batch. #running-req: {Running.Count}, #token: {used}, token usage: {TokenUsage:F2}, cache hit rate: {Cache.HitRate * 100:F1}%, " +
+        Log($"Decode batch. #running-req: {Running.Count}, #token: {used}, token usage: {TokenUsage:F2}, cache hit rate: {Cache.HitStats.HitRate * 100:F1}%, " +
             $"gen throughput (token/s): {throughput:F2}, #queue-req: {Waiting.Count}");
     }
 }

@@ -37,6 +37,7 @@ internal static class ChatCompletionsEndpoint
         ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, "messages");
 
         string id = server.NewId("chatcmpl");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(); // this response's creation time, streamed or not
         string model = server.Options.ServedModelName;
         var decoders = ChoiceRunner.Submit(server, id, ids, options);
         var ct = ctx.RequestAborted;
@@ -48,14 +49,13 @@ internal static class ChatCompletionsEndpoint
             foreach (var d in decoders)
                 choices[d.Index] = new ChatChoice(d.Index, new ChatMessage("assistant", d.Text.ToString()),
                     d.Logprobs != null ? Logprobs(server, d, 0, d.OutputIds.Count) : null, ChoiceDecoder.OpenAIFinishReason(d.Finish), d.MatchedStop());
-            var response = new ChatCompletionResponse(id, "chat.completion", server.Created, model, choices, ChoiceRunner.Usage(decoders));
+            var response = new ChatCompletionResponse(id, "chat.completion", created, model, choices, ChoiceRunner.Usage(decoders));
             ctx.Response.ContentType = "application/json";
             await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(response, ServerJsonContext.Relaxed.ChatCompletionResponse), ct);
             return;
         }
 
         SseWriter.Start(ctx.Response);
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var sent = new int[decoders.Count];
         foreach (var d in decoders)
             await Chunk(new ChatStreamChoice(d.Index, new ChatDelta("assistant", ""), null, null, null));

@@ -1,3 +1,5 @@
+using Compiler.Runtime.Sampling;
+
 namespace Compiler.Runtime.Server;
 
 /// <summary>
@@ -7,18 +9,18 @@ namespace Compiler.Runtime.Server;
 /// </summary>
 internal static class ChoiceRunner
 {
-    /// <summary>The streams of an n-choice call: rid, rid-1, ... with seeds seed, seed+1, ... (the engine's convention).</summary>
+    /// <summary>The streams of an n-choice call, one engine request each, named and seeded by <see cref="ParallelSampling"/>.</summary>
     public static List<ChoiceDecoder> Submit(OpenAIServer server, string rid, int[] inputIds, GenerationOptions options)
     {
         var p = options.Sampling;
         // Clip to what the context leaves (the scheduler clips again to the KV pool); min tokens cannot exceed it.
         int maxNew = Math.Min(p.MaxNewTokens, server.Host.MaxReqLen - inputIds.Length);
-        ulong seed = p.Seed ?? (ulong)Random.Shared.NextInt64();
+        ulong seed = ParallelSampling.BaseSeed(p);
         var decoders = new List<ChoiceDecoder>(p.N);
         for (int i = 0; i < p.N; i++)
         {
-            var sampling = p with { N = 1, Seed = seed + (ulong)i, MaxNewTokens = maxNew, MinNewTokens = Math.Min(p.MinNewTokens, maxNew) };
-            var stream = new RequestStream(p.N == 1 ? rid : $"{rid}-{i}", inputIds, sampling);
+            var sampling = p with { N = 1, Seed = ParallelSampling.ChoiceSeed(seed, i), MaxNewTokens = maxNew, MinNewTokens = Math.Min(p.MinNewTokens, maxNew) };
+            var stream = new RequestStream(ParallelSampling.ChoiceRid(rid, p.N, i), inputIds, sampling);
             decoders.Add(new ChoiceDecoder(i, stream, server.Host, server.Tokenizer, options));
         }
         foreach (var d in decoders) server.Host.Submit(d.Request);

@@ -24,6 +24,7 @@ internal static class CompletionsEndpoint
         ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, "prompt");
 
         string id = server.NewId("cmpl");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(); // this response's creation time, streamed or not
         string model = server.Options.ServedModelName;
         string echo = options.Echo ? tokenizer.Decode(ids, options.SkipSpecialTokens) : "";
         var decoders = ChoiceRunner.Submit(server, id, ids, options);
@@ -46,14 +47,13 @@ internal static class CompletionsEndpoint
                 }
                 choices[d.Index] = new CompletionChoice(d.Index, echo + d.Text, logprobs, ChoiceDecoder.OpenAIFinishReason(d.Finish), d.MatchedStop());
             }
-            var response = new CompletionResponse(id, "text_completion", server.Created, model, choices, ChoiceRunner.Usage(decoders));
+            var response = new CompletionResponse(id, "text_completion", created, model, choices, ChoiceRunner.Usage(decoders));
             ctx.Response.ContentType = "application/json";
             await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(response, ServerJsonContext.Relaxed.CompletionResponse), ct);
             return;
         }
 
         SseWriter.Start(ctx.Response);
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var sent = new int[decoders.Count];      // tokens whose logprobs went out
         var textOffset = new int[decoders.Count];
         // With logprobs the echoed prompt goes out with its tokens' logprobs, which exist once the prompt is prefilled.

@@ -69,7 +69,7 @@ internal sealed class EngineHost : IDisposable
         var s = e.Scheduler;
         return new EngineSnapshot(s.Waiting.Count, s.Running.Count, s.ChunkedReq != null, _live.Count,
             s.Allocator.Size, s.Allocator.AvailableSize, s.Cache.EvictableSize, s.Cache.ProtectedSize,
-            s.ReqToTokenPool.Size, s.ReqToTokenPool.AvailableSize, s.TokenUsage, s.Cache.HitRate, e.Steps);
+            s.ReqToTokenPool.Size, s.ReqToTokenPool.AvailableSize, s.TokenUsage, s.Cache.HitStats.HitRate, e.Steps);
     });
 
     /// <summary>SGLang's /flush_cache: true if the cache was flushed, false if requests are in flight.</summary>
@@ -134,7 +134,6 @@ internal sealed class EngineHost : IDisposable
         }
         try
         {
-            stream.ArrivalTimestamp = RequestStream.Now;
             _engine.Submit(stream.Rid, stream.InputIds, stream.Sampling, o => OnOutput(stream, o));
         }
         catch (ArgumentException e)
@@ -150,22 +149,22 @@ internal sealed class EngineHost : IDisposable
         try
         {
             long now = RequestStream.Now;
+            Req req = o.Req; // one Req per stream: its output length counts exactly the tokens published so far
             if (o.HasToken)
             {
-                stream.OutputTokens++;
-                if (stream.OutputTokens == 1) Metrics.ObserveFirstToken(stream.ArrivalTimestamp, now);
+                if (req.OutputLen == 1) Metrics.ObserveFirstToken(req.ArrivalTimestamp, now);
                 else Metrics.ObserveNextToken(stream.LastTokenTimestamp, now);
                 stream.LastTokenTimestamp = now;
             }
-            var top = o.HasToken ? RequestStream.LastTop(o.Req) : null;
-            var input = o.Req.InputLogprobs is { IsComplete: true } lp ? lp : null;
-            stream.Publish(new StreamEvent(o.TokenId, o.Logprob, top, o.Finish, o.Req.CachedTokens, InputLogprobs: input));
+            var top = o.HasToken ? RequestStream.LastTop(req) : null;
+            var input = req.InputLogprobs is { IsComplete: true } lp ? lp : null;
+            stream.Publish(new StreamEvent(o.TokenId, o.Logprob, top, o.Finish, req.CachedTokens, InputLogprobs: input));
             if (o.Finish is { } finish && _live.Remove(stream.Rid))
             {
-                double e2e = ServerMetrics.Seconds(stream.ArrivalTimestamp, now);
-                Metrics.ObserveFinished(o.Req.InputLen, stream.OutputTokens, o.Req.CachedTokens, e2e, finish.Kind == FinishKind.Abort);
-                _log($"Finish: rid={stream.Rid}, prompt_tokens={o.Req.InputLen}, completion_tokens={stream.OutputTokens}, " +
-                     $"cached_tokens={o.Req.CachedTokens}, finish_reason={Describe(finish)}, e2e_latency={e2e:F3}s");
+                double e2e = ServerMetrics.Seconds(req.ArrivalTimestamp, now);
+                Metrics.ObserveFinished(req.InputLen, req.OutputLen, req.CachedTokens, e2e, finish.Kind == FinishKind.Abort);
+                _log($"Finish: rid={stream.Rid}, prompt_tokens={req.InputLen}, completion_tokens={req.OutputLen}, " +
+                     $"cached_tokens={req.CachedTokens}, finish_reason={Describe(finish)}, e2e_latency={e2e:F3}s");
             }
         }
         catch (Exception e)
@@ -194,7 +193,7 @@ internal sealed class EngineHost : IDisposable
 
     private void PublishGauges(Scheduler s) =>
         Metrics.SetSchedulerGauges(s.Running.Count + (s.ChunkedReq != null ? 1 : 0), // a chunked prompt is not in Running yet
-            s.Waiting.Count, s.TokenUsage, s.Cache.HitRate);
+            s.Waiting.Count, s.TokenUsage, s.Cache.HitStats.HitRate);
 
     private static string Describe(FinishReason f) => f.Kind switch
     {

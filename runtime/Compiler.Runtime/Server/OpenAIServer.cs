@@ -53,6 +53,7 @@ internal sealed class OpenAIServer : IAsyncDisposable
     public ChatTemplate? ChatTemplate { get; }
     public ServerOptions Options { get; }
     public Action<string> Log { get; }
+    /// <summary>When the server started (unix seconds): the model card's "created". Responses carry their own time.</summary>
     public long Created { get; }
 
     /// <summary>The address Kestrel listens on (the real port when Options.Port was 0); valid after StartAsync.</summary>

@@ -11,7 +11,6 @@ internal sealed class PrometheusHistogram
 {
     private readonly double[] _bounds;
     private readonly long[] _counts; // per bucket, the last one is +Inf
-    private long _count;
     private double _sum;
 
     public PrometheusHistogram(string name, string help, double[] bounds)
@@ -26,21 +25,14 @@ internal sealed class PrometheusHistogram
 
     public string Name { get; }
     public string Help { get; }
-    public long Count => Volatile.Read(ref _count);
     public double Sum => Volatile.Read(ref _sum);
-    public IReadOnlyList<double> Bounds => _bounds;
 
-    public void Observe(double value) => Observe(value, 1, value);
-
-    /// <summary>Adds <paramref name="count"/> observations of <paramref name="value"/>, summing <paramref name="sum"/>
-    /// (SGLang observes inter-token latency this way for several tokens at once).</summary>
-    public void Observe(double value, int count, double sum)
+    public void Observe(double value)
     {
         int i = 0;
         while (i < _bounds.Length && value > _bounds[i]) i++;
-        Interlocked.Add(ref _counts[i], count);
-        Volatile.Write(ref _sum, _sum + sum);
-        Interlocked.Add(ref _count, count);
+        Interlocked.Increment(ref _counts[i]);
+        Volatile.Write(ref _sum, _sum + value);
     }
 
     public void Render(StringBuilder sb, string labels)

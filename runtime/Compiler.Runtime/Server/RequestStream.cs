@@ -27,10 +27,9 @@ internal sealed class RequestStream
     public SamplingParams Sampling { get; }
     public ChannelReader<StreamEvent> Events => _events.Reader;
 
-    // Engine-thread state for metrics.
-    internal long ArrivalTimestamp { get; set; }
+    /// <summary>Engine thread: when the previous token was published (inter-token latency); arrival time and token
+    /// count are the Req's own.</summary>
     internal long LastTokenTimestamp { get; set; }
-    internal int OutputTokens { get; set; }
     internal bool Completed { get; private set; }
 
     /// <summary>Engine thread: forwards one output of the request.</summary>

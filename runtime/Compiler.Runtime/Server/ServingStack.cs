@@ -50,23 +50,12 @@ internal sealed class ServingStack : IAsyncDisposable
         if (tokenizer != null && tokenizer.VocabSize > runner.VocabSize)
             log($"Warning: the tokenizer has {tokenizer.VocabSize} ids but the model only {runner.VocabSize}; prompts with the extra ids are refused.");
 
-        var eos = EosTokenIds(runner, modelDir, tokenizer);
+        var eos = EosTokens.Union(runner.EosTokenIds, modelDir, tokenizer?.EosTokenId);
         var engine = new InferenceEngine(runner, scheduler, log, eos);
         var host = new EngineHost(engine, new ServerMetrics(options.ServedModelName), log);
         var server = new OpenAIServer(host, tokenizer, template,
             options with { TokenizerMissingReason = noTokenizer, ChatTemplateMissingReason = noTemplate }, log);
         return new ServingStack(host, server, tokenizer);
-    }
-
-    /// <summary>The runner's (config.json) eos ids, generation_config.json's and the tokenizer's eos token, as SGLang stops on each.</summary>
-    public static IReadOnlyList<int> EosTokenIds(IModelRunner runner, string? modelDir, Tokenizer? tokenizer)
-    {
-        var eos = new List<int>(runner.EosTokenIds);
-        if (modelDir != null)
-            foreach (int id in GenerationConfig.Load(modelDir)?.EosTokenIds ?? [])
-                if (!eos.Contains(id)) eos.Add(id);
-        if (tokenizer?.EosTokenId is { } t && !eos.Contains(t)) eos.Add(t);
-        return eos;
     }
 
     public async ValueTask DisposeAsync()

@@ -124,6 +124,9 @@ internal sealed class Tokenizer
 
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) => _decoder.Decode(ids, skipSpecialTokens);
 
+    /// <summary>The bytes one token decodes to (precomputed; may hold part of a UTF-8 character); empty for unknown ids.</summary>
+    public ReadOnlySpan<byte> TokenBytes(int id) => _decoder.GetBytes(id, skipSpecialTokens: false);
+
     /// <summary>A streaming decoder for one sequence (see <see cref="IncrementalDetokenizer"/>).</summary>
     public IncrementalDetokenizer CreateDetokenizer(bool skipSpecialTokens = false) => new(_decoder, skipSpecialTokens);
 

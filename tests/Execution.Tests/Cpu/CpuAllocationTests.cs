@@ -34,7 +34,7 @@ public sealed class CpuAllocationTests
                 batch.ExtendPrefixLens[i] = s.KvLen;
                 batch.ExtendSeqLens[i] = 1;
                 batch.SeqLens[i] = ++s.KvLen;
-                batch.AddLogitsRow(i, 1, 1, -1, 0);
+                batch.AddLogitsRow(i);
             }
         }
         Decode();

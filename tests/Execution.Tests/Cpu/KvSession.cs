@@ -60,7 +60,7 @@ internal sealed class KvSession
                 fb.Positions[t] = start + j;
                 fb.OutCacheLoc[t] = slots[j];
                 row[start + j] = slots[j];
-                if (parts[b].AllLogits || j == ids.Length - 1) fb.AddLogitsRow(t, 1, 1, -1, 0);
+                if (parts[b].AllLogits || j == ids.Length - 1) fb.AddLogitsRow(t);
             }
             seq.Tokens.AddRange(ids);
             seq.KvLen = start + ids.Length;

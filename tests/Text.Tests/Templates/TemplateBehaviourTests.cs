@@ -28,6 +28,30 @@ public sealed class TemplateBehaviourTests
         Assert.Contains($"line {line}, column {column}", ex.Message);
     }
 
+    // Expected outputs from jinja2 3.1.6 with transformers' settings (trim_blocks, lstrip_blocks): jinja2 matches
+    // whitespace with Python's \s (str.isspace) in tags, in '-' stripping, in lstrip_blocks and around raw/endraw.
+    [Theory]
+    [InlineData("{%\fraw\f%}{{ y }}{%\fendraw\f%}", "{{ y }}")]
+    [InlineData("{%\u00a0raw\u3000%}{{ y }}{%\u2003endraw\v%}", "{{ y }}")]
+    [InlineData("a \f{%-\u001craw\u001c-%}\u001c {{ y }} \u00a0{%-\u001cendraw\u001c-%}\u3000b", "a{{ y }}b")]
+    [InlineData("a\n\v\u00a0{% if true %}x{% endif %}", "a\nx")]
+    [InlineData("a\n\u0085{% if true %}x{% endif %}", "a\nx")]
+    [InlineData("a \u001c\u00a0{%- if true %}x{% endif %}", "ax")]
+    [InlineData("{% if true -%}\u001c\u3000 x{% endif %}", "x")]
+    [InlineData("{{\f'q'\u3000}}", "q")]
+    public void Whitespace_is_python_whitespace_as_in_jinja2(string source, string expected) =>
+        Assert.Equal(expected, Render(source));
+
+    [Fact]
+    public void PyStr_IsSpace_is_python_str_isspace_on_the_BMP()
+    {
+        // [hex(c) for c in range(0x10000) if chr(c).isspace()] in CPython 3.11.
+        int[] python = [0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
+            0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000];
+        var ours = Enumerable.Range(0, 0x10000).Where(c => PyStr.IsSpace((char)c)).ToArray();
+        Assert.Equal(python, ours);
+    }
+
     [Fact]
     public void Runtime_errors_carry_the_python_message_and_position()
     {

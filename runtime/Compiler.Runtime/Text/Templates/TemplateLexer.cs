@@ -65,7 +65,7 @@ internal sealed class TemplateLexer
             var sign = start + 2 < _src.Length && (_src[start + 2] == '-' || _src[start + 2] == '+') ? _src[start + 2] : '\0';
             var text = _src[_pos..start];
             if (sign == '-')
-                text = text.TrimEnd(PyWhitespace);
+                text = RStrip(text);
             else if (sign != '+' && kind != '{')
                 text = LStrip(text);
             EmitText(text, _pos);
@@ -93,10 +93,6 @@ internal sealed class TemplateLexer
         _tokens.Add(new Token(TokenKind.Eof, "", PositionOf(_src.Length)));
     }
 
-    private static readonly char[] PyWhitespace =
-        [' ', '\t', '\n', '\v', '\f', '\r', '\x1c', '\x1d', '\x1e', '\x1f', '\x85', '\xa0', '\u1680', '\u2000', '\u2001', '\u2002',
-         '\u2003', '\u2004', '\u2005', '\u2006', '\u2007', '\u2008', '\u2009', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000'];
-
     private int FindTagStart(int from)
     {
         for (var i = _src.IndexOf('{', from); i >= 0 && i + 1 < _src.Length; i = _src.IndexOf('{', i + 1))
@@ -117,7 +113,7 @@ internal sealed class TemplateLexer
         if (lineStart == text.Length)
             return text;
         for (var i = lineStart; i < text.Length; i++)
-            if (Array.IndexOf(PyWhitespace, text[i]) < 0)
+            if (!PyStr.IsSpace(text[i]))
                 return text;
         return text[..lineStart];
     }
@@ -133,8 +129,7 @@ internal sealed class TemplateLexer
     {
         _pos = end;
         if (sign == '-')
-            while (_pos < _src.Length && Array.IndexOf(PyWhitespace, _src[_pos]) >= 0)
-                _pos++;
+            _pos = SkipWhitespace(_pos);
         else if (sign != '+' && trimNewline && _pos < _src.Length && _src[_pos] == '\n')
             _pos++;
         _lineStarting = _pos > 0 && _src[_pos - 1] == '\n';
@@ -151,10 +146,10 @@ internal sealed class TemplateLexer
 
     private bool TryLexRaw(int start, int inner)
     {
-        var i = SkipSpaces(inner);
+        var i = SkipWhitespace(inner);
         if (string.CompareOrdinal(_src, i, "raw", 0, 3) != 0 || (i + 3 < _src.Length && IsNameChar(_src[i + 3])))
             return false;
-        i = SkipSpaces(i + 3);
+        i = SkipWhitespace(i + 3);
         var beginSign = i < _src.Length && _src[i] == '-' ? '-' : '\0';
         if (beginSign != '\0')
             i++;
@@ -169,13 +164,13 @@ internal sealed class TemplateLexer
             if (tag < 0)
                 throw PositionOf(start).Error("Unclosed raw block: '{% raw %}' has no matching '{% endraw %}'");
             var sign = tag + 2 < _src.Length && (_src[tag + 2] == '-' || _src[tag + 2] == '+') ? _src[tag + 2] : '\0';
-            var j = SkipSpaces(tag + 2 + (sign == '\0' ? 0 : 1));
+            var j = SkipWhitespace(tag + 2 + (sign == '\0' ? 0 : 1));
             if (string.CompareOrdinal(_src, j, "endraw", 0, 6) != 0)
             {
                 search = tag + 2;
                 continue;
             }
-            j = SkipSpaces(j + 6);
+            j = SkipWhitespace(j + 6);
             var endSign = j < _src.Length && (_src[j] == '-' || _src[j] == '+') ? _src[j] : '\0';
             if (endSign != '\0')
                 j++;
@@ -183,7 +178,7 @@ internal sealed class TemplateLexer
                 throw PositionOf(tag).Error("Malformed endraw tag: expected '%}' after 'endraw'");
             var content = _src[contentStart..tag];
             if (sign == '-')
-                content = content.TrimEnd(PyWhitespace);
+                content = RStrip(content);
             else if (sign != '+')
             {
                 _lineStarting = false;
@@ -195,19 +190,16 @@ internal sealed class TemplateLexer
         }
     }
 
-    private int SkipSpaces(int i)
+    // jinja2 matches whitespace with Python's \s (str.isspace) everywhere: around tag contents and raw/endraw, in
+    // '-' stripping (str.rstrip / \s*) and in lstrip_blocks (\s+ between the line start and the tag).
+    private int SkipWhitespace(int i)
     {
-        while (i < _src.Length && (_src[i] == ' ' || _src[i] == '\t' || _src[i] == '\n'))
+        while (i < _src.Length && PyStr.IsSpace(_src[i]))
             i++;
         return i;
     }
 
-    private int SkipWhitespace(int i)
-    {
-        while (i < _src.Length && Array.IndexOf(PyWhitespace, _src[i]) >= 0)
-            i++;
-        return i;
-    }
+    private static string RStrip(string text) => PyStr.Strip(text, null, left: false, right: true);
 
     private static bool IsNameStart(char c) => c == '_' || char.IsLetter(c);
 
