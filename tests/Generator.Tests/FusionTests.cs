@@ -8,10 +8,12 @@ namespace Compiler.Generator.Tests;
 /// <summary>What the passes make of the shipped models: launch counts, merges, fusions, buffer types.</summary>
 public sealed class FusionTests
 {
-    private static (Graph Graph, Schedule Schedule, BufferPlan Buffers) Compile(string file)
+    private static (Graph Graph, Schedule Schedule, BufferPlan Buffers) Compile(string file) => CompileText(GeneratorHarness.ReadModel(file));
+
+    private static (Graph Graph, Schedule Schedule, BufferPlan Buffers) CompileText(string text)
     {
         var diagnostics = new List<ModelDiagnostic>();
-        var graph = LowerPass.Run(Parser.Parse(GeneratorHarness.ReadModel(file), diagnostics)!, diagnostics)!;
+        var graph = LowerPass.Run(Parser.Parse(text, diagnostics)!, diagnostics)!;
         graph = MergeProjectionsPass.Run(ShapeInferencePass.Run(graph, diagnostics));
         var schedule = FuseKernelsPass.Run(graph, diagnostics)!;
         Assert.Empty(diagnostics);
@@ -45,6 +47,20 @@ public sealed class FusionTests
         Assert.Equal("model.norm.weight", exit.Ops.Single(o => o.Op == PrimOp.RmsNorm).Weight);
         Assert.Single(schedule.Prologue);
         Assert.Equal(PrimOp.Gather, schedule.Kernels.Single(k => k.Name == schedule.Prologue[0].Kernel).Ops[0].Op);
+    }
+
+    [Fact]
+    public void KernelDescriptionsDropTheLayerPrefixTheModelFileDeclares()
+    {
+        var text = GeneratorHarness.ReadModel("Qwen3.model");
+        Assert.Contains("layer model.layers.{i} repeat layers", text);
+        var (_, renamed, _) = CompileText(text.Replace("layer model.layers.{i} repeat layers", "layer transformer.h.{i} repeat layers"));
+        var (_, original, _) = Compile("Qwen3.model");
+
+        var cross = renamed.Kernels.Single(k => k.Name == "add_input_layernorm");
+        Assert.Equal("transformer.h.{i}.input_layernorm.weight", cross.Ops.Single(o => o.Op == PrimOp.RmsNorm).Weight);
+        Assert.Contains("rms_norm(x, input_layernorm.weight)", cross.Fuses);
+        Assert.Equal(original.Kernels.Select(k => k.Fuses), renamed.Kernels.Select(k => k.Fuses));
     }
 
     [Fact]

@@ -54,14 +54,10 @@ internal static class KernelParams
     private static KernelParam WeightParam(KernelOp op) =>
         new(ParamKind.Weight, "w_" + Identifier(ShortName(op.Weight!)), "const bf16*") { Weight = op.Weight, LayerOffset = op.LayerOffset };
 
-    /// <summary><c>model.layers.{i}.self_attn.q_norm.weight</c> -> <c>q_norm</c>; <c>model.embed_tokens.weight</c> -> <c>embed_tokens</c>.</summary>
-    private static string ShortName(string weight)
-    {
-        var parts = weight.Split('.');
-        var module = parts.Length >= 2 ? parts[parts.Length - 2] : parts[0];
-        return parts[parts.Length - 1] == "bias" ? module + "_bias" : module;
-    }
+    /// <summary><c>model.layers.{i}.self_attn.q_norm.weight</c> -> <c>q_norm</c>; <c>model.layers.{i}.self_attn.q_proj.bias</c> -> <c>q_proj_bias</c>.</summary>
+    private static string ShortName(string weight) =>
+        WeightNames.Module(weight) + (weight.EndsWith(".bias", System.StringComparison.Ordinal) ? "_bias" : "");
 
-    public static string Identifier(string name) =>
+    private static string Identifier(string name) =>
         new string(name.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
 }

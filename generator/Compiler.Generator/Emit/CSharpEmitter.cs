@@ -103,7 +103,7 @@ internal static class CSharpEmitter
             if (p.LayerOffset != 0) init.Add($"LayerOffset = {p.LayerOffset}");
             w.Line($"        new(ParamKind.{p.Kind}, {Str(p.Name)})" + (init.Count > 0 ? $" {{ {string.Join(", ", init)} }}," : ","));
         }
-        w.Line(CudaRenderer.SplitsColumns(kernel) ? "    ]) { SplitsColumns = true }," : "    ]),");
+        w.Line(kernel.SplitsColumns ? "    ]) { SplitsColumns = true }," : "    ]),");
     }
 
     private static void Steps(SourceWriter w, string name, EquatableArray<StepSpec> steps, bool decode)

@@ -14,8 +14,6 @@ internal sealed record StepSpec(StepKind Kind, string Name, RowSet Rows)
     public int Input { get; init; } = -1;
     public int Output { get; init; } = -1;
     public string? Weight { get; init; }
-    public string? TiedTo { get; init; }
-    public string? TiedIf { get; init; }
     public Dim? N { get; init; }
     public Dim? K { get; init; }
     public Dim? Heads { get; init; }

@@ -15,8 +15,6 @@ namespace Compiler.Generator.Passes;
 /// </summary>
 internal sealed class FuseKernelsPass
 {
-    public const string Name = "fuse-kernels";
-
     private enum Instance { Prologue, Current, Next, Epilogue }
 
     private enum Boundary { None, Entry, Cross, Exit }
@@ -145,7 +143,7 @@ internal sealed class FuseKernelsPass
         var weight = _graph[node.Inputs[1]];
         return new StepSpec(StepKind.Gemm, node.Name, rows)
         {
-            Input = KeyOf(input.Id), Output = KeyOf(node.Id), Weight = weight.WeightName, TiedTo = weight.TiedTo, TiedIf = weight.TiedIf,
+            Input = KeyOf(input.Id), Output = KeyOf(node.Id), Weight = weight.WeightName,
             N = weight.WeightShape[0], K = weight.WeightShape[1],
         };
     }
@@ -158,9 +156,19 @@ internal sealed class FuseKernelsPass
         var (ops, fuses, name) = builder.Build();
         var unique = name;
         for (var i = 2; _kernels.Any(k => k.Name == unique); i++) unique = name + "_" + i;
-        var kernel = new KernelSpec(unique, rows, ops.ToEquatableArray(), fuses);
+        var kernel = new KernelSpec(unique, rows, ops.ToEquatableArray(), fuses, SplitsColumns(ops));
         _kernels.Add(kernel);
         return kernel;
+    }
+
+    /// <summary>Whether a kernel is purely element-wise (see <see cref="KernelSpec.SplitsColumns"/>): it has no RMS norm
+    /// and no computed value read more than once (such a value would be kept in shared memory for the whole row).</summary>
+    private static bool SplitsColumns(List<KernelOp> ops)
+    {
+        if (ops.Any(o => o.Op is PrimOp.RmsNorm)) return false;
+        var uses = ops.SelectMany(o => o.Args).GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
+        return !ops.Any(o => o.Result >= 0 && o.Op is not (PrimOp.LoadRow or PrimOp.LoadWeight or PrimOp.Gather)
+                             && uses.TryGetValue(o.Result, out var n) && n > 1);
     }
 
     private sealed class KernelBuilder
@@ -326,12 +334,17 @@ internal sealed class FuseKernelsPass
             return node.Op == OpKind.KvStore ? call : $"{node.Name} = {call}";
         }
 
-        private static string ShortWeight(string name) => name.StartsWith("model.layers.{i}.", System.StringComparison.Ordinal) ? name.Substring("model.layers.{i}.".Length) : name;
+        /// <summary>A layer tensor's name inside the layer (the model file's declared prefix dropped), e.g. <c>input_layernorm.weight</c>.</summary>
+        private string ShortWeight(string name)
+        {
+            var prefix = Graph.LayerPrefix + ".";
+            return name.StartsWith(prefix, System.StringComparison.Ordinal) ? name.Substring(prefix.Length) : name;
+        }
 
         private string Word(Node node) => node.Op switch
         {
             OpKind.Embed => "embed",
-            OpKind.RmsNorm => NormName(Graph[node.Inputs[1]].WeightName!),
+            OpKind.RmsNorm => WeightNames.Module(Graph[node.Inputs[1]].WeightName!),
             OpKind.Add when Graph[node.Inputs[1]].Op == OpKind.Weight => "bias",
             OpKind.Add => "add",
             OpKind.Mul => "mul",
@@ -340,12 +353,5 @@ internal sealed class FuseKernelsPass
             OpKind.KvStore => "kv_store",
             _ => "",
         };
-
-        /// <summary><c>model.layers.{i}.self_attn.q_norm.weight</c> -> <c>q_norm</c>.</summary>
-        private static string NormName(string weight)
-        {
-            var parts = weight.Split('.');
-            return parts.Length >= 2 ? parts[parts.Length - 2] : "norm";
-        }
     }
 }

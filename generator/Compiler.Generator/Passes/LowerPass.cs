@@ -14,8 +14,6 @@ namespace Compiler.Generator.Passes;
 /// </summary>
 internal sealed class LowerPass
 {
-    public const string Name = "lower";
-
     private readonly ModelSyntax _model;
     private readonly List<ModelDiagnostic> _diagnostics;
     private readonly List<Node> _nodes = new();
@@ -119,9 +117,7 @@ internal sealed class LowerPass
             case NameSyntax n:
                 return (Read(n, null), KeyKind(n));
             case NumberSyntax num:
-                return num.Text.Contains(".") || num.Text.Contains("e")
-                    ? (Literal(num.Text, true), ConstantKind.Float)
-                    : (num.Text, ConstantKind.Int);
+                return Number(num);
             case BinarySyntax { Operator: "??", Left: NameSyntax key } b:
                 var (fallback, _) = ConfigExpression(b.Right);
                 return (Read(key, fallback), KeyKind(key));
@@ -147,8 +143,15 @@ internal sealed class LowerPass
         return fallback is null ? $"ConfigReader.{method}(config, \"{key.Name}\")" : $"ConfigReader.{method}Or(config, \"{key.Name}\", {fallback})";
     }
 
-    private static string Literal(string text, bool isFloat) =>
-        isFloat ? double.Parse(text, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture) + "d" : text;
+    /// <summary>A literal is an integer when it is all digits, else a float in C# round-trip form (<c>1E-6</c> ->
+    /// <c>1E-06d</c>); anything else the lexer took for a number (<c>1x6</c>) is an error here rather than broken C#.</summary>
+    private (string Code, ConstantKind Kind) Number(NumberSyntax num)
+    {
+        if (long.TryParse(num.Text, NumberStyles.None, CultureInfo.InvariantCulture, out _)) return (num.Text, ConstantKind.Int);
+        if (double.TryParse(num.Text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var value) && !double.IsInfinity(value))
+            return (value.ToString("R", CultureInfo.InvariantCulture) + "d", ConstantKind.Float);
+        throw Report(DiagnosticIds.Syntax, $"'{num.Text}' is not a number: write an integer (32) or a float (0.5, 1e-6)", num.Span);
+    }
 
     private static string Render(ExprSyntax expr) => expr switch
     {
@@ -285,7 +288,7 @@ internal sealed class LowerPass
                 return Add(norm);
             case "linear":
                 var projection = Tensor(args[1]);
-                var linear = Add(new Node(0, OpKind.Linear, Ids(Value(args[0]), projection), _section, call.Span) { Name = ModuleName(_nodes[projection].WeightName!) });
+                var linear = Add(new Node(0, OpKind.Linear, Ids(Value(args[0]), projection), _section, call.Span) { Name = WeightNames.Module(_nodes[projection].WeightName!) });
                 // A bias is a point-wise add after the GEMM, so it fuses into the next kernel.
                 return args.Count == 3 ? Add(new Node(0, OpKind.Add, Ids(linear, Tensor(args[2])), _section, args[2].Span)) : linear;
             case "rope":
@@ -369,13 +372,6 @@ internal sealed class LowerPass
         OpKind.LmHead => "lm_head",
         _ => op.ToString().ToLowerInvariant(),
     };
-
-    /// <summary><c>model.layers.{i}.mlp.down_proj.weight</c> -> <c>down_proj</c>.</summary>
-    private static string ModuleName(string weight)
-    {
-        var parts = weight.Split('.');
-        return parts.Length >= 2 ? parts[parts.Length - 2] : parts[0];
-    }
 
     private static EquatableArray<int> Ids(params int[] ids) => ids.ToEquatableArray();
 

@@ -12,8 +12,6 @@ namespace Compiler.Generator.Passes;
 /// </summary>
 internal static class MergeProjectionsPass
 {
-    public const string Name = "merge-projections";
-
     public static Graph Run(Graph graph)
     {
         var groups = graph.Nodes
@@ -51,7 +49,7 @@ internal static class MergeProjectionsPass
                 {
                     Inputs = new[] { remap[node.Inputs[0]], weight }.ToEquatableArray(),
                     Length = outFeatures,
-                    Name = ModuleName(weightName),
+                    Name = WeightNames.Module(weightName),
                 });
             }
             var offset = members.TakeWhile(m => m.Id != node.Id).Select(m => m.Length!).Aggregate(Dim.Zero, (a, b) => a + b);
@@ -101,11 +99,5 @@ internal static class MergeProjectionsPass
         var middles = names.Select(n => n.Substring(prefix.Length, n.Length - prefix.Length - suffix.Length)).ToList();
         var joined = middles.All(m => m.Length == 1) ? string.Concat(middles) : string.Join("_", middles);
         return prefix + joined + suffix;
-    }
-
-    private static string ModuleName(string weight)
-    {
-        var parts = weight.Split('.');
-        return parts.Length >= 2 ? parts[parts.Length - 2] : parts[0];
     }
 }

@@ -15,8 +15,6 @@ namespace Compiler.Generator.Passes;
 /// </summary>
 internal static class PlanBuffersPass
 {
-    public const string Name = "plan-buffers";
-
     public static BufferPlan Run(Graph graph, Schedule schedule)
     {
         var kernels = schedule.Kernels.ToDictionary(k => k.Name);

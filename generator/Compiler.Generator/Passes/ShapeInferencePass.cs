@@ -11,8 +11,6 @@ namespace Compiler.Generator.Passes;
 /// </summary>
 internal static class ShapeInferencePass
 {
-    public const string Name = "shape-inference";
-
     public static Graph Run(Graph graph, List<ModelDiagnostic> diagnostics)
     {
         var nodes = new List<Node>(graph.Nodes);

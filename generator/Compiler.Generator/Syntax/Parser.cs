@@ -96,7 +96,7 @@ internal sealed class Parser
             }
             catch (ParseError) { SkipToNextSection(); }
         }
-        return new ModelSyntax(name, nameSpan, config, blocks, Current.Span);
+        return new ModelSyntax(name, nameSpan, config, blocks);
     }
 
     private void SkipToNextSection()

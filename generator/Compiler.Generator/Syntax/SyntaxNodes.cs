@@ -5,7 +5,7 @@ namespace Compiler.Generator.Syntax;
 // The parsed model file, before any meaning is given to names. Built by Parser, consumed by LowerPass.
 
 internal sealed record ModelSyntax(string Name, SourceSpan NameSpan, IReadOnlyList<ConfigEntrySyntax> Config,
-    IReadOnlyList<BlockSyntax> Blocks, SourceSpan End);
+    IReadOnlyList<BlockSyntax> Blocks);
 
 /// <summary><c>symbol = hf_key ?? default</c>: a model constant read from config.json.</summary>
 internal sealed record ConfigEntrySyntax(string Symbol, SourceSpan SymbolSpan, ExprSyntax Value);

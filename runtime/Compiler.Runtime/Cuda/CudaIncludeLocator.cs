@@ -11,7 +11,10 @@ internal static class CudaIncludeLocator
     public const string ProbeHeader = "cuda_fp16.h";
 
     /// <summary>The folders to try, best first (pure; tests call it with fake inputs).</summary>
-    public static IReadOnlyList<string> Candidates(string? nvrtcLibraryPath, Func<string, string?> environment, IEnumerable<string> versionedInstallRoots, bool windows)
+    public static IReadOnlyList<string> Candidates(string? nvrtcLibraryPath, Func<string, string?> environment, IEnumerable<string> versionedInstallRoots, bool windows) =>
+        Candidates(nvrtcLibraryPath, CudaSearchPath.Toolkit(windows, environment, versionedInstallRoots));
+
+    private static IReadOnlyList<string> Candidates(string? nvrtcLibraryPath, CudaSearchPath toolkit)
     {
         var candidates = new List<string>();
         if (!string.IsNullOrEmpty(nvrtcLibraryPath) && Path.IsPathRooted(nvrtcLibraryPath))
@@ -25,25 +28,9 @@ internal static class CudaIncludeLocator
             }
         }
 
-        foreach (var variable in new[] { "CUDA_HOME", "CUDA_PATH" })
-        {
-            var root = environment(variable);
-            if (!string.IsNullOrWhiteSpace(root))
-            {
-                candidates.Add(Path.Combine(root, "include"));
-            }
-        }
-
-        if (!windows)
-        {
-            candidates.Add("/usr/local/cuda/include");
-        }
-
-        foreach (var root in versionedInstallRoots.OrderByDescending(VersionOf))
-        {
-            candidates.Add(Path.Combine(root, "include"));
-        }
-
+        var includes = toolkit.Under(root => [Path.Combine(root, "include")]);
+        candidates.AddRange(includes.ExplicitDirectories);
+        candidates.AddRange(includes.InstallDirectories);
         return candidates.Distinct(StringComparer.Ordinal).ToList();
     }
 
@@ -52,24 +39,8 @@ internal static class CudaIncludeLocator
         candidates.FirstOrDefault(directory => fileExists(Path.Combine(directory, ProbeHeader)));
 
     /// <summary>The include folder for this process's NVRTC, or null (then NVRTC's built-in headers are used).</summary>
-    public static string? FindForCurrentProcess()
-    {
-        var windows = OperatingSystem.IsWindows();
-        var versioned = new List<string>();
-        if (!windows && Directory.Exists("/usr/local"))
-        {
-            try
-            {
-                versioned.AddRange(Directory.EnumerateDirectories("/usr/local", "cuda-*"));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-
-        var candidates = Candidates(LoadedNvrtcPath(), Environment.GetEnvironmentVariable, versioned, windows);
-        return Find(candidates, File.Exists);
-    }
+    public static string? FindForCurrentProcess() =>
+        Find(Candidates(LoadedNvrtcPath(), CudaSearchPath.ToolkitForCurrentProcess()), File.Exists);
 
     /// <summary>The file libnvrtc was loaded from: the resolver's path, or (bare-name loads) from /proc/self/maps.</summary>
     private static string? LoadedNvrtcPath()
@@ -101,12 +72,5 @@ internal static class CudaIncludeLocator
         }
 
         return null;
-    }
-
-    private static Version VersionOf(string root)
-    {
-        var name = Path.GetFileName(root.TrimEnd('/', '\\'));
-        var dash = name.LastIndexOf('-');
-        return dash >= 0 && Version.TryParse(name[(dash + 1)..], out var version) ? version : new Version(0, 0);
     }
 }

@@ -95,31 +95,8 @@ internal static class CudaLibraries
     /// Toolkit library folders to search: explicit ones from $CUDA_HOME and $CUDA_PATH (their lib64, lib, bin),
     /// then /usr/local/cuda and the versioned installs given (newest version first).
     /// </summary>
-    public static CudaSearchPath SearchDirectories(bool windows, Func<string, string?> environment, IEnumerable<string> versionedInstallRoots)
-    {
-        var explicitDirectories = new List<string>();
-        foreach (var variable in new[] { "CUDA_HOME", "CUDA_PATH" })
-        {
-            var root = environment(variable);
-            if (!string.IsNullOrWhiteSpace(root))
-            {
-                AddRoot(explicitDirectories, root, windows);
-            }
-        }
-
-        var installDirectories = new List<string>();
-        if (!windows)
-        {
-            AddRoot(installDirectories, "/usr/local/cuda", windows);
-        }
-
-        foreach (var root in versionedInstallRoots.OrderByDescending(VersionOf))
-        {
-            AddRoot(installDirectories, root, windows);
-        }
-
-        return new CudaSearchPath(explicitDirectories, installDirectories);
-    }
+    public static CudaSearchPath SearchDirectories(bool windows, Func<string, string?> environment, IEnumerable<string> versionedInstallRoots) =>
+        CudaSearchPath.Toolkit(windows, environment, versionedInstallRoots).Under(root => LibraryFolders(root, windows));
 
     /// <summary>File names of <paramref name="library"/> on this kind of OS, newest major version first.</summary>
     public static IReadOnlyList<string> FileNames(CudaLibrary library, bool windows) => (library, windows) switch
@@ -144,20 +121,10 @@ internal static class CudaLibraries
         }
     }
 
-    private static void AddRoot(List<string> directories, string root, bool windows)
+    private static IEnumerable<string> LibraryFolders(string root, bool windows)
     {
         string[] subdirectories = windows ? ["bin", Path.Combine("bin", "x64")] : ["lib64", "lib", Path.Combine("targets", "x86_64-linux", "lib")];
-        foreach (var sub in subdirectories)
-        {
-            directories.Add(Path.Combine(root, sub));
-        }
-    }
-
-    private static Version VersionOf(string root)
-    {
-        var name = Path.GetFileName(root.TrimEnd('/', '\\'));
-        var dash = name.LastIndexOf('-');
-        return dash >= 0 && Version.TryParse(name[(dash + 1)..], out var version) ? version : new Version(0, 0);
+        return subdirectories.Select(sub => Path.Combine(root, sub));
     }
 
     private static LoadResult Load(CudaLibrary library) =>
@@ -166,7 +133,7 @@ internal static class CudaLibraries
     private static LoadResult LoadUncached(CudaLibrary library)
     {
         var windows = OperatingSystem.IsWindows();
-        var candidates = Candidates(library, windows, DefaultSearchDirectories(windows));
+        var candidates = Candidates(library, windows, CudaSearchPath.ToolkitForCurrentProcess().Under(root => LibraryFolders(root, windows)));
         foreach (var candidate in candidates)
         {
             if (Path.IsPathRooted(candidate) && !File.Exists(candidate))
@@ -181,27 +148,6 @@ internal static class CudaLibraries
         }
 
         return new LoadResult(0, null, candidates);
-    }
-
-    internal static CudaSearchPath DefaultSearchDirectories(bool windows)
-    {
-        var versioned = new List<string>();
-        var parent = windows ? null : "/usr/local";
-        if (parent is not null && Directory.Exists(parent))
-        {
-            try
-            {
-                versioned.AddRange(Directory.EnumerateDirectories(parent, "cuda-*"));
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
-
-        return SearchDirectories(windows, Environment.GetEnvironmentVariable, versioned);
     }
 
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)

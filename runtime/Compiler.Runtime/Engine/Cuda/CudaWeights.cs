@@ -14,6 +14,7 @@ internal sealed unsafe class CudaWeights : IDisposable
     public CudaWeights(ModelConstants constants, Checkpoint checkpoint, CudaStream stream)
     {
         checkpoint.EnsureValid(ModelWeights.Expected(constants));
+        var scratch = new ConversionScratch();
         foreach (var weight in ModelWeights.Resolve(constants, checkpoint))
         {
             // A tied weight (lm_head = embed_tokens) shares the buffer instead of a second copy.
@@ -29,12 +30,12 @@ internal sealed unsafe class CudaWeights : IDisposable
             foreach (var source in weight.Sources)
             {
                 var tensor = checkpoint.GetTensor(source);
-                Upload(tensor, buffer.Pointer + (ulong)(offset * 2), stream);
+                Upload(tensor, buffer.At(offset), stream, scratch);
                 offset += tensor.ElementCount;
             }
             if (offset != elements)
                 throw new CheckpointException(checkpoint.Source, weight.Name, $"needs {elements} elements but its sources [{string.Join(", ", weight.Sources)}] hold {offset}");
-            TotalBytes += elements * 2;
+            TotalBytes += buffer.SizeInBytes;
         }
         stream.Synchronize();
     }
@@ -46,7 +47,7 @@ internal sealed unsafe class CudaWeights : IDisposable
         : _aliases.TryGetValue(name, out var alias) ? alias
         : throw new InvalidOperationException($"No weight '{name}' was loaded");
 
-    private static void Upload(TensorView tensor, ulong destination, CudaStream stream)
+    private static void Upload(TensorView tensor, ulong destination, CudaStream stream, ConversionScratch scratch)
     {
         if (tensor.DType == TensorDType.BF16)
         {
@@ -61,17 +62,35 @@ internal sealed unsafe class CudaWeights : IDisposable
             }
             return;
         }
-        const int chunk = 1 << 22;
-        var floats = new float[Math.Min(chunk, tensor.ElementCount)];
-        var bf16 = new ushort[floats.Length];
-        for (long first = 0; first < tensor.ElementCount; first += chunk)
+        var (floats, bf16) = scratch.Rent((int)Math.Min(ConversionScratch.Chunk, tensor.ElementCount));
+        for (long first = 0; first < tensor.ElementCount; first += ConversionScratch.Chunk)
         {
-            var count = (int)Math.Min(chunk, tensor.ElementCount - first);
+            var count = (int)Math.Min(ConversionScratch.Chunk, tensor.ElementCount - first);
             tensor.CopyToFloat32(first, floats.AsSpan(0, count));
             FloatConversion.Float32ToBf16(floats.AsSpan(0, count), bf16.AsSpan(0, count));
             fixed (ushort* p = bf16)
                 Compiler.Runtime.Cuda.Native.Cu.Check(Compiler.Runtime.Cuda.Native.CuDriver.cuMemcpyHtoDAsync(destination + (ulong)(first * 2), p, (nuint)(count * 2), stream.Handle), "cuMemcpyHtoDAsync", $"uploading {tensor.Name}");
             stream.Synchronize();
+        }
+    }
+
+    /// <summary>Host buffers for converting non-bf16 tensors, one pair for the whole load (grown to the largest
+    /// chunk needed) instead of a fresh pair per tensor; the copies are synchronous, so a chunk is free once sent.</summary>
+    private sealed class ConversionScratch
+    {
+        public const int Chunk = 1 << 22;
+
+        private float[] _floats = [];
+        private ushort[] _bf16 = [];
+
+        public (float[] Floats, ushort[] Bf16) Rent(int length)
+        {
+            if (_floats.Length < length)
+            {
+                _floats = new float[length];
+                _bf16 = new ushort[length];
+            }
+            return (_floats, _bf16);
         }
     }
 
