@@ -25,19 +25,6 @@ internal static class CudaRenderer
         return writer.ToString();
     }
 
-    /// <summary>
-    /// A kernel with no reduction and no value kept in shared memory is purely element-wise: its blocks need not own
-    /// whole rows, so the runtime may also split each row's columns over <c>gridDim.y</c> blocks (at decode batch 1 a
-    /// 14,336-wide row would otherwise run on one SM).
-    /// </summary>
-    internal static bool SplitsColumns(KernelSpec kernel)
-    {
-        if (kernel.Ops.Any(o => o.Op is PrimOp.RmsNorm)) return false;
-        var uses = kernel.Ops.SelectMany(o => o.Args).GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
-        return !kernel.Ops.Any(o => o.Result >= 0 && o.Op is not (PrimOp.LoadRow or PrimOp.LoadWeight or PrimOp.Gather)
-                                    && uses.TryGetValue(o.Result, out var n) && n > 1);
-    }
-
     private sealed class KernelRenderer
     {
         private readonly KernelSpec _kernel;
@@ -154,7 +141,7 @@ internal static class CudaRenderer
         private void CloseLoop()
         {
             if (_loop is null) return;
-            _body.Add(SplitsColumns(_kernel)
+            _body.Add(_kernel.SplitsColumns
                 ? $"for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < {C(_loop.Length)}; i += KERNEL_BLOCK * gridDim.y)"
                 : $"for (int i = threadIdx.x; i < {C(_loop.Length)}; i += KERNEL_BLOCK)");
             _body.Add("{");

@@ -47,13 +47,10 @@ internal sealed class InferenceEngine
     public IReadOnlyList<Req> Submit(string rid, ReadOnlySpan<int> inputIds, SamplingParams sampling, Action<ReqOutput>? onOutput = null)
     {
         sampling.Validate();
-        ulong seed = sampling.Seed ?? (ulong)Random.Shared.NextInt64();
+        ulong seed = ParallelSampling.BaseSeed(sampling);
         var reqs = new Req[sampling.N];
         for (int i = 0; i < sampling.N; i++)
-        {
-            string id = sampling.N == 1 ? rid : $"{rid}-{i}";
-            reqs[i] = new Req(id, inputIds, sampling, seed + (ulong)i) { OnOutput = onOutput };
-        }
+            reqs[i] = new Req(ParallelSampling.ChoiceRid(rid, sampling.N, i), inputIds, sampling, ParallelSampling.ChoiceSeed(seed, i)) { OnOutput = onOutput };
         foreach (Req r in reqs) Scheduler.AddRequest(r);
         return reqs;
     }

@@ -1,3 +1,5 @@
+using Compiler.Runtime.Cuda;
+
 namespace Compiler.Runtime.Kernels;
 
 /// <summary>
@@ -66,9 +68,11 @@ internal sealed class AttentionKernels
     /// <summary>The usual softmax scale 1/sqrt(head_dim), the kernels' <c>sm_scale</c> argument.</summary>
     public float DefaultSoftmaxScale => 1f / MathF.Sqrt(HeadDim);
 
-    /// <summary>NVRTC options that specialise both kernel sources on this model.</summary>
-    public IReadOnlyList<string> CompileDefines =>
-        [$"-DNUM_HEADS={NumHeads}", $"-DNUM_KV_HEADS={NumKvHeads}", $"-DHEAD_DIM={HeadDim}"];
+    /// <summary>The -D constants that specialise both kernel sources on this model.</summary>
+    public IReadOnlyDictionary<string, KernelConstant> Defines => new Dictionary<string, KernelConstant>
+    {
+        ["NUM_HEADS"] = NumHeads, ["NUM_KV_HEADS"] = NumKvHeads, ["HEAD_DIM"] = HeadDim,
+    };
 
     /// <summary>Tokens one decode CTA consumes per loop step (DA_TILE); split chunks are multiples of it.</summary>
     public int DecodeTileTokens => DecodeThreads / (HeadDim / 8) * DecodeUnroll;

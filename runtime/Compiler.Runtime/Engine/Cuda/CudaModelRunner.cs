@@ -76,7 +76,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         foreach (var kernel in plan.Kernels) _kernels[kernel.Name] = module.Module.GetKernel(kernel.Name);
         var attentionStep = plan.ExtendLayer.First(s => s.Kind == StepKind.ExtendAttention);
         _attention = new AttentionKernels((int)_constants.Dim(attentionStep.Heads!), (int)_constants.Dim(attentionStep.KvHeads!), (int)_constants.Dim(attentionStep.HeadDim!));
-        var attentionDefines = new Dictionary<string, KernelConstant> { ["NUM_HEADS"] = _attention.NumHeads, ["NUM_KV_HEADS"] = _attention.NumKvHeads, ["HEAD_DIM"] = _attention.HeadDim };
+        var attentionDefines = _attention.Defines;
         _decodeAttention = Own(compiler.Compile("decode_attention", KernelSources.Load(AttentionKernels.DecodeSourceFile), attentionDefines)).Module.GetKernel(AttentionKernels.DecodeKernelName);
         _extendAttention = Own(compiler.Compile("extend_attention", KernelSources.Load(AttentionKernels.ExtendSourceFile), attentionDefines)).Module.GetKernel(AttentionKernels.ExtendKernelName);
         if (_attention.ExtendNeedsSharedMemoryOptIn) _extendAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
