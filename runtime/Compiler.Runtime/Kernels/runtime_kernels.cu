@@ -14,6 +14,16 @@ extern "C" __global__ void assign_decode_slots(int* __restrict__ req_to_token, i
     if (b < batch) req_to_token[(long long)req_pool_indices[b] * stride + seq_lens[b] - 1] = out_cache_loc[b];
 }
 
+// Overlap scheduling: an input id -(r + 1) is a placeholder for the token the previous step sampled for its logits
+// row r, which is still in `sampled` (the host launched this step before it had read that token).
+extern "C" __global__ void resolve_placeholder_ids(int* __restrict__ input_ids, int n, const int* __restrict__ sampled)
+{
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    wait_for_previous_kernel();
+    allow_next_kernel();
+    if (i < n && input_ids[i] < 0) input_ids[i] = sampled[-input_ids[i] - 1];
+}
+
 // Greedy sampling: the index of the largest logit of each row (first one on ties, as torch.argmax).
 extern "C" __global__ void __launch_bounds__(1024) argmax_rows(const float* __restrict__ logits, int vocab, int* __restrict__ out)
 {
@@ -50,7 +60,8 @@ extern "C" __global__ void __launch_bounds__(1024) argmax_rows(const float* __re
 // One warp per output feature n; each lane reads 16-byte chunks c = lane + 32 u of w's row. The first PREFETCH
 // chunks per lane are loaded before waiting on the previous kernel (weights never depend on it), so under
 // programmatic dependent launch the weight stream overlaps the kernels before; the rest stream four in flight.
-// Entry points gemv_bf16_p{4,8,12,16}: the host picks the smallest PREFETCH >= K / 256 (K % 8 == 0).
+// Entry points gemv_bf16_p{4,8}: the host takes p8 where it covers a whole row (K <= 2048) and p4 otherwise -- deeper
+// prefetch costs registers, and with them the occupancy that streaming a long row needs (K % 8 == 0).
 // y is bf16 (y_bf16) or fp32 (y_f32, for logits): exactly one of them is non-null.
 #define GEMV_MAX_M 8
 #define GEMV_WARPS 8
@@ -73,7 +84,8 @@ static __device__ __forceinline__ void gemv_accumulate(const uint4 wv, int c, co
     {
         if (m >= M) break;
         float xf[8];
-        gemv_unpack(__ldcg(reinterpret_cast<const uint4*>(x + (long long)m * K) + c), xf); // L2: the previous kernel wrote x
+        // A plain (coherent) load: the previous kernel wrote x, so not the read-only path; L1 serves the block's warps.
+        gemv_unpack(reinterpret_cast<const uint4*>(x + (long long)m * K)[c], xf);
 #pragma unroll
         for (int j = 0; j < 8; ++j) acc[m] = fmaf(wf[j], xf[j], acc[m]);
     }
@@ -143,6 +155,4 @@ static __device__ __forceinline__ void gemv(const __nv_bfloat16* __restrict__ x,
     }
 GEMV_ENTRY(4)
 GEMV_ENTRY(8)
-GEMV_ENTRY(12)
-GEMV_ENTRY(16)
 

@@ -68,7 +68,6 @@ internal sealed unsafe partial class CudaModelRunner
         var args = new KernelArgs();
         args.Add(_reqToToken.Pointer).Add(_stride).Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens))
             .Add(_inputs.Pointer(Section.OutCacheLoc)).Add(batchSize);
-        _kernelEnqueued = false;
         LaunchKernel(_assignDecodeSlots, (batchSize + 127) / 128, 128, ref args);
         var splits = _attention.DecodeNumSplits(batchSize, _stride, _device.MultiprocessorCount, _workspaceBatch, 8);
         EnqueueSteps(ForwardMode.Decode, batchSize, batchSize, batchSize, 1, splits);
@@ -117,15 +116,10 @@ internal sealed unsafe partial class CudaModelRunner
         _kernelEnqueued = true;
     }
 
-    /// <summary>The gemv_bf16_p* variants: 16-byte weight chunks per lane loaded before waiting on the previous kernel.</summary>
-    private static readonly int[] GemvPrefetchChunks = [4, 8, 12, 16];
-
-    /// <summary>The GEMV that prefetches a whole row of K weights per lane (32 lanes x 8 weights a chunk), or the largest.</summary>
-    private CudaKernel GemvFor(int k)
-    {
-        foreach (var (prefetch, kernel) in _gemvs) if (prefetch * 256 >= k) return kernel;
-        return _gemvs[^1].Kernel;
-    }
+    /// <summary>The GEMV for a row of K weights: gemv_bf16_p8 (8 chunks of 8 weights per lane loaded before waiting on
+    /// the previous kernel) where that is the whole row, else gemv_bf16_p4 (measured: deeper prefetch of long rows costs
+    /// more occupancy than it hides; Llama-3.1-8B batch 1 went from 6.7 to 7.3 ms with a 16-chunk prefetch).</summary>
+    private CudaKernel GemvFor(int k) => k is > 4 * 256 and <= 8 * 256 ? _gemvP8 : _gemvP4;
 
     private BoundStep Bind(Step step, int layer)
     {
@@ -166,7 +160,7 @@ internal sealed unsafe partial class CudaModelRunner
             if (batch.Mode == ForwardMode.Decode)
             {
                 StageDecode(batch, batch.BatchSize);
-                _inputs.Upload(_stream);
+                UploadInputs(batch);
                 EnqueueDecode(batch.BatchSize);
             }
             else Execute(batch);
@@ -259,8 +253,10 @@ internal sealed unsafe partial class CudaModelRunner
             padding.Reset(ForwardMode.Decode, 0, 0);
             StageDecode(padding, size);
             _inputs.Upload(_stream);
+            _kernelEnqueued = false;
             EnqueueDecode(size);
             _stream.Synchronize();
+            _kernelEnqueued = false; // the graph's first kernel waits for the uploads before it
             _graphs[size] = CudaGraph.Capture(_stream, _ => EnqueueDecode(size));
         }
         _graphSizes = [.. sizes];

@@ -13,7 +13,7 @@ namespace Compiler.Runtime.Engine.Cuda;
 /// constants, uploads the weights in bf16, and executes the plan's launch sequence -- generated kernels, cuBLASLt
 /// GEMMs and the attention kernels over a token-granular KV pool -- with decode steps replayed from CUDA graphs.
 /// </summary>
-internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForward, IDisposable
+internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForward, IOverlapGreedyForward, IDisposable
 {
     private readonly CudaDevice _device;
     private readonly CudaStream _stream;
@@ -22,8 +22,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly CudaRunnerOptions _options;
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, CudaKernel> _kernels = new();
-    private readonly CudaKernel _decodeAttention, _extendAttention, _assignDecodeSlots, _argmax;
-    private readonly (int Prefetch, CudaKernel Kernel)[] _gemvs;
+    private readonly CudaKernel _decodeAttention, _extendAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
+    private readonly CudaKernel _gemvP4, _gemvP8;
     private readonly AttentionKernels _attention;
     private readonly CudaWeights _weights;
     private readonly CublasLtGemm _gemm;
@@ -38,7 +38,13 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly DeviceBuffer<float> _invFreq;
     private readonly PinnedHostBuffer<int> _reqToTokenStaging;
     private readonly PinnedHostBuffer<float> _logitsStaging;
-    private readonly PinnedHostBuffer<int> _sampledStaging;
+    // Overlap: the tokens of the two steps that may be in flight land in their own pinned buffer, each with an event.
+    private readonly PinnedHostBuffer<int>[] _sampledStaging = new PinnedHostBuffer<int>[2];
+    private readonly CudaEvent[] _sampledReady = new CudaEvent[2];
+    private readonly int[] _inFlightRows = new int[2];
+    private long _launchedSteps, _waitedSteps;
+    // Recorded after a step's host-to-device copies: the pinned staging buffers are reused only once it has passed.
+    private readonly CudaEvent _inputsUploaded;
     private readonly int _layers, _vocab, _maxTokens, _maxRequests, _stride, _paddingRequest, _workspaceBatch;
     private readonly float _softmaxScale;
     private readonly Dictionary<int, CudaGraph> _graphs = new();
@@ -83,7 +89,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var runtime = Own(compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu")));
         _assignDecodeSlots = runtime.Module.GetKernel("assign_decode_slots");
         _argmax = runtime.Module.GetKernel("argmax_rows");
-        _gemvs = GemvPrefetchChunks.Select(p => (p, runtime.Module.GetKernel($"gemv_bf16_p{p}"))).ToArray();
+        _resolvePlaceholders = runtime.Module.GetKernel("resolve_placeholder_ids");
+        _gemvP4 = runtime.Module.GetKernel("gemv_bf16_p4");
+        _gemvP8 = runtime.Module.GetKernel("gemv_bf16_p8");
         _programmatic = !options.DisableProgrammaticLaunch && _device.ComputeCapability.Major >= 9;
         CompileTime = compileWatch.Elapsed;
         log($"{plan.Architecture}: kernels ready in {CompileTime.TotalMilliseconds:F0} ms ({plan.Kernels.Length} generated + attention + runtime)");
@@ -119,7 +127,12 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _logits = Own(DeviceBuffer<float>.Allocate((long)logitsRows * _vocab));
         _logitsStaging = Own(PinnedHostBuffer<float>.Allocate((long)logitsRows * _vocab));
         _sampled = Own(DeviceBuffer<int>.Allocate(logitsRows));
-        _sampledStaging = Own(PinnedHostBuffer<int>.Allocate(logitsRows));
+        for (var i = 0; i < 2; i++)
+        {
+            _sampledStaging[i] = Own(PinnedHostBuffer<int>.Allocate(logitsRows));
+            _sampledReady[i] = Own(CudaEvent.Create(timing: false));
+        }
+        _inputsUploaded = Own(CudaEvent.Create(timing: false));
         _valuePointers[logitsValue] = _logits.Pointer;
         _workspaceBatch = _maxRequests + 1;
         _decodeWorkspace = Own(DeviceBuffer<byte>.Allocate(_attention.DecodeWorkspaceBytes(_workspaceBatch, 8)));
@@ -169,6 +182,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     /// <summary>Runs the step and copies the logits of the batch's logits rows to <paramref name="logits"/>.</summary>
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
+        if (_launchedSteps != _waitedSteps) throw new InvalidOperationException("Forward with a launched step not yet waited for: call WaitGreedy first.");
         Execute(batch);
         var count = (long)batch.NumLogitsRows * _vocab;
         _logits.CopyToAsync(_logitsStaging, count, _stream);
@@ -179,24 +193,47 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     /// <summary>Runs the step and writes the greedy (argmax) token of each logits row: sampling on the GPU, no logits copy.</summary>
     public void ForwardGreedy(ForwardBatch batch, Span<int> tokens)
     {
+        if (_launchedSteps != _waitedSteps) throw new InvalidOperationException("ForwardGreedy with a launched step not yet waited for: call WaitGreedy first.");
+        LaunchGreedy(batch);
+        WaitGreedy(tokens);
+    }
+
+    /// <summary>Enqueues the step, its argmax and the copy of the tokens to the host; returns without waiting.</summary>
+    public void LaunchGreedy(ForwardBatch batch)
+    {
+        if (_launchedSteps - _waitedSteps >= 2) throw new InvalidOperationException("Two steps are in flight already: WaitGreedy for the older one first.");
+        var slot = (int)(_launchedSteps & 1);
         var rows = Execute(batch);
         var args = new KernelArgs();
         args.Add(_logits.Pointer).Add(_vocab).Add(_sampled.Pointer);
         LaunchKernel(_argmax, rows, 1024, ref args);
-        _sampled.CopyToAsync(_sampledStaging, rows, _stream);
-        _stream.Synchronize();
-        new ReadOnlySpan<int>(_sampledStaging.Pointer, batch.NumLogitsRows).CopyTo(tokens);
+        // _sampled keeps this step's tokens on the device until the next step's placeholders have read them.
+        _sampled.CopyToAsync(_sampledStaging[slot], rows, _stream);
+        _sampledReady[slot].Record(_stream);
+        _inFlightRows[slot] = batch.NumLogitsRows;
+        _launchedSteps++;
+    }
+
+    /// <summary>Waits for the oldest launched step not yet waited for and copies out its tokens.</summary>
+    public void WaitGreedy(Span<int> tokens)
+    {
+        if (_waitedSteps == _launchedSteps) throw new InvalidOperationException("WaitGreedy without a launched step.");
+        var slot = (int)(_waitedSteps & 1);
+        _sampledReady[slot].Synchronize();
+        new ReadOnlySpan<int>(_sampledStaging[slot].Pointer, _inFlightRows[slot]).CopyTo(tokens);
+        _waitedSteps++;
     }
 
     /// <summary>Enqueues a forward step; returns how many logits rows it computed (padded for a replayed graph).</summary>
     private int Execute(ForwardBatch batch)
     {
         if (batch.NumTokens > _maxTokens) throw new ArgumentException($"A step of {batch.NumTokens} tokens exceeds --max-batch-tokens {_maxTokens}");
+        _inputsUploaded.Synchronize(); // the previous step's uploads have left the pinned staging buffers
         if (batch.Mode == ForwardMode.Decode)
         {
             var graphSize = GraphSizeFor(batch.BatchSize);
             StageDecode(batch, graphSize > 0 ? graphSize : batch.BatchSize);
-            _inputs.Upload(_stream);
+            UploadInputs(batch);
             if (graphSize > 0)
             {
                 _graphs[graphSize].Launch(_stream);
@@ -207,12 +244,25 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
             return batch.BatchSize;
         }
         StageExtend(batch);
-        _inputs.Upload(_stream);
-        _kernelEnqueued = false;
+        UploadInputs(batch);
         var maxExtend = 0;
         foreach (var len in batch.ExtendSeqLens) maxExtend = Math.Max(maxExtend, len);
         EnqueueSteps(ForwardMode.Extend, batch.NumTokens, batch.BatchSize, batch.NumLogitsRows, maxExtend, 0);
         return batch.NumLogitsRows;
+    }
+
+    /// <summary>Copies the staged inputs to the device, then turns placeholder ids -(r + 1) into the tokens the previous
+    /// step sampled (still in <see cref="_sampled"/>), so a step can be launched before its inputs reached the host.</summary>
+    private void UploadInputs(ForwardBatch batch)
+    {
+        _inputs.Upload(_stream);
+        _inputsUploaded.Record(_stream);
+        _kernelEnqueued = false;
+        if (!batch.InputIds.ContainsAnyInRange(int.MinValue, -1)) return;
+        var args = new KernelArgs();
+        args.Add(_inputs.Pointer(Section.InputIds)).Add(batch.NumTokens).Add(_sampled.Pointer);
+        LaunchKernel(_resolvePlaceholders, (batch.NumTokens + 127) / 128, 128, ref args);
+        _kernelEnqueued = false; // kernels read input ids before waiting on their predecessor: this one must be done
     }
 
     private int GraphSizeFor(int batchSize)
