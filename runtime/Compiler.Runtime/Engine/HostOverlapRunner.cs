@@ -17,7 +17,9 @@ internal sealed class HostOverlapRunner : IModelRunner, IGreedyForward, IOverlap
 {
     private readonly IModelRunner _inner;
     private readonly IGreedyForward? _innerGreedy;
-    private readonly Step[] _steps = [new(), new()];
+    // Three slots for two steps in flight: a step launched while the one before it has not started yet (worker
+    // thread) must not overwrite the tokens that one resolves its placeholders from.
+    private readonly Step[] _steps = [new(), new(), new()];
     private readonly Thread? _worker;
     private readonly SemaphoreSlim _launchedSignal = new(0), _doneSignal = new(0);
     private float[] _logits = [];
@@ -58,7 +60,7 @@ internal sealed class HostOverlapRunner : IModelRunner, IGreedyForward, IOverlap
     {
         if (_launched - _waited >= 2)
             throw new InvalidOperationException("HostOverlapRunner: a third step was launched before the oldest was waited for (at most two may be in flight).");
-        Step step = _steps[_launched % 2];
+        Step step = _steps[_launched % 3];
         step.CopyFrom(batch);
         _launched++;
         if (_worker == null) RunNext();
@@ -69,7 +71,7 @@ internal sealed class HostOverlapRunner : IModelRunner, IGreedyForward, IOverlap
     {
         if (_waited == _launched) throw new InvalidOperationException("HostOverlapRunner: WaitGreedy with no step launched.");
         if (_worker != null) _doneSignal.Wait();
-        Step step = _steps[_waited % 2];
+        Step step = _steps[_waited % 3];
         _waited++;
         if (step.Error is { } error)
         {
@@ -95,7 +97,7 @@ internal sealed class HostOverlapRunner : IModelRunner, IGreedyForward, IOverlap
     /// <summary>Runs the oldest launched step not yet run (steps run one at a time, in launch order).</summary>
     private void RunNext()
     {
-        Step step = _steps[_ran % 2];
+        Step step = _steps[_ran % 3];
         try
         {
             ForwardBatch b = step.Batch!;
@@ -103,11 +105,12 @@ internal sealed class HostOverlapRunner : IModelRunner, IGreedyForward, IOverlap
             for (int t = 0; t < ids.Length; t++)
             {
                 if (ids[t] >= 0) continue;
-                // The previous step ran just before this one; its token buffer is not reused until this step is waited for.
-                Step prev = _steps[(_ran + 1) % 2];
+                // The previous step ran just before this one; its slot is reused only after this step is waited for.
+                Step prev = _steps[(_ran + 2) % 3];
                 int r = -ids[t] - 1;
-                if (_ran == 0 || prev.Error != null || r >= prev.Batch!.NumLogitsRows)
-                    throw new InvalidOperationException($"HostOverlapRunner: input {t} is placeholder {ids[t]} but the previous step has no logits row {r}.");
+                if (_ran == 0 || r >= prev.Batch!.NumLogitsRows)
+                    throw new InvalidOperationException($"HostOverlapRunner: input {t} is placeholder {ids[t]} but the previous step has no logits row {r} (it has {(_ran == 0 ? 0 : prev.Batch!.NumLogitsRows)}.");
+                if (prev.Error != null) throw new InvalidOperationException("HostOverlapRunner: the previous step failed; its tokens are unknown.", prev.Error);
                 ids[t] = prev.Tokens[r];
             }
             Span<int> tokens = step.Tokens.AsSpan(0, b.NumLogitsRows);

@@ -34,6 +34,8 @@ internal sealed partial class Scheduler
             Req r = Running[i];
             // Every running request is in the in-flight decode step (Running only shrinks until it is processed).
             if (r.PendingSteps != 1) return null;
+            if ((uint)r.LastSampleRow >= (uint)inFlight.SampleReqs.Count || inFlight.SampleReqs[r.LastSampleRow] != r)
+                throw new InvalidOperationException($"Scheduler: running {r} has no sampling row {r.LastSampleRow} in the step in flight, so its placeholder would name another request's token (an overlap scheduling bug).");
             // max_new_tokens reached with the in-flight token: known now, left out as the sequential loop would.
             if (!FinishesByLength(r)) bs++;
         }
