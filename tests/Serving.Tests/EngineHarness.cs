@@ -7,11 +7,25 @@ namespace Compiler.Runtime.Serving.Tests;
 /// <summary>An engine over the fake model that checks scheduler integrity after every step.</summary>
 internal sealed class EngineHarness
 {
-    public EngineHarness(SchedulerOptions options, int vocab = 50)
+    /// <param name="wrap">Overlap only: what the engine gets around the adapter (a recorder), default the adapter itself.</param>
+    public EngineHarness(SchedulerOptions options, int vocab = 50, OverlapMode overlap = OverlapMode.Off, Func<HostOverlapRunner, IModelRunner>? wrap = null)
     {
         Model = new FakeModelRunner(options.MaxTotalTokens, vocab, maxBatchTokens: options.MaxBatchTokens);
-        Engine = new InferenceEngine(Model, options, Log.Add);
+        IModelRunner runner = Model;
+        if (overlap != OverlapMode.Off)
+        {
+            Overlap = new HostOverlapRunner(Model, useWorkerThread: overlap == OverlapMode.Worker);
+            runner = wrap?.Invoke(Overlap) ?? Overlap;
+        }
+        Engine = new InferenceEngine(runner, options, Log.Add);
     }
+
+    public enum OverlapMode { Off, Inline, Worker }
+
+    /// <summary>The overlap adapter around <see cref="Model"/>, when the harness runs overlapped.</summary>
+    public HostOverlapRunner? Overlap { get; }
+    /// <summary>Every event in emission order: "rid:token" / "rid:finish(kind,matched)".</summary>
+    public List<string> Events { get; } = [];
 
     public FakeModelRunner Model { get; }
     public InferenceEngine Engine { get; }
@@ -30,6 +44,8 @@ internal sealed class EngineHarness
 
     private void OnOutput(ReqOutput o)
     {
+        Events.Add(o.HasToken ? $"{o.Req.Rid}:{o.TokenId}" : $"{o.Req.Rid}:-");
+        if (o.Finish is { } f) Events.Add($"{o.Req.Rid}:finish({f.Kind},{f.MatchedTokenId},{f.MatchedStop},{f.Message})");
         if (o.HasToken) Streamed[o.Req.Rid].Add(o.TokenId);
         if (o.Finish != null)
         {
@@ -50,7 +66,7 @@ internal sealed class EngineHarness
         for (int i = 0; i < maxSteps; i++)
         {
             bool ran = Step();
-            if (!ran && !Scheduler.HasWork) return;
+            if (!ran && !Engine.HasWork) return;
             Assert.True(ran, "scheduler has work but scheduled nothing (livelock)");
         }
         Assert.Fail($"not idle after {maxSteps} steps");

@@ -6,16 +6,15 @@ namespace Compiler.Runtime.Engine;
 /// <summary>
 /// The step loop: schedule -> forward -> sample -> process results. One <see cref="RunStep"/> per batch.
 /// <para>
-/// Overlap (SGLang's overlap scheduler) is prepared for, not yet on: the scheduler alternates two ScheduleBatch /
-/// ForwardBatch buffers, so step N+1 can be built while the device still reads step N's. To overlap, Forward
-/// becomes an async launch whose sampled ids land in a device-side "future token" buffer; the decode rows of step
-/// N+1 then carry placeholder ids (-(row + 1)) that the runner resolves on the device, and ProcessBatchResult(N)
-/// runs after ScheduleNext(N+1) -- freeing, at that point, the one extra KV slot a request that finished at step N
-/// was given for step N+1. Everything the CPU does between launches (this class and the scheduler) allocates
+/// Overlap (SGLang's overlap scheduler), on when the runner implements <see cref="IOverlapGreedyForward"/> and not
+/// <see cref="SchedulerOptions.DisableOverlapSchedule"/>: a greedy step is launched without waiting; the next
+/// RunStep builds the following decode step while the device runs it (rows whose input is still on the device carry
+/// placeholders -(row + 1)), launches that, and only then waits for and processes the first step's results
+/// (InferenceEngine.Overlap.cs). Everything the CPU does between launches (this class and the scheduler) allocates
 /// nothing per decode step, which is what makes that overlap pay off.
 /// </para>
 /// </summary>
-internal sealed class InferenceEngine
+internal sealed partial class InferenceEngine
 {
     private readonly IModelRunner _runner;
     private readonly IGreedyForward? _greedyRunner;
@@ -31,6 +30,7 @@ internal sealed class InferenceEngine
     {
         _runner = runner;
         _greedyRunner = runner as IGreedyForward;
+        _overlap = options.DisableOverlapSchedule ? null : runner as IOverlapGreedyForward;
         _sampler = new Sampler(runner.VocabSize);
         Scheduler = new Scheduler(options, eosTokenIds ?? runner.EosTokenIds, log);
     }
@@ -38,7 +38,10 @@ internal sealed class InferenceEngine
     public int VocabSize => _runner.VocabSize;
 
     public Scheduler Scheduler { get; }
+    /// <summary>Steps whose results were processed (a step launched ahead whose every row was discarded does not count).</summary>
     public long Steps { get; private set; }
+    /// <summary>Work queued, scheduled, or launched and not yet processed.</summary>
+    public bool HasWork => _inFlight != null || Scheduler.HasWork;
 
     /// <summary>
     /// Submits a prompt; sampling.N &gt; 1 becomes N requests "{rid}-{i}" with seeds seed+i (a random base seed when
@@ -64,10 +67,11 @@ internal sealed class InferenceEngine
     public void FinishWithStopString(string rid, string stop) =>
         Scheduler.Abort(rid, new FinishReason(FinishKind.Stop, MatchedStop: stop));
 
-    /// <summary>Runs one batch; returns false when there was nothing to do.</summary>
-    public bool RunStep()
+    /// <summary>Runs one batch (with overlap: launches one and processes the one before); returns false when there was nothing to do.</summary>
+    public bool RunStep() => _overlap != null ? RunOverlappedStep() : RunSequentialStep(Scheduler.ScheduleNext());
+
+    private bool RunSequentialStep(ScheduleBatch? batch)
     {
-        ScheduleBatch? batch = Scheduler.ScheduleNext();
         if (batch == null) return false;
         ForwardBatch fb = batch.Forward;
         int rows = fb.NumLogitsRows, sampleRows = fb.NumSampleRows, vocab = _runner.VocabSize;
@@ -113,7 +117,7 @@ internal sealed class InferenceEngine
     public void RunUntilIdle(int maxSteps = 1_000_000)
     {
         for (int i = 0; i < maxSteps; i++)
-            if (!RunStep() && !Scheduler.HasWork) return;
+            if (!RunStep() && !HasWork) return;
         throw new InvalidOperationException($"InferenceEngine: still busy after {maxSteps} steps ({Scheduler.Waiting.Count} waiting, {Scheduler.Running.Count} running).");
     }
 

@@ -156,7 +156,7 @@ internal sealed class Sampler
         return last; // rounding left u just above the total mass
     }
 
-    private static int ArgMax(ReadOnlySpan<float> x)
+    internal static int ArgMax(ReadOnlySpan<float> x)
     {
         int best = 0;
         for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;

@@ -80,6 +80,14 @@ internal sealed class Req
     internal bool Admitted { get; set; }
     internal bool EverAdmitted { get; set; }
     internal long ArrivalOrder { get; set; }
+    /// <summary>
+    /// Launched steps holding a row of this request whose results are not processed yet (overlap scheduling: at most 2,
+    /// the one being processed and the next). When the request finishes while the next step still holds it, that
+    /// step's KV slot (the last of its row) is given back and its row discarded.
+    /// </summary>
+    internal int PendingSteps { get; set; }
+    /// <summary>The request's sampling row in the last step it was scheduled into: a placeholder -(row + 1) names it.</summary>
+    internal int LastSampleRow { get; set; } = -1;
 
     /// <summary>
     /// Logits rows an extend of tokens [prefixLen, prefixLen + extendLen) needs: one per prompt position still to be

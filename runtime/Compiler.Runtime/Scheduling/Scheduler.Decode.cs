@@ -24,16 +24,25 @@ internal sealed partial class Scheduler
         return true;
     }
 
-    /// <summary>Adds every running request as a one-token row; its KV slot is already in OutCacheLoc[firstToken + i].</summary>
-    private void AppendDecodeRows(ScheduleBatch batch, int firstReq, int firstToken)
+    /// <summary>
+    /// Adds every running request as a one-token row; its KV slot is already in OutCacheLoc[firstToken + i]. With
+    /// <paramref name="skipLengthFinishers"/> (overlap), requests whose in-flight token is their last are left out.
+    /// </summary>
+    private void AppendDecodeRows(ScheduleBatch batch, int firstReq, int firstToken, bool skipLengthFinishers = false)
     {
         ForwardBatch fb = batch.Forward;
         Span<int> inputIds = fb.InputIds, positions = fb.Positions, outLoc = fb.OutCacheLoc;
+        int n = 0;
         for (int i = 0; i < Running.Count; i++)
         {
             Req req = Running[i];
-            int t = firstToken + i, b = firstReq + i, pos = req.KvLen;
-            inputIds[t] = req.Tokens[pos]; // the last sampled token, not yet in KV
+            if (skipLengthFinishers && FinishesByLength(req)) continue;
+            int t = firstToken + n, b = firstReq + n, pos = req.KvLen;
+            n++;
+            // The last sampled token, not yet in KV; still on the device if the step that samples it is in flight
+            // (overlap): then a placeholder naming that step's logits row, which the runner resolves.
+            inputIds[t] = pos < req.Tokens.Count ? req.Tokens[pos] : -(req.LastSampleRow + 1);
+            req.PendingSteps++;
             positions[t] = pos;
             ReqToTokenPool.Row(req.ReqPoolIdx)[pos] = outLoc[t];
             req.KvLen = pos + 1;

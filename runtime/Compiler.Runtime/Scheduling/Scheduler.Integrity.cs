@@ -8,7 +8,8 @@ internal sealed partial class Scheduler
     /// Cross-checks pools, cache and requests (tests call it after every step): every KV slot 1..Size has exactly
     /// one owner (free list, a tree node, or one running request's private tail); each running request's prefix
     /// in its ReqToTokenPool row equals the tree path it locks; every node's lock ref equals the number of running
-    /// requests whose prefix ends at or below it; request slots in use equal running requests.
+    /// requests whose prefix ends at or below it; request slots in use equal running requests (and those of a launched
+    /// step not processed yet).
     /// </summary>
     public void CheckIntegrity()
     {
@@ -18,6 +19,9 @@ internal sealed partial class Scheduler
 
         var holders = new List<Req>(Running);
         if (ChunkedReq != null && !holders.Contains(ChunkedReq)) holders.Add(ChunkedReq);
+        // Overlap: a launched, unprocessed prefill step's requests hold KV but join Running only when it is processed.
+        foreach (Req r in _live.Values)
+            if (r.PendingSteps > 0 && !holders.Contains(r)) holders.Add(r);
         foreach (Req r in Waiting)
             if (r.ReqPoolIdx >= 0 || r.KvLen != 0) throw new InvalidOperationException($"Integrity: waiting {r} still holds a request slot or KV.");
 

@@ -35,6 +35,7 @@ internal sealed partial class Scheduler
         Running.Clear();
         Waiting.Clear();
         ChunkedReq = null;
+        foreach (Req r in victims) ForgetLaunchedSteps(r);
         foreach (Req r in victims) Finish(r, reason, emit: true);
         FlushCache();
         return victims.Count;

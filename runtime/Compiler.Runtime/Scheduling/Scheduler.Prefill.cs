@@ -127,6 +127,7 @@ internal sealed partial class Scheduler
             fb.ExtendSeqLens[i] = ext;
             fb.SeqLens[i] = req.KvLen;
             batch.Reqs.Add(req);
+            req.PendingSteps++;
             if (req.KvLen == req.Tokens.Count)
             {
                 // max_new_tokens 0 (prompt scoring only): nothing to sample.
@@ -183,6 +184,7 @@ internal sealed partial class Scheduler
 
     private static void AddSampleRow(ScheduleBatch batch, Req req, int tokenIndex)
     {
+        req.LastSampleRow = batch.Forward.NumSampleRows;
         batch.Forward.AddLogitsRow(tokenIndex);
         batch.SampleReqs.Add(req);
     }

@@ -8,16 +8,23 @@ internal sealed partial class Scheduler
 {
     /// <summary>
     /// Applies a step's sampled tokens (one per SampleReqs entry): appends them, checks stop conditions, streams
-    /// them out, caches prompts of requests that finished prefill, and releases finished requests.
+    /// them out, caches prompts of requests that finished prefill, and releases finished requests. Under overlap
+    /// scheduling a decode row of a request that finished after the step was launched (at the step before, or by an
+    /// abort) is discarded: its token is dropped, as that request would not have been in the step without overlap.
+    /// Returns false when every row was discarded (a step the sequential loop would not have run).
     /// </summary>
-    public void ProcessBatchResult(ScheduleBatch batch, ReadOnlySpan<SampleResult> results)
+    public bool ProcessBatchResult(ScheduleBatch batch, ReadOnlySpan<SampleResult> results)
     {
         if (results.Length != batch.SampleReqs.Count)
             throw new ArgumentException($"ProcessBatchResult: got {results.Length} samples for {batch.SampleReqs.Count} sampling requests.");
+        // From here on a request that finishes holds a slot of this step only if a later launched step holds it too.
+        for (int i = 0; i < batch.Reqs.Count; i++) batch.Reqs[i].PendingSteps--;
         int row = 0;
         for (int i = 0; i < batch.NumExtendReqs && batch.Mode != ForwardMode.Decode; i++)
         {
             Req req = batch.Reqs[i];
+            // Steps launched ahead are decode-only (ScheduleNextOverlapped), so no extend row can be stale.
+            if (req.IsFinished) throw new InvalidOperationException($"ProcessBatchResult: extend row of {req} which finished before its step was processed (an overlap scheduling bug).");
             if (req == batch.ChunkedReq)
             {
                 // Prompt not done: make the computed part a cached prefix so the next chunk (and others) reuse it.
@@ -39,7 +46,7 @@ internal sealed partial class Scheduler
                 Running.Add(req);
             }
         }
-        if (batch.Mode == ForwardMode.Extend) return;
+        if (batch.Mode == ForwardMode.Extend) return true;
 
         // Decode rows (Decode mode, or the tail of a Mixed batch) are the running requests, in order.
         int first = batch.Mode == ForwardMode.Mixed ? batch.NumExtendReqs : 0;
@@ -47,6 +54,12 @@ internal sealed partial class Scheduler
         for (int i = first; i < batch.Reqs.Count; i++)
         {
             Req req = batch.Reqs[i];
+            if (req.IsFinished)
+            {
+                // Overlap: finished after this step was launched; its KV slot was given back when it finished.
+                row++;
+                continue;
+            }
             generated++;
             if (req.MaxNewTokens == 0)
             {
@@ -60,7 +73,18 @@ internal sealed partial class Scheduler
         for (int i = 0; i < Running.Count; i++) if (!Running[i].IsFinished) Running[w++] = Running[i];
         Running.RemoveRange(w, Running.Count - w);
 
-        if (batch.Mode == ForwardMode.Decode) LogDecode(generated);
+        if (batch.Mode == ForwardMode.Decode)
+        {
+            if (generated == 0)
+            {
+                // A decode step launched ahead whose requests all finished meanwhile: the sequential loop would have
+                // found nothing to run and reset the ratio there (ScheduleNext returning null).
+                NewTokenRatio = _initNewTokenRatio;
+                return false;
+            }
+            LogDecode(generated);
+        }
+        return true;
     }
 
     /// <summary>Appends a sampled token, streams it; returns true if the request is now finished.</summary>

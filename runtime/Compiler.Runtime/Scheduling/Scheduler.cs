@@ -131,6 +131,7 @@ internal sealed partial class Scheduler
         req.FinishReason = reason;
         req.Status = ReqStatus.Finished;
         req.FinishTimestamp = Stopwatch.GetTimestamp();
+        if (req.PendingSteps > 0) ReleaseLaunchedSlot(req);
         Cache.CacheFinishedReq(req);
         _batchIsFull = false; // KV and a request slot came free: admission may succeed again
         _live.Remove(req.Rid);

@@ -23,6 +23,11 @@ internal sealed record SchedulerOptions
     public bool EnableMixedChunk { get; init; }
     /// <summary>--disable-radix-cache: no prefix sharing (ChunkCache).</summary>
     public bool DisableRadixCache { get; init; }
+    /// <summary>
+    /// --disable-overlap-schedule: run schedule, forward and result processing strictly in sequence even when the
+    /// runner can launch steps asynchronously (the overlap loop makes the same decisions; this is for comparison).
+    /// </summary>
+    public bool DisableOverlapSchedule { get; init; }
     public SchedulePolicyKind SchedulePolicy { get; init; } = SchedulePolicyKind.Fcfs;
     /// <summary>--schedule-conservativeness: scales the initial new-token ratio (higher admits fewer requests).</summary>
     public double ScheduleConservativeness { get; init; } = 1.0;

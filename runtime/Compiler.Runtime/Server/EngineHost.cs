@@ -73,7 +73,7 @@ internal sealed class EngineHost : IDisposable
     });
 
     /// <summary>SGLang's /flush_cache: true if the cache was flushed, false if requests are in flight.</summary>
-    public Task<bool> FlushCacheAsync() => InvokeAsync(e => e.Scheduler.FlushCache());
+    public Task<bool> FlushCacheAsync() => InvokeAsync(e => e.FlushCache()); // drains a launched step first
 
     private void Post(Action command)
     {
@@ -91,7 +91,8 @@ internal sealed class EngineHost : IDisposable
             DrainCommands();
             if (_stopping) break;
             bool ran = false;
-            if (scheduler.HasWork && _fatalError == null)
+            // The engine's HasWork: a launched step whose requests are neither waiting nor running still needs processing.
+            if (_engine.HasWork && _fatalError == null)
             {
                 try { ran = _engine.RunStep(); }
                 catch (Exception e) { OnStepFailed(e); }
@@ -99,7 +100,7 @@ internal sealed class EngineHost : IDisposable
             }
             if (ran) continue;
             // Work that could not be scheduled yet (e.g. only aborts were drained): re-check soon, no busy spin.
-            if (scheduler.HasWork && _fatalError == null) _wake.Wait(1);
+            if (_engine.HasWork && _fatalError == null) _wake.Wait(1);
             else _wake.Wait();
         }
         foreach (var stream in _live.Values) stream.Fail("The server is shutting down.", 503);
@@ -181,7 +182,7 @@ internal sealed class EngineHost : IDisposable
         _live.Clear();
         try
         {
-            int ended = _engine.Scheduler.AbortAll(FinishReason.Aborted(message));
+            int ended = _engine.AbortAll(FinishReason.Aborted(message));
             _log($"Engine recovered: {ended} request(s) ended, prefix cache flushed.");
         }
         catch (Exception recovery)

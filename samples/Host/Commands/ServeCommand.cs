@@ -33,6 +33,7 @@ internal static class ServeCommand
         var contextLength = new Option<int?>("--context-length") { Description = "default: the model's max_position_embeddings" };
         var disableRadix = new Option<bool>("--disable-radix-cache");
         var disableGraph = new Option<bool>("--disable-cuda-graph");
+        var disableOverlap = new Option<bool>("--disable-overlap-schedule") { Description = "schedule, run and process each step in sequence (no CPU/GPU overlap)" };
         var memFraction = new Option<double>("--mem-fraction-static") { DefaultValueFactory = _ => 0.88 };
         var samplingDefaults = new Option<string>("--sampling-defaults")
         {
@@ -43,7 +44,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API")
         {
             modelPath, host, port, device, loadFormat, servedName, apiKey, policy, chunked, mixed, maxRunning, maxPrefill,
-            maxTotal, contextLength, disableRadix, disableGraph, memFraction, samplingDefaults, logLevel,
+            maxTotal, contextLength, disableRadix, disableGraph, disableOverlap, memFraction, samplingDefaults, logLevel,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -71,6 +72,7 @@ internal static class ServeCommand
             {
                 MaxTotalTokens = kvTokens, MaxRunningRequests = running, ContextLength = context, MaxPrefillTokens = prefill,
                 ChunkedPrefillSize = chunk, EnableMixedChunk = result.GetValue(mixed), DisableRadixCache = result.GetValue(disableRadix),
+                DisableOverlapSchedule = result.GetValue(disableOverlap),
                 SchedulePolicy = SchedulePolicyNames.Parse(result.GetValue(policy)!),
                 // The CUDA runner's logits buffer is fixed: prompt-logprob rows beyond it go to later chunks.
                 MaxLogitsRows = model.Runner is CudaModelRunner ? runnerOptions.MaxLogitsRows : 0,
