@@ -17,11 +17,17 @@ internal sealed partial class Scheduler
         int bs = Running.Count;
         if (!EnsureAvailable(bs))
             throw new InvalidOperationException($"Scheduler: decode of {bs} requests needs {bs} KV slots but only {Allocator.AvailableSize} are free after retraction.");
+        FillDecode(batch, bs, skipLengthFinishers: false);
+        return true;
+    }
+
+    /// <summary>A decode batch of <paramref name="bs"/> rows (free KV slots already checked): one slot each, then the rows.</summary>
+    private void FillDecode(ScheduleBatch batch, int bs, bool skipLengthFinishers)
+    {
         batch.Clear();
         batch.Forward.Reset(ForwardMode.Decode, bs, bs);
         if (!Allocator.TryAlloc(batch.Forward.OutCacheLoc)) throw new InvalidOperationException("Scheduler: KV allocation failed after the availability check.");
-        AppendDecodeRows(batch, 0, 0);
-        return true;
+        AppendDecodeRows(batch, 0, 0, skipLengthFinishers);
     }
 
     /// <summary>

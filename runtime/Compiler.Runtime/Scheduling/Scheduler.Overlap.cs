@@ -48,10 +48,7 @@ internal sealed partial class Scheduler
         NewTokenRatio = Math.Max(NewTokenRatio - _newTokenRatioDecay, _minNewTokenRatio);
         ScheduleBatch batch = _batches[_batchFlip];
         _batchFlip ^= 1;
-        batch.Clear();
-        batch.Forward.Reset(ForwardMode.Decode, bs, bs);
-        if (!Allocator.TryAlloc(batch.Forward.OutCacheLoc)) throw new InvalidOperationException("Scheduler: KV allocation failed after the availability check.");
-        AppendDecodeRows(batch, 0, 0, skipLengthFinishers: true);
+        FillDecode(batch, bs, skipLengthFinishers: true);
         return batch;
     }
 

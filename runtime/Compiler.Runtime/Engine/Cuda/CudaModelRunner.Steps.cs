@@ -252,8 +252,7 @@ internal sealed unsafe partial class CudaModelRunner
             var padding = new ForwardBatch(new Memory.ReqToTokenPool(1, 1));
             padding.Reset(ForwardMode.Decode, 0, 0);
             StageDecode(padding, size);
-            _inputs.Upload(_stream);
-            _kernelEnqueued = false;
+            UploadInputs(padding);
             EnqueueDecode(size);
             _stream.Synchronize();
             _kernelEnqueued = false; // the graph's first kernel waits for the uploads before it
