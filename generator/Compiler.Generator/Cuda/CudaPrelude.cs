@@ -49,12 +49,19 @@ internal static class CudaPrelude
         // Rotary embedding, rotate-half layout (Hugging Face): element i of a head of d pairs with i +- d/2.
         static __device__ __forceinline__ int rope_partner(int i, int d) { return (i % d) < d / 2 ? i + d / 2 : i - d / 2; }
 
-        static __device__ __forceinline__ float rope(float x, float partner, int i, int d, float pos, const float* inv_freq)
+        // cos_t / sin_t: cos and sin of pos * inv_freq[f] for the d / 2 frequencies, computed once per row (rope_table).
+        static __device__ __forceinline__ float rope(float x, float partner, int i, int d, const float* cos_t, const float* sin_t)
         {
             const int j = i % d;
-            float s, c;
-            sincosf(pos * inv_freq[j % (d / 2)], &s, &c);
-            return j < d / 2 ? x * c - partner * s : x * c + partner * s;
+            const int f = j % (d / 2);
+            return j < d / 2 ? x * cos_t[f] - partner * sin_t[f] : x * cos_t[f] + partner * sin_t[f];
+        }
+
+        // Fills a row's rope table; positions and inv_freq are step inputs, so this runs before the wait.
+        static __device__ __forceinline__ void rope_table(float pos, const float* inv_freq, int half, float* cos_t, float* sin_t)
+        {
+            for (int f = threadIdx.x; f < half; f += blockDim.x) sincosf(pos * inv_freq[f], &sin_t[f], &cos_t[f]);
+            __syncthreads();
         }
         """;
 }

@@ -59,6 +59,10 @@ internal static class CudaRenderer
 
         private static string C(Dim d) => d.RenderC(s => s);
 
+        /// <summary>The distinct rotary widths (head dims) of the kernel's rope ops, each with its table's name suffix.</summary>
+        private IEnumerable<(Dim Width, int Name)> RopeWidths() =>
+            _kernel.Ops.Where(o => o.Op == PrimOp.Rope).Select(o => o.Group!).Distinct().Select((d, i) => (d, i));
+
         private string Param(ParamKind kind, int value = -1, string? weight = null, int layerOffset = 0) =>
             _params.First(p => p.Kind == kind && p.Value == value && p.Weight == weight && p.LayerOffset == layerOffset).Name;
 
@@ -78,7 +82,12 @@ internal static class CudaRenderer
                 _kernel.Rows == RowSet.OutputRows ? "const int src = row_index[row]; // the token row this output row reads" : "const int src = row;",
             };
             if (_kernel.Ops.Any(o => o.Op == PrimOp.Gather)) head.Add("const int token = input_ids[src];");
-            if (_kernel.Ops.Any(o => o.Op == PrimOp.Rope)) head.Add("const float pos = (float)positions[src];");
+            // One cos/sin table per rotary width, filled before the wait: sincosf once per frequency, not per element.
+            foreach (var d in RopeWidths())
+            {
+                head.Add($"__shared__ float s_cos_{d.Name}[{C(d.Width)} / 2], s_sin_{d.Name}[{C(d.Width)} / 2];");
+                head.Add($"rope_table((float)positions[src], inv_freq, {C(d.Width)} / 2, s_cos_{d.Name}, s_sin_{d.Name});");
+            }
             if (_kernel.Ops.Any(o => o.Op == PrimOp.StoreKv)) head.Add("const long long slot = out_cache_loc[src];");
             foreach (var v in _materialized.OrderBy(v => v)) head.Add($"__shared__ float s_{v}[{C(_producer[v].Length)}];");
             foreach (var op in _kernel.Ops.Where(o => o.Op == PrimOp.RmsNorm))
@@ -230,8 +239,9 @@ internal static class CudaRenderer
                         : $"({Arg(0, index)} * s_rstd_{op.Result}[({index}) / {C(op.Group)}] * to_float({w}[({index}) % {C(op.Group)}]))";
                 case PrimOp.Rope:
                     var d = C(op.Group!);
+                    var table = RopeWidths().First(r => r.Width.Equals(op.Group)).Name;
                     var partner = $"rope_partner({index}, {d})";
-                    return $"rope({Arg(0, index)}, {Arg(0, partner)}, {index}, {d}, pos, inv_freq)";
+                    return $"rope({Arg(0, index)}, {Arg(0, partner)}, {index}, {d}, s_cos_{table}, s_sin_{table})";
                 default:
                     throw new System.InvalidOperationException($"{op.Op} has no value");
             }

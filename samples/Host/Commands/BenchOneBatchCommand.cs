@@ -26,8 +26,9 @@ internal static class BenchOneBatchCommand
         var disableGraph = new Option<bool>("--disable-cuda-graph");
         var disablePdl = new Option<bool>("--disable-pdl") { Description = "launch each kernel only after the previous one ends (no programmatic dependent launch)" };
         var profile = new Option<bool>("--profile") { Description = "also print GPU time per launch of one decode step (cuda)" };
+        var contextLength = new Option<int?>("--context-length") { Description = "longest sequence the runner is sized for (default: input + output length); a server's is the model's" };
         var command = new Command("bench-one-batch", "Latency of one static batch: prefill, then decode (mirrors sglang.bench_one_batch)")
-            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, disablePdl, profile };
+            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, disablePdl, profile, contextLength };
         command.SetAction(result =>
         {
             var sizes = result.GetValue(batchSizes)!;
@@ -36,7 +37,7 @@ internal static class BenchOneBatchCommand
             {
                 MaxRunningRequests = sizes.Max(),
                 MaxBatchTokens = sizes.Max() * inLen,
-                MaxContextLen = inLen + outLen + 1,
+                MaxContextLen = Math.Max(result.GetValue(contextLength) ?? 0, inLen + outLen + 1),
                 MaxTotalTokens = sizes.Max() * (inLen + outLen) + 1,
                 DisableCudaGraph = result.GetValue(disableGraph),
                 DisableProgrammaticLaunch = result.GetValue(disablePdl),

@@ -255,12 +255,19 @@ static __device__ __forceinline__ float block_sum(float v)
 // Rotary embedding, rotate-half layout (Hugging Face): element i of a head of d pairs with i +- d/2.
 static __device__ __forceinline__ int rope_partner(int i, int d) { return (i % d) < d / 2 ? i + d / 2 : i - d / 2; }
 
-static __device__ __forceinline__ float rope(float x, float partner, int i, int d, float pos, const float* inv_freq)
+// cos_t / sin_t: cos and sin of pos * inv_freq[f] for the d / 2 frequencies, computed once per row (rope_table).
+static __device__ __forceinline__ float rope(float x, float partner, int i, int d, const float* cos_t, const float* sin_t)
 {
     const int j = i % d;
-    float s, c;
-    sincosf(pos * inv_freq[j % (d / 2)], &s, &c);
-    return j < d / 2 ? x * c - partner * s : x * c + partner * s;
+    const int f = j % (d / 2);
+    return j < d / 2 ? x * cos_t[f] - partner * sin_t[f] : x * cos_t[f] + partner * sin_t[f];
+}
+
+// Fills a row's rope table; positions and inv_freq are step inputs, so this runs before the wait.
+static __device__ __forceinline__ void rope_table(float pos, const float* inv_freq, int half, float* cos_t, float* sin_t)
+{
+    for (int f = threadIdx.x; f < half; f += blockDim.x) sincosf(pos * inv_freq[f], &sin_t[f], &cos_t[f]);
+    __syncthreads();
 }
 
 // x = embed(input_ids, model.embed_tokens.weight); h = rms_norm(x, input_layernorm.weight)
@@ -308,7 +315,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
 {
     const int row = blockIdx.x;
     const int src = row;
-    const float pos = (float)positions[src];
+    __shared__ float s_cos_0[HEAD_DIM / 2], s_sin_0[HEAD_DIM / 2];
+    rope_table((float)positions[src], inv_freq, HEAD_DIM / 2, s_cos_0, s_sin_0);
     const long long slot = out_cache_loc[src];
     __shared__ float s_rstd_3[HEADS*HEAD_DIM / HEAD_DIM];
     __shared__ float s_rstd_4[HEAD_DIM*KV_HEADS / HEAD_DIM];
@@ -332,11 +340,11 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
     __syncthreads();
     for (int i = threadIdx.x; i < HEADS*HEAD_DIM; i += KERNEL_BLOCK)
     {
-        store(&out_q[(long long)row * HEADS*HEAD_DIM + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]) * s_rstd_3[(i) / HEAD_DIM] * to_float(w_q_norm[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]) * s_rstd_3[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(w_q_norm[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, pos, inv_freq));
+        store(&out_q[(long long)row * HEADS*HEAD_DIM + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]) * s_rstd_3[(i) / HEAD_DIM] * to_float(w_q_norm[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]) * s_rstd_3[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(w_q_norm[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
     }
     for (int i = threadIdx.x; i < HEAD_DIM*KV_HEADS; i += KERNEL_BLOCK)
     {
-        store(&k_cache[slot * HEAD_DIM*KV_HEADS + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]) * s_rstd_4[(i) / HEAD_DIM] * to_float(w_k_norm[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + rope_partner(i, HEAD_DIM)]) * s_rstd_4[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(w_k_norm[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, pos, inv_freq));
+        store(&k_cache[slot * HEAD_DIM*KV_HEADS + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]) * s_rstd_4[(i) / HEAD_DIM] * to_float(w_k_norm[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + rope_partner(i, HEAD_DIM)]) * s_rstd_4[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(w_k_norm[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
         store(&v_cache[slot * HEAD_DIM*KV_HEADS + i], to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + (HEADS*HEAD_DIM + HEAD_DIM*KV_HEADS) + i]));
     }
 }

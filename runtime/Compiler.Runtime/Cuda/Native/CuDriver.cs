@@ -18,6 +18,9 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial CuResult cuGetErrorString(CuResult error, byte** text);
 
     [LibraryImport(Lib)] public static partial CuResult cuDeviceGetCount(int* count);
+    /// <summary>Marks the range an external profiler started with collection off (ncu --profile-from-start off) measures.</summary>
+    [LibraryImport(Lib)] public static partial CuResult cuProfilerStart();
+    [LibraryImport(Lib)] public static partial CuResult cuProfilerStop();
     [LibraryImport(Lib)] public static partial CuResult cuDeviceGet(int* device, int ordinal);
     [LibraryImport(Lib)] public static partial CuResult cuDeviceGetName(byte* name, int length, int device);
     [LibraryImport(Lib)] public static partial CuResult cuDeviceGetAttribute(int* value, CuDeviceAttribute attribute, int device);

@@ -106,6 +106,7 @@ internal sealed unsafe partial class CudaModelRunner
         public int K { get; init; }
         public bool FloatOutput { get; init; }
         public CudaKernel? Gemv { get; init; }
+        public int GemvSplit { get; init; } = 1;
     }
 
     /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor
@@ -121,6 +122,16 @@ internal sealed unsafe partial class CudaModelRunner
     /// more occupancy than it hides; Llama-3.1-8B batch 1 went from 6.7 to 7.3 ms with a 16-chunk prefetch).</summary>
     private CudaKernel GemvFor(int k) => k is > 4 * 256 and <= 8 * 256 ? _gemvP8 : _gemvP4;
 
+    /// <summary>Warps per output feature of a GEMV (its KSPLIT): few features (o_proj and down_proj of a small model:
+    /// 1024) give one warp per SM sub-partition, too few loads in flight to cover memory latency, so each row is cut
+    /// into slices until there are about 24 warps per SM. A slice keeps at least one 16-byte chunk per lane.</summary>
+    private int GemvSplitFor(int n, int k)
+    {
+        var split = 1;
+        while (split < 8 && (long)n * split < 24L * _device.MultiprocessorCount && k % (8 * 32 * split * 2) == 0) split *= 2;
+        return split;
+    }
+
     private BoundStep Bind(Step step, int layer)
     {
         ulong Value(int value) => value < 0 ? 0 : _valuePointers[value];
@@ -132,13 +143,14 @@ internal sealed unsafe partial class CudaModelRunner
                 var fused = _fusedKernels[name];
                 return bound with { Fused = fused, Kernel = _kernels[name], Arguments = fused.Params.Select(p => Pointer(p, layer)).ToArray() };
             case StepKind.Gemm:
-                var k = (int)_constants.Dim(step.K!);
+                var (n, k) = ((int)_constants.Dim(step.N!), (int)_constants.Dim(step.K!));
+                var split = GemvSplitFor(n, k);
                 return bound with
                 {
                     Weight = _weights[ModelWeights.Expand(step.Weight!, layer)],
-                    N = (int)_constants.Dim(step.N!), K = k,
+                    N = n, K = k,
                     FloatOutput = _valueTypes[step.Output] == ElementType.Float32,
-                    Gemv = GemvFor(k),
+                    Gemv = GemvFor(k / split), GemvSplit = split,
                 };
             default:
                 return bound;
@@ -151,10 +163,13 @@ internal sealed unsafe partial class CudaModelRunner
     private const int GemvMaxRows = 8;
 
     /// <summary>Runs one step eagerly with an event pair around every launch; returns GPU milliseconds per launch name
-    /// (summed over layers) and the launch count. For finding where the time goes, not for timing the step.</summary>
+    /// (summed over layers) and the launch count. For finding where the time goes, not for timing the step. The step
+    /// is also the profiler range (cuProfilerStart/Stop), so `ncu --profile-from-start off` measures exactly its kernels.</summary>
     public IReadOnlyList<(string Name, int Launches, double Milliseconds)> Profile(ForwardBatch batch)
     {
         _profile = new();
+        _stream.Synchronize();
+        CuDriver.cuProfilerStart(); // no profiler attached: a no-op whose result does not matter
         try
         {
             if (batch.Mode == ForwardMode.Decode)
@@ -165,6 +180,7 @@ internal sealed unsafe partial class CudaModelRunner
             }
             else Execute(batch);
             _stream.Synchronize();
+            CuDriver.cuProfilerStop();
             var result = _profile.GroupBy(p => p.Name)
                 .Select(g => (g.Key, g.Count(), g.Sum(p => (double)CudaEvent.ElapsedMilliseconds(p.Start, p.End))))
                 .OrderByDescending(r => r.Item3).ToList();
@@ -196,8 +212,10 @@ internal sealed unsafe partial class CudaModelRunner
                 {
                     // Decode-sized batches: bandwidth-bound, so a CUDA-core GEMV beats the tensor-core GEMM.
                     var args = new KernelArgs();
-                    args.Add(step.Input).Add(weight).Add(floatOutput ? 0UL : step.Output).Add(floatOutput ? step.Output : 0UL).Add(rows).Add(n).Add(k);
-                    LaunchKernel(step.Gemv!, (n + 7) / 8, 256, ref args);
+                    var featuresPerBlock = 8 / step.GemvSplit; // GEMV_WARPS = 8
+                    args.Add(step.Input).Add(weight).Add(floatOutput ? 0UL : step.Output).Add(floatOutput ? step.Output : 0UL)
+                        .Add(rows).Add(n).Add(k).Add(step.GemvSplit);
+                    LaunchKernel(step.Gemv!, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), 256, ref args);
                 }
                 else _gemm.Linear(step.Output, step.Input, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
                 break;
