@@ -150,10 +150,22 @@ internal static class CudaRenderer
         private void CloseLoop()
         {
             if (_loop is null) return;
-            _body.Add(_kernel.SplitsColumns
-                ? $"for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < {C(_loop.Length)}; i += KERNEL_BLOCK * gridDim.y)"
-                : $"for (int i = threadIdx.x; i < {C(_loop.Length)}; i += KERNEL_BLOCK)");
-            _body.Add("{");
+            var length = C(_loop.Length);
+            if (_kernel.SplitGroup is { } group)
+            {
+                // This block's groups are blockIdx.y, blockIdx.y + gridDim.y, ...; t counts their elements.
+                var g = C(group);
+                _body.Add($"for (int t = threadIdx.x; blockIdx.y + gridDim.y * (t / {g}) < {length} / {g}; t += KERNEL_BLOCK)");
+                _body.Add("{");
+                _body.Add($"    const int i = (blockIdx.y + gridDim.y * (t / {g})) * {g} + t % {g};");
+            }
+            else
+            {
+                _body.Add(_kernel.SplitsColumns
+                    ? $"for (int i = blockIdx.y * KERNEL_BLOCK + threadIdx.x; i < {length}; i += KERNEL_BLOCK * gridDim.y)"
+                    : $"for (int i = threadIdx.x; i < {length}; i += KERNEL_BLOCK)");
+                _body.Add("{");
+            }
             _body.AddRange(_loop.Statements.Select(s => "    " + s));
             _body.Add("}");
             _loop = null;
@@ -185,7 +197,9 @@ internal static class CudaRenderer
             else
             {
                 var g = C(op.Group);
-                _body.Add($"for (int g = threadIdx.x >> 5; g < {C(op.Length)} / {g}; g += KERNEL_BLOCK >> 5) // one warp per group");
+                _body.Add(_kernel.SplitGroup is null
+                    ? $"for (int g = threadIdx.x >> 5; g < {C(op.Length)} / {g}; g += KERNEL_BLOCK >> 5) // one warp per group"
+                    : $"for (int g = blockIdx.y + gridDim.y * (threadIdx.x >> 5); g < {C(op.Length)} / {g}; g += gridDim.y * (KERNEL_BLOCK >> 5)) // one warp per group of this block");
                 _body.Add("{");
                 _body.Add("    float ss = 0.0f;");
                 _body.Add($"    for (int j = threadIdx.x & 31; j < {g}; j += 32) {{ const int i = g * {g} + j; const float t = {x}; ss += t * t; }}");

@@ -156,7 +156,8 @@ internal sealed class FuseKernelsPass
         var (ops, fuses, name) = builder.Build();
         var unique = name;
         for (var i = 2; _kernels.Any(k => k.Name == unique); i++) unique = name + "_" + i;
-        var kernel = new KernelSpec(unique, rows, ops.ToEquatableArray(), fuses, SplitsColumns(ops));
+        var group = SplitGroup(ops);
+        var kernel = new KernelSpec(unique, rows, ops.ToEquatableArray(), fuses, group is not null || SplitsColumns(ops)) { SplitGroup = group };
         _kernels.Add(kernel);
         return kernel;
     }
@@ -169,6 +170,17 @@ internal sealed class FuseKernelsPass
         var uses = ops.SelectMany(o => o.Args).GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
         return !ops.Any(o => o.Result >= 0 && o.Op is not (PrimOp.LoadRow or PrimOp.LoadWeight or PrimOp.Gather)
                              && uses.TryGetValue(o.Result, out var n) && n > 1);
+    }
+
+    /// <summary>The group width a kernel's rows split by (see <see cref="KernelSpec.SplitGroup"/>): it has RMS norms, all
+    /// per-group of one width, and every loop it runs is a whole number of such groups. Otherwise null.</summary>
+    private static Dim? SplitGroup(List<KernelOp> ops)
+    {
+        var norms = ops.Where(o => o.Op is PrimOp.RmsNorm).ToList();
+        if (norms.Count == 0 || norms.Any(n => n.Group!.Equals(n.Length))) return null;
+        var group = norms[0].Group!;
+        if (norms.Any(n => !n.Group!.Equals(group))) return null;
+        return ops.Where(o => o.Result >= 0 || o.Op is PrimOp.StoreRow or PrimOp.StoreKv).All(o => o.Length.TryDivide(group) is not null) ? group : null;
     }
 
     private sealed class KernelBuilder

@@ -120,6 +120,16 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
         asm volatile("prefetch.global.L2 [%0];" ::"l"(k_cache + off));
         asm volatile("prefetch.global.L2 [%0];" ::"l"(v_cache + off));
     }
+    const int lane_r = tid % DA_TPR; // which 8-element slice of HEAD_DIM this thread owns
+    const int row = tid / DA_TPR;    // row group: tokens start + row + DA_ROWS * k
+    // Slots are read one tile ahead, so each tile waits on its K/V loads only, not on a slot load before them.
+    int slots[DA_UNROLL];
+#pragma unroll
+    for (int u = 0; u < DA_UNROLL; ++u)
+    {
+        const int pos = start + u * DA_ROWS + row;
+        slots[u] = pos < end ? __ldcg(tok + pos) : 0; // L2 (coherent): the last slot is new this step
+    }
     wait_for_previous_kernel();
     allow_next_kernel();
 
@@ -130,9 +140,6 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
             o[((size_t)b * NUM_HEADS + kvh * DA_GROUP) * HEAD_DIM + i] = __float2bfloat16(0.f);
         return;
     }
-
-    const int lane_r = tid % DA_TPR; // which 8-element slice of HEAD_DIM this thread owns
-    const int row = tid / DA_TPR;    // row group: tokens start + row + DA_ROWS * k
 
     const float q_scale = sm_scale * 1.4426950408889634f; // logits in log2 units, softmax via exp2f
     float qf[DA_GROUP][8];
@@ -163,21 +170,20 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     {
         uint4 kr[DA_UNROLL], vr[DA_UNROLL];
         bool valid[DA_UNROLL];
-        int slots[DA_UNROLL];
-#pragma unroll
-        for (int u = 0; u < DA_UNROLL; ++u)
-        {
-            const int pos = t0 + u * DA_ROWS + row;
-            valid[u] = pos < end;
-            slots[u] = valid[u] ? __ldcg(tok + pos) : 0; // L2 (coherent): the last slot is new this step
-        }
         // All K and V loads of the step are issued before any is used: 2 * DA_UNROLL 16-byte loads in flight.
 #pragma unroll
         for (int u = 0; u < DA_UNROLL; ++u)
         {
+            valid[u] = t0 + u * DA_ROWS + row < end;
             const size_t off = ((size_t)slots[u] * NUM_KV_HEADS + kvh) * HEAD_DIM + lane_r * 8;
             kr[u] = valid[u] ? __ldcg(reinterpret_cast<const uint4*>(k_cache + off)) : make_uint4(0, 0, 0, 0);
             vr[u] = valid[u] ? __ldcg(reinterpret_cast<const uint4*>(v_cache + off)) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int u = 0; u < DA_UNROLL; ++u)
+        {
+            const int pos = t0 + DA_TILE + u * DA_ROWS + row;
+            slots[u] = pos < end ? __ldcg(tok + pos) : 0;
         }
 
 #pragma unroll

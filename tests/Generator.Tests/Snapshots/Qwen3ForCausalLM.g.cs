@@ -78,7 +78,7 @@ internal static class Qwen3ForCausalLM
                 new(ParamKind.OutCacheLoc, "out_cache_loc"),
                 new(ParamKind.KCache, "k_cache"),
                 new(ParamKind.VCache, "v_cache"),
-            ]),
+            ]) { SplitsColumns = true },
             new("add_post_attention_layernorm", RowSet.AllTokens, "x = x + o_proj; h = rms_norm(x, post_attention_layernorm.weight)",
             [
                 new(PrimOp.LoadRow, 0, [], "HIDDEN") { Value = 2, Offset = "0", RowLength = "HIDDEN", Label = "x" },
@@ -322,7 +322,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
     __shared__ float s_rstd_4[HEAD_DIM*KV_HEADS / HEAD_DIM];
     wait_for_previous_kernel();
     allow_next_kernel();
-    for (int g = threadIdx.x >> 5; g < HEADS*HEAD_DIM / HEAD_DIM; g += KERNEL_BLOCK >> 5) // one warp per group
+    for (int g = blockIdx.y + gridDim.y * (threadIdx.x >> 5); g < HEADS*HEAD_DIM / HEAD_DIM; g += gridDim.y * (KERNEL_BLOCK >> 5)) // one warp per group of this block
     {
         float ss = 0.0f;
         for (int j = threadIdx.x & 31; j < HEAD_DIM; j += 32) { const int i = g * HEAD_DIM + j; const float t = to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]); ss += t * t; }
@@ -330,7 +330,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
         if ((threadIdx.x & 31) == 0) s_rstd_3[g] = rsqrtf(ss / (float)(HEAD_DIM) + (float)(EPS));
     }
     __syncthreads();
-    for (int g = threadIdx.x >> 5; g < HEAD_DIM*KV_HEADS / HEAD_DIM; g += KERNEL_BLOCK >> 5) // one warp per group
+    for (int g = blockIdx.y + gridDim.y * (threadIdx.x >> 5); g < HEAD_DIM*KV_HEADS / HEAD_DIM; g += gridDim.y * (KERNEL_BLOCK >> 5)) // one warp per group of this block
     {
         float ss = 0.0f;
         for (int j = threadIdx.x & 31; j < HEAD_DIM; j += 32) { const int i = g * HEAD_DIM + j; const float t = to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]); ss += t * t; }
@@ -338,12 +338,14 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
         if ((threadIdx.x & 31) == 0) s_rstd_4[g] = rsqrtf(ss / (float)(HEAD_DIM) + (float)(EPS));
     }
     __syncthreads();
-    for (int i = threadIdx.x; i < HEADS*HEAD_DIM; i += KERNEL_BLOCK)
+    for (int t = threadIdx.x; blockIdx.y + gridDim.y * (t / HEAD_DIM) < HEADS*HEAD_DIM / HEAD_DIM; t += KERNEL_BLOCK)
     {
+        const int i = (blockIdx.y + gridDim.y * (t / HEAD_DIM)) * HEAD_DIM + t % HEAD_DIM;
         store(&out_q[(long long)row * HEADS*HEAD_DIM + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]) * s_rstd_3[(i) / HEAD_DIM] * to_float(w_q_norm[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]) * s_rstd_3[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(w_q_norm[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
     }
-    for (int i = threadIdx.x; i < HEAD_DIM*KV_HEADS; i += KERNEL_BLOCK)
+    for (int t = threadIdx.x; blockIdx.y + gridDim.y * (t / HEAD_DIM) < HEAD_DIM*KV_HEADS / HEAD_DIM; t += KERNEL_BLOCK)
     {
+        const int i = (blockIdx.y + gridDim.y * (t / HEAD_DIM)) * HEAD_DIM + t % HEAD_DIM;
         store(&k_cache[slot * HEAD_DIM*KV_HEADS + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]) * s_rstd_4[(i) / HEAD_DIM] * to_float(w_k_norm[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + rope_partner(i, HEAD_DIM)]) * s_rstd_4[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(w_k_norm[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
         store(&v_cache[slot * HEAD_DIM*KV_HEADS + i], to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + (HEADS*HEAD_DIM + HEAD_DIM*KV_HEADS) + i]));
     }
