@@ -54,7 +54,8 @@ public sealed record FusedKernel(string Name, RowSet Rows, string Fuses, KernelO
 {
     public const int BlockSize = 256;
 
-    /// <summary>Element-wise only: a row's columns may also be split over gridDim.y blocks.</summary>
+    /// <summary>A row's columns may also be split over gridDim.y blocks: the kernel is element-wise, or its reductions
+    /// are per head and each block takes whole heads (the generator's KernelSpec says which).</summary>
     public bool SplitsColumns { get; init; }
 }
 

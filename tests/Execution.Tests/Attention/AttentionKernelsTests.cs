@@ -73,7 +73,7 @@ public sealed partial class AttentionKernelsTests
         Assert.True(batch1 * Qwen3.NumKvHeads >= 2 * sms, $"batch 1 at 8192 tokens launches only {batch1 * 8} CTAs");
 
         Assert.Equal(1, Qwen3.DecodeNumSplits(64, 8192, sms, maxBatch, maxSplits));
-        Assert.Equal(1, Qwen3.DecodeNumSplits(1, 100, sms, maxBatch, maxSplits)); // too short to be worth splitting
+        Assert.Equal(1, Qwen3.DecodeNumSplits(1, Qwen3.DecodeTileTokens, sms, maxBatch, maxSplits)); // one tile: nothing to split
         Assert.Equal(4, Qwen3.DecodeNumSplits(1, 4 * AttentionKernels.DecodeMinChunkTokens, sms, maxBatch, maxSplits));
 
         // The workspace holds maxBatch * maxSplits partial rows: batch 200 may not take 2 splits of 256 * 2.

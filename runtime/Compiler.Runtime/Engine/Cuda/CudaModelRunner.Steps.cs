@@ -200,7 +200,7 @@ internal sealed unsafe partial class CudaModelRunner
             {
                 var args = new KernelArgs();
                 foreach (var pointer in step.Arguments) args.Add(pointer);
-                // Few rows (decode): spread element-wise kernels' columns over more blocks to fill the SMs.
+                // Few rows (decode): spread a splittable kernel's columns (or heads) over more blocks to fill the SMs.
                 var columnBlocks = step.Fused!.SplitsColumns && rows < _device.MultiprocessorCount ? Math.Min(16, _device.MultiprocessorCount / rows) : 1;
                 LaunchKernel(step.Kernel!, new Dim3((uint)rows, (uint)columnBlocks, 1), FusedKernel.BlockSize, ref args);
                 break;
