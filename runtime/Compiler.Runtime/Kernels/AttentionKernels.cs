@@ -131,14 +131,16 @@ internal sealed class AttentionKernels
         return DecodeCountersBytes(maxBatch) + (long)maxBatch * maxSplits * NumHeads * (HeadDim + 2) * sizeof(float);
     }
 
-    /// <summary>Grid (numSplits, NUM_KV_HEADS, batch), block 128, no dynamic shared memory.</summary>
+    /// <summary>Grid (batch, NUM_KV_HEADS, numSplits), block 128, no dynamic shared memory. Requests vary fastest, so
+    /// the CTAs resident together are all requests' same head and split: requests that share a cached prefix (the
+    /// same KV slots) read it from L2 once between them instead of each from HBM.</summary>
     public KernelLaunchShape DecodeLaunch(int batch, int numSplits)
     {
         if (batch <= 0 || batch > MaxGridYZ)
             throw new ArgumentOutOfRangeException(nameof(batch), $"Decode batch {batch} must be in 1..{MaxGridYZ}.");
         if (numSplits <= 0 || numSplits > DecodeMaxSplits)
             throw new ArgumentOutOfRangeException(nameof(numSplits), $"Decode splits {numSplits} must be in 1..{DecodeMaxSplits}.");
-        return new KernelLaunchShape(numSplits, NumKvHeads, batch, DecodeThreads, 1, 1, 0);
+        return new KernelLaunchShape(batch, NumKvHeads, numSplits, DecodeThreads, 1, 1, 0);
     }
 
     /// <summary>Grid (NUM_HEADS, ceil(maxExtendLen / 64), batch), block 128, <see cref="ExtendSharedMemoryBytes"/>.</summary>

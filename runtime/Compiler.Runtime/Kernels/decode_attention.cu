@@ -19,9 +19,9 @@
 //                    acc [batch][num_splits][NUM_HEADS][HEAD_DIM] followed by (m, l) [batch][num_splits][NUM_HEADS][2]
 //   sm_scale         softmax scale, usually 1/sqrt(HEAD_DIM)
 //
-// Launch: grid (num_splits, NUM_KV_HEADS, batch), block DA_THREADS (128), no dynamic shared memory
+// Launch: grid (batch, NUM_KV_HEADS, num_splits), block DA_THREADS (128), no dynamic shared memory
 //   (static shared memory: DA_SMEM_BYTES = (DA_ROWS * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * GROUP * 4 < 48 KiB).
-//   num_splits (gridDim.x, at most DA_MAX_SPLITS = 64) is the host's choice from batch, the longest seq_len and the SM count (see
+//   num_splits (gridDim.z, at most DA_MAX_SPLITS = 64) is the host's choice from batch, the longest seq_len and the SM count (see
 //   AttentionKernels.DecodeNumSplits); each request cuts its own sequence into chunks of
 //   ceil(seq_len / num_splits) tokens rounded up to DA_TILE, so short requests use fewer splits and a request
 //   that fits one chunk writes o directly without touching the workspace. Idle split CTAs exit at once.
@@ -47,6 +47,7 @@
 #define DA_UNROLL 4
 #define DA_TILE (DA_ROWS * DA_UNROLL)
 #define DA_MAX_SPLITS 64
+#define DA_PREFETCH_TILES 2
 #define DA_ROW_LINES ((HEAD_DIM * 2 + 127) / 128) // 128-byte lines per K or V row of one head
 #define DA_NEG_INF __uint_as_float(0xff800000u) // no <math.h> under NVRTC
 
@@ -88,11 +89,13 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     __shared__ float s_split_w[DA_MAX_SPLITS][DA_GROUP];
     __shared__ int s_is_last;
 
-    const int split = blockIdx.x;
+    // Requests vary fastest in the grid: the CTAs resident at once are every request's same (kv head, split), so
+    // requests sharing a cached prefix (the same slots) meet in L2 rather than each reading it from HBM.
+    const int b = blockIdx.x;
     const int kvh = blockIdx.y;
-    const int b = blockIdx.z;
-    const int num_splits = min((int)gridDim.x, DA_MAX_SPLITS);
-    const int batch = gridDim.z;
+    const int split = blockIdx.z;
+    const int num_splits = min((int)gridDim.z, DA_MAX_SPLITS);
+    const int batch = gridDim.x;
     const int tid = threadIdx.x;
     const int seq_len = seq_lens[b]; // a step input: uploaded before the step's first kernel
 
@@ -111,9 +114,10 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     const int* __restrict__ tok = req_to_token + (size_t)req_pool_indices[b] * req_to_token_stride;
 
     // The previous kernel writes q and this step's K/V; the K/V of earlier tokens (and req_to_token: set by the step's
-    // first kernel, which has finished when this one starts) are already there. Pull this split's share of them into
-    // L2 before waiting, so the loop below reads L2 instead of HBM.
-    const int cached_end = min(end, seq_len - 1);
+    // first kernel, which has finished when this one starts) are already there. Pull the first DA_PREFETCH_TILES
+    // tiles of this split's share of them into L2 before waiting, so the loop starts on L2 instead of HBM (more would
+    // only evict each other's lines when many long requests run).
+    const int cached_end = min(min(end, seq_len - 1), start + DA_PREFETCH_TILES * DA_TILE);
     for (int i = tid; i < (cached_end - start) * DA_ROW_LINES; i += DA_THREADS)
     {
         const size_t off = ((size_t)__ldcg(tok + start + i / DA_ROW_LINES) * NUM_KV_HEADS + kvh) * HEAD_DIM + i % DA_ROW_LINES * 64;

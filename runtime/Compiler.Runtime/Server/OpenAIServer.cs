@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Compiler.Runtime.Server;
@@ -67,15 +68,20 @@ internal sealed class OpenAIServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The host's lifetime: its console lifetime calls StopApplication on SIGINT / SIGTERM.</summary>
+    public IHostApplicationLifetime Lifetime => _app.Lifetime;
+
     public Task StartAsync(CancellationToken ct = default) => _app.StartAsync(ct);
 
     public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
 
-    /// <summary>Runs until <paramref name="ct"/> is cancelled (Ctrl+C in the CLI), then stops Kestrel.</summary>
+    /// <summary>Runs until <paramref name="ct"/> is cancelled or the host is asked to stop, then stops Kestrel. The host's
+    /// console lifetime takes SIGINT / SIGTERM for itself (and only stops the host), so Ctrl+C arrives as the latter.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         await _app.StartAsync(ct);
-        try { await Task.Delay(Timeout.Infinite, ct); }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, Lifetime.ApplicationStopping);
+        try { await Task.Delay(Timeout.Infinite, stop.Token); }
         catch (OperationCanceledException) { }
         await _app.StopAsync(CancellationToken.None);
     }

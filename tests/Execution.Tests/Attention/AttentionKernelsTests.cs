@@ -45,10 +45,10 @@ public sealed partial class AttentionKernelsTests
     }
 
     [Fact]
-    public void Decode_launch_is_splits_by_kv_heads_by_batch()
+    public void Decode_launch_is_batch_by_kv_heads_by_splits()
     {
         var launch = Qwen3.DecodeLaunch(batch: 5, numSplits: 3);
-        Assert.Equal(new KernelLaunchShape(3, 8, 5, 128, 1, 1, 0), launch);
+        Assert.Equal(new KernelLaunchShape(5, 8, 3, 128, 1, 1, 0), launch);
         Assert.Throws<ArgumentOutOfRangeException>(() => Qwen3.DecodeLaunch(5, AttentionKernels.DecodeMaxSplits + 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => Qwen3.DecodeLaunch(0, 1));
     }
