@@ -339,7 +339,7 @@ void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int
     CUDA_CHECK(cudaMemset(counters.ptr, 0, (size_t)batch * KVH * 4));
     const float sm_scale = 1.f / std::sqrt((float)D);
     auto launch = [&] {
-        decode_attention<<<dim3(splits, KVH, batch), DA_THREADS>>>(
+        decode_attention<<<dim3(batch, KVH, splits), DA_THREADS>>>(
             p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
             p.dpool->as<int>(), p.dseq->as<int>(), p.dout->as<__nv_bfloat16>(), counters.as<unsigned int>(),
             partials.as<float>(), sm_scale);
