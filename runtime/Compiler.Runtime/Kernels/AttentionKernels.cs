@@ -133,7 +133,7 @@ internal sealed class AttentionKernels
 
     /// <summary>Grid (batch, NUM_KV_HEADS, numSplits), block 128, no dynamic shared memory. Requests vary fastest, so
     /// the CTAs resident together are all requests' same head and split: requests that share a cached prefix (the
-    /// same KV slots) read it from L2 once between them instead of each from HBM.</summary>
+    /// same KV slots) can find it in L2 instead of each reading it from HBM.</summary>
     public KernelLaunchShape DecodeLaunch(int batch, int numSplits)
     {
         if (batch <= 0 || batch > MaxGridYZ)
