@@ -146,6 +146,49 @@ public sealed class OverlapScheduleTests
     }
 
     [Fact]
+    public void A_full_batch_of_requests_that_cannot_stop_early_overlaps_while_prompts_wait()
+    {
+        // More requests than --max-running-requests, each running to its max_new_tokens (ignore_eos, no stop ids: what
+        // SGLang's bench sends). The queue waits most of the run, yet decode steps overlap wherever the batch stays
+        // full, with the sequential loop's decisions; a step after which a request ends by length drains (a prompt is
+        // admitted there).
+        var options = new SchedulerOptions { MaxTotalTokens = 2048, MaxRunningRequests = 4, ContextLength = 256 };
+        var rng = new Random(11);
+        var work = Enumerable.Range(0, 12).Select(i => ($"r{i}", Enumerable.Range(0, rng.Next(2, 30)).Select(_ => rng.Next(1, 50)).ToArray(),
+            new SamplingParams { Temperature = 0, MaxNewTokens = i == 1 ? 200 : rng.Next(8, 40), IgnoreEos = true })).ToList();
+        EngineHarness Run(OverlapMode mode)
+        {
+            RecordingOverlapRunner? rec = null;
+            var h = new EngineHarness(options, overlap: mode, wrap: a => rec = new RecordingOverlapRunner(a));
+            foreach (var (rid, prompt, p) in work) h.Submit(rid, prompt, p);
+            if (rec != null) rec.Condition = () => h.Scheduler.Waiting.Count > 0;
+            for (int step = 0; step < 10_000 && (h.Step() || h.Engine.HasWork); step++)
+                if (step == 20)
+                {
+                    // r1 (200 tokens) runs; its abort frees a place, so the next step is built after the results.
+                    Assert.Contains(h.Reqs["r1"], h.Scheduler.Running);
+                    h.Engine.Abort("r1");
+                }
+            h.AssertBaseline();
+            if (rec != null)
+            {
+                Assert.True(rec.OverlappedLaunchesWhen >= 20, $"only {rec.OverlappedLaunchesWhen} steps overlapped while prompts waited");
+                Assert.Equal(0, h.Overlap!.InFlight);
+            }
+            return h;
+        }
+        var off = Run(OverlapMode.Off);
+        foreach (var h in new[] { Run(OverlapMode.Inline), Run(OverlapMode.Worker) })
+        {
+            Assert.Equal(off.Events, h.Events);
+            Assert.Equal(off.Engine.Steps, h.Engine.Steps);
+            Assert.Equal(off.Model.Batches.Select(b => (b.Mode, b.BatchSize)), h.Model.Batches.Select(b => (b.Mode, b.BatchSize)));
+        }
+        Assert.Equal(FinishKind.Abort, off.Finished["r1"].Kind);
+        Assert.All(off.Reqs.Values.Where(r => r.Rid != "r1"), r => Assert.Equal(r.MaxNewTokens, r.OutputLen));
+    }
+
+    [Fact]
     public void A_request_finishing_by_eos_gives_back_the_slot_of_the_step_launched_after_it()
     {
         // Find a prompt whose greedy continuation hits EOS (token 0) early, then run it with a long-running neighbour.

@@ -15,6 +15,9 @@ internal sealed class RecordingOverlapRunner(HostOverlapRunner inner) : IModelRu
     public int Placeholders { get; private set; }
     /// <summary>Steps launched while the step before was still not waited for.</summary>
     public int OverlappedLaunches { get; private set; }
+    /// <summary>Asked at each overlapped launch (e.g. "do prompts wait?"); counted in <see cref="OverlappedLaunchesWhen"/>.</summary>
+    public Func<bool>? Condition { get; set; }
+    public int OverlappedLaunchesWhen { get; private set; }
 
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
@@ -31,7 +34,11 @@ internal sealed class RecordingOverlapRunner(HostOverlapRunner inner) : IModelRu
     public void LaunchGreedy(ForwardBatch batch)
     {
         foreach (int id in batch.InputIds) if (id < 0) Placeholders++;
-        if (_launched > _waited) OverlappedLaunches++;
+        if (_launched > _waited)
+        {
+            OverlappedLaunches++;
+            if (Condition?.Invoke() == true) OverlappedLaunchesWhen++;
+        }
         Calls.Add($"L{_launched++}");
         inner.LaunchGreedy(batch);
     }

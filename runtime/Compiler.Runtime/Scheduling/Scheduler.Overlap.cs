@@ -8,7 +8,11 @@ namespace Compiler.Runtime.Scheduling;
 /// gives back the slot the next step gave it (<see cref="ReleaseLaunchedSlot"/>) and its row is discarded later.
 /// A step is only built ahead when it is exactly the step the sequential loop would build once the current results
 /// are in -- the same requests less those that finish by EOS/stop/abort (known only then), no prefill possible, no
-/// eviction or retraction -- so the overlapped engine makes the same decisions and produces the same outputs.
+/// eviction or retraction -- so the overlapped engine makes the same decisions and produces the same outputs. No
+/// prefill is possible when nothing waits, or when the running batch stays full: every running request goes on
+/// (none reaches max_new_tokens with the token in flight, and none can stop on it: ignore_eos, no stop token ids),
+/// so the prefill check after the results still finds MaxRunningRequests running (SGLang's bench sends ignore_eos,
+/// so its saturated runs overlap too).
 /// </summary>
 internal sealed partial class Scheduler
 {
@@ -22,13 +26,14 @@ internal sealed partial class Scheduler
     {
         // After an extend step its requests join Running only when processed; the next step must include them.
         if (inFlight.Mode != ForwardMode.Decode) return null;
-        // Arrivals, queued or chunked prompts, aborts of unknown requests: a prefill may be due, and whether it fits
-        // depends on the KV that this step's finishing requests give back. Decided after the results, as without overlap.
-        if (!_incoming.IsEmpty || Waiting.Count > 0 || ChunkedReq != null) return null;
+        // Arrivals, chunked prompts, aborts of unknown requests: a prefill may be due, and whether it fits depends on
+        // the KV that this step's finishing requests give back. Decided after the results, as without overlap.
+        if (!_incoming.IsEmpty || ChunkedReq != null) return null;
         // The testing aid counts decode steps that are only logged once processed; keep it simple and sequential.
         if (Options.ForceRetractEvery > 0) return null;
 
         int bs = 0;
+        bool mayStop = false; // some running request may finish on its in-flight token by EOS or a stop token id
         for (int i = 0; i < Running.Count; i++)
         {
             Req r = Running[i];
@@ -38,8 +43,12 @@ internal sealed partial class Scheduler
                 throw new InvalidOperationException($"Scheduler: running {r} has no sampling row {r.LastSampleRow} in the step in flight, so its placeholder would name another request's token (an overlap scheduling bug).");
             // max_new_tokens reached with the in-flight token: known now, left out as the sequential loop would.
             if (!FinishesByLength(r)) bs++;
+            mayStop |= !r.SamplingParams.IgnoreEos || r.SamplingParams.StopTokenIds.Count > 0;
         }
         if (bs == 0) return null;
+        // Queued prompts: admitted after the results unless the batch stays full (see the class summary). A queued
+        // abort would free a place before the next step is built: decided after the results too.
+        if (Waiting.Count > 0 && (mayStop || bs < Options.MaxRunningRequests || !_aborts.IsEmpty)) return null;
         // Enough free slots without eviction or retraction. The sequential loop, seeing the results first, has at
         // least as many free (finishing requests only give KV back) for at most as many rows: it would not evict
         // or retract either. Otherwise wait, so eviction order and retraction victims stay the same.
