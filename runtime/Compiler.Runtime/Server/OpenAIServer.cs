@@ -80,6 +80,13 @@ internal sealed class OpenAIServer : IAsyncDisposable
     public async Task RunAsync(CancellationToken ct)
     {
         await _app.StartAsync(ct);
+        await WaitForStopAsync(ct);
+    }
+
+    /// <summary>After <see cref="StartAsync"/>: serves until <paramref name="ct"/> is cancelled or the host is asked to
+    /// stop (see <see cref="RunAsync"/>), then stops Kestrel.</summary>
+    public async Task WaitForStopAsync(CancellationToken ct)
+    {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, Lifetime.ApplicationStopping);
         try { await Task.Delay(Timeout.Infinite, stop.Token); }
         catch (OperationCanceledException) { }

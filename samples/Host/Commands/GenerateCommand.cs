@@ -60,6 +60,7 @@ internal static class GenerateCommand
         var batch = new FixedBatch([ids], maxNewTokens);
         var sampler = new Sampler(vocab);
         var sampling = new SamplingParams { Temperature = temperature, Logprobs = true };
+        sampling.Validate();
         var rng = new SamplingRng((ulong)seed);
         var generated = new List<int>();
         var generatedLogprobs = new JsonArray();

@@ -94,10 +94,9 @@ internal static class ServeCommand
             Console.CancelKeyPress += onCancel;
             try
             {
-                var run = stack.Server.RunAsync(stop.Token);
-                await Task.Delay(200, CancellationToken.None); // let Kestrel bind before announcing the address
+                await stack.Server.StartAsync(stop.Token); // binds the port: one in use fails here, before the announcement
                 log($"Serving '{options.ServedModelName}' on {stack.Server.BaseAddress} ({dev}, KV pool {kvTokens} tokens, context {context}). Press Ctrl+C to stop.");
-                await run;
+                await stack.Server.WaitForStopAsync(stop.Token);
             }
             finally
             {
