@@ -53,6 +53,15 @@ public sealed class CliErrorTests
     }
 
     [Fact]
+    public async Task Malformed_input_ids_are_named()
+    {
+        var (code, stderr) = await RunAsync("generate", "--model-path", Model, "--device", "cpu", "--input-ids", "[1, 2", "--max-new-tokens", "2");
+        AssertOneLineError(code, stderr, "--input-ids: expected a JSON array of token ids");
+        (code, stderr) = await RunAsync("generate", "--model-path", Model, "--device", "cpu", "--input-ids", "[1, 999999]", "--max-new-tokens", "2");
+        AssertOneLineError(code, stderr, "--input-ids: token id 999999 is outside the model's vocabulary (0..4095)");
+    }
+
+    [Fact]
     public async Task A_bad_sampling_value_is_named()
     {
         var (code, stderr) = await RunAsync("generate", "--model-path", Model, "--device", "cpu", "--prompt", "x", "--max-new-tokens", "2", "--temperature", "-1");

@@ -33,7 +33,7 @@ internal static class GenerateCommand
             var path = result.GetValue(modelPath)!;
             Tokenizer? tokenizer = File.Exists(Path.Combine(path, "tokenizer.json")) ? Tokenizer.FromDirectory(path) : null;
             int[] ids;
-            if (result.GetValue(inputIds) is { } json) ids = JsonSerializer.Deserialize<int[]>(json) ?? [];
+            if (result.GetValue(inputIds) is { } json) ids = ParseIds(json);
             else if (result.GetValue(prompt) is { } text)
                 ids = tokenizer?.Encode(text) ?? throw new ArgumentException($"--prompt needs a tokenizer.json in {path}; pass --input-ids instead");
             else throw new ArgumentException("Pass --prompt TEXT or --input-ids JSON");
@@ -46,12 +46,21 @@ internal static class GenerateCommand
                 MaxTotalTokens = ids.Length + newTokens + 1, MaxLogitsRows = ids.Length, CudaGraphBatchSizes = [1], Log = Console.Error.WriteLine,
             };
             using var host = ModelHost.Open(path, result.GetValue(loadFormat)!, result.GetValue(device)!, options);
+            foreach (var id in ids)
+                if ((uint)id >= (uint)host.Runner.VocabSize)
+                    throw new ArgumentException($"--input-ids: token id {id} is outside the model's vocabulary (0..{host.Runner.VocabSize - 1})");
             var output = Run(host, ids, newTokens, result.GetValue(temperature), result.GetValue(seed), logprobs);
             if (tokenizer is not null) output["text"] = tokenizer.Decode(output["output_ids"]!.AsArray().Select(n => (int)n!).ToArray());
             Console.WriteLine(output.ToJsonString());
             return 0;
         });
         return command;
+    }
+
+    private static int[] ParseIds(string json)
+    {
+        try { return JsonSerializer.Deserialize<int[]>(json) ?? []; }
+        catch (JsonException e) { throw new ArgumentException($"--input-ids: expected a JSON array of token ids like [1, 2, 3] ({e.Message})", e); }
     }
 
     private static JsonObject Run(ModelHost host, int[] ids, int maxNewTokens, float temperature, int seed, bool returnLogprob)
