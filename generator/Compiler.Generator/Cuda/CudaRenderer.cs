@@ -6,10 +6,12 @@ using Compiler.Generator.Ir;
 namespace Compiler.Generator.Cuda;
 
 /// <summary>
-/// Renders each fused kernel as CUDA C. One thread block handles one token row. Element-wise ops are inlined as
-/// expressions into the loops that store results; a value is kept in shared memory only when it is used twice or
-/// normalised; each RMS norm is a block (or per-head warp) reduction followed by a barrier. Loops over the same
-/// length share one pass when no barrier is needed between them.
+/// Renders each fused kernel as CUDA C. One thread block handles one token row, or, for a kernel that splits its
+/// columns, part of one (whole heads, when its norms are per head: KernelSpec.SplitGroup). Element-wise ops are inlined
+/// as expressions into the loops that store results; a value is kept in shared memory only when it is used twice or
+/// normalised; each RMS norm is a block (or per-head warp) reduction followed by a barrier; RoPE reads a per-row
+/// cos/sin table filled before the programmatic-launch wait. Loops over the same length share one pass when no
+/// barrier is needed between them.
 /// </summary>
 internal static class CudaRenderer
 {
