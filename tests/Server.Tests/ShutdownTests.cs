@@ -19,17 +19,10 @@ public sealed class ShutdownTests
         await using var stack = ServingStack.Create(runner, TestServer.ModelDir, options, new ServerOptions { Port = 0, ServedModelName = TestServer.ModelName });
 
         var ct = TestContext.Current.CancellationToken;
-        var run = stack.Server.RunAsync(ct);
+        await stack.Server.StartAsync(ct); // as serve does: bound and listening when it returns
+        var run = stack.Server.WaitForStopAsync(ct);
         using var http = new HttpClient();
-        for (int i = 0; i < 200 && !run.IsCompleted; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync(new Uri(stack.Server.BaseAddress, "/health"), ct)).IsSuccessStatusCode) break;
-            }
-            catch (Exception e) when (e is InvalidOperationException or HttpRequestException) { } // not listening yet
-            await Task.Delay(25, ct);
-        }
+        Assert.True((await http.GetAsync(new Uri(stack.Server.BaseAddress, "/health"), ct)).IsSuccessStatusCode);
         Assert.False(run.IsCompleted, "the server stopped on its own");
 
         stack.Server.Lifetime.StopApplication(); // what the console lifetime does on SIGTERM / SIGINT

@@ -75,16 +75,9 @@ internal sealed class OpenAIServer : IAsyncDisposable
 
     public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
 
-    /// <summary>Runs until <paramref name="ct"/> is cancelled or the host is asked to stop, then stops Kestrel. The host's
-    /// console lifetime takes SIGINT / SIGTERM for itself (and only stops the host), so Ctrl+C arrives as the latter.</summary>
-    public async Task RunAsync(CancellationToken ct)
-    {
-        await _app.StartAsync(ct);
-        await WaitForStopAsync(ct);
-    }
-
     /// <summary>After <see cref="StartAsync"/>: serves until <paramref name="ct"/> is cancelled or the host is asked to
-    /// stop (see <see cref="RunAsync"/>), then stops Kestrel.</summary>
+    /// stop, then stops Kestrel. The host's console lifetime takes SIGINT / SIGTERM for itself (and only stops the host),
+    /// so Ctrl+C and `kill` arrive as the latter.</summary>
     public async Task WaitForStopAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, Lifetime.ApplicationStopping);
