@@ -312,15 +312,17 @@ template <typename Launch> float median_us(Launch launch, int iters)
 }
 
 // Mirrors AttentionKernels.DecodeNumSplits (workspace bound left out: the harness allocates enough).
-int decode_num_splits(int batch, int max_seq_len)
+// Mirrors AttentionKernels.DecodeNumSplits (the wide entry point: fewer CTAs per SM, chunks of two of its tiles).
+int decode_num_splits(int batch, int max_seq_len, bool wide)
 {
-    const int by_sm = std::min(DA_MAX_SPLITS, 4 * g_sms / (batch * KVH));
-    const int min_chunk = std::max(128, DA_TILE);
+    const int threads = wide ? DA_WIDE_THREADS : DA_THREADS;
+    const int by_sm = std::min(DA_MAX_SPLITS, std::max(1, 4 * DA_THREADS / threads) * g_sms / (batch * KVH));
+    const int min_chunk = std::max(32, (wide ? 2 : 1) * threads / DA_TPR * DA_UNROLL);
     const int by_len = std::max(1, (max_seq_len + min_chunk - 1) / min_chunk);
     return std::max(1, std::min(by_sm, by_len));
 }
 
-void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int forced_splits = 0)
+void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int forced_splits = 0, bool wide = false)
 {
     const int batch = (int)seq_lens.size();
     std::vector<int> prefix(batch), extend(batch, 1);
@@ -333,16 +335,22 @@ void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int
         kv_bytes += (double)seq_lens[b] * KVH * D * 2 * 2;
     }
     Problem p(prefix, extend, seed);
-    const int splits = forced_splits > 0 ? forced_splits : decode_num_splits(batch, max_seq);
+    const int splits = forced_splits > 0 ? forced_splits : decode_num_splits(batch, max_seq, wide);
     DeviceBuf counters((size_t)batch * KVH * 4);
     DeviceBuf partials((size_t)batch * splits * H * (D + 2) * 4);
     CUDA_CHECK(cudaMemset(counters.ptr, 0, (size_t)batch * KVH * 4));
     const float sm_scale = 1.f / std::sqrt((float)D);
     auto launch = [&] {
-        decode_attention<<<dim3(batch, KVH, splits), DA_THREADS>>>(
-            p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
-            p.dpool->as<int>(), p.dseq->as<int>(), p.dout->as<__nv_bfloat16>(), counters.as<unsigned int>(),
-            partials.as<float>(), sm_scale);
+        if (wide)
+            decode_attention_wide<<<dim3(batch, KVH, splits), DA_WIDE_THREADS>>>(
+                p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
+                p.dpool->as<int>(), p.dseq->as<int>(), p.dout->as<__nv_bfloat16>(), counters.as<unsigned int>(),
+                partials.as<float>(), sm_scale);
+        else
+            decode_attention<<<dim3(batch, KVH, splits), DA_THREADS>>>(
+                p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
+                p.dpool->as<int>(), p.dseq->as<int>(), p.dout->as<__nv_bfloat16>(), counters.as<unsigned int>(),
+                partials.as<float>(), sm_scale);
     };
     launch();
     CUDA_CHECK(cudaGetLastError());
@@ -361,7 +369,7 @@ void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int
     if (!ok)
         ++g_failures;
 
-    std::printf("decode %-8s batch=%-3d seq=%-6d splits=%-3d max_abs=%.2e rel_l2=%.2e %s%s%s", label, batch, max_seq, splits,
+    std::printf("decode%s %-8s batch=%-3d seq=%-6d splits=%-3d max_abs=%.2e rel_l2=%.2e %s%s%s", wide ? "-wide" : "", label, batch, max_seq, splits,
                 c.max_abs, c.rel_l2, ok ? "PASS" : "FAIL", counters_zero ? "" : " (counters not reset)",
                 deterministic ? "" : " (not deterministic)");
     if (g_timing && forced_splits == 0)
@@ -439,6 +447,10 @@ int main(int argc, char** argv)
     std::printf("decode_attention: %d regs, %zu B local (spill), %zu B static smem | extend_attention: %d regs, %zu B local, "
                 "%d B dynamic smem\n",
                 da.numRegs, da.localSizeBytes, da.sharedSizeBytes, ea.numRegs, ea.localSizeBytes, EA_SMEM_BYTES);
+    cudaFuncAttributes dw;
+    CUDA_CHECK(cudaFuncGetAttributes(&dw, decode_attention_wide));
+    std::printf("decode_attention_wide: %d threads, %d regs, %zu B local (spill), %zu B static smem\n", DA_WIDE_THREADS,
+                dw.numRegs, dw.localSizeBytes, dw.sharedSizeBytes);
 
     std::mt19937 rng(1234);
     uint32_t seed = 1;
@@ -459,6 +471,12 @@ int main(int argc, char** argv)
         for (int splits : {1, 3, 64})
             run_decode("forced", {1, 40, 129, 1000, 5000}, seed++, splits);
     }
+    // The wide entry point (few requests): short contexts in one CTA, long ones split, and forced split counts.
+    for (int batch : {1, 4, 8})
+        for (int seq : {1, 17, 129, 256, 257, 1024, 8192})
+            run_decode("uniform", std::vector<int>(batch, seq), seed++, 0, true);
+    for (int splits : {1, 3, 64})
+        run_decode("forced", {1, 40, 129, 1000, 5000}, seed++, splits, true);
 
     // Extend: batch x prefix x extend grid, odd and long prompts, then a mixed chunked-prefill batch.
     for (int batch : {1, 4, 64})

@@ -12,6 +12,8 @@ internal sealed class AttentionKernels
     public const string DecodeSourceFile = "decode_attention.cu";
     public const string ExtendSourceFile = "extend_attention.cu";
     public const string DecodeKernelName = "decode_attention";
+    /// <summary>The decode entry point for few requests (DA_WIDE_THREADS threads, splits of at least two tiles).</summary>
+    public const string DecodeWideKernelName = "decode_attention_wide";
     public const string ExtendKernelName = "extend_attention";
 
     /// <summary>Threads per decode CTA (DA_THREADS).</summary>
@@ -77,11 +79,24 @@ internal sealed class AttentionKernels
     };
 
     /// <summary>Tokens one decode CTA consumes per loop step (DA_TILE); split chunks are multiples of it.</summary>
-    public int DecodeTileTokens => DecodeThreads / (HeadDim / 8) * DecodeUnroll;
+    public int DecodeTileTokens => DecodeTileTokensOf(DecodeThreads);
 
     /// <summary>Static shared memory of decode_attention (DA_SMEM_BYTES); needs no opt-in.</summary>
-    public int DecodeStaticSharedMemoryBytes =>
-        (DecodeThreads / (HeadDim / 8) * (HeadDim + 2) + 3 * DecodeMaxSplits) * GroupSize * 4;
+    public int DecodeStaticSharedMemoryBytes => DecodeSharedMemoryOf(DecodeThreads);
+
+    /// <summary>Threads of decode_attention_wide (DA_WIDE_THREADS): 512, 256 or 128, the most whose shared memory fits.</summary>
+    public int DecodeWideThreads => new[] { 512, 256 }.FirstOrDefault(t => DecodeSharedMemoryOf(t) <= DefaultSharedMemoryLimit, DecodeThreads);
+
+    /// <summary>
+    /// Whether a decode batch takes decode_attention_wide: few requests (at most two CTAs per SM for one split of
+    /// every request and kv head), where latency rules. There a context of up to two wide tiles (256 tokens at
+    /// head_dim 128 with 512 threads) is one CTA per request and kv head, with no merge through global memory.
+    /// </summary>
+    public bool UseWideDecode(int batch, int smCount) => (long)batch * NumKvHeads * 2 <= smCount;
+
+    private int DecodeTileTokensOf(int threads) => threads / (HeadDim / 8) * DecodeUnroll;
+
+    private int DecodeSharedMemoryOf(int threads) => (threads / (HeadDim / 8) * (HeadDim + 2) + 3 * DecodeMaxSplits) * GroupSize * 4;
 
     /// <summary>Dynamic shared memory of extend_attention (EA_SMEM_BYTES): the Q tile and one K and one V tile.</summary>
     public int ExtendSharedMemoryBytes => (ExtendBlockM + 2 * ExtendBlockN) * HeadDim * 2;
@@ -95,7 +110,7 @@ internal sealed class AttentionKernels
     /// request, at most <see cref="DecodeMaxSplits"/>, and batch * splits within the workspace's capacity of
     /// maxBatch * maxSplits partial rows (so a workspace sized for few splits still lets small batches split widely).
     /// </summary>
-    public int DecodeNumSplits(int batch, int maxSeqLen, int smCount, int maxBatch, int maxSplits)
+    public int DecodeNumSplits(int batch, int maxSeqLen, int smCount, int maxBatch, int maxSplits, bool wide = false)
     {
         if (batch <= 0 || batch > maxBatch)
             throw new ArgumentOutOfRangeException(nameof(batch), $"Decode batch {batch} must be in 1..{maxBatch} (the workspace's max batch).");
@@ -104,8 +119,11 @@ internal sealed class AttentionKernels
         if (maxSplits <= 0)
             throw new ArgumentOutOfRangeException(nameof(maxSplits), $"maxSplits must be positive (got {maxSplits}).");
         var ctasPerSplit = (long)batch * NumKvHeads;
-        var bySm = (int)Math.Min(DecodeMaxSplits, DecodeCtasPerSm * (long)smCount / ctasPerSplit); // rounded down: no half-empty extra wave
-        var minChunk = Math.Max(DecodeMinChunkTokens, DecodeTileTokens);
+        var threads = wide ? DecodeWideThreads : DecodeThreads;
+        var ctasPerSm = Math.Max(1, DecodeCtasPerSm * DecodeThreads / threads);
+        var bySm = (int)Math.Min(DecodeMaxSplits, ctasPerSm * (long)smCount / ctasPerSplit); // rounded down: no half-empty extra wave
+        // The kernel's own minimum chunk: one tile, two for the wide entry point.
+        var minChunk = Math.Max(DecodeMinChunkTokens, (wide ? 2 : 1) * DecodeTileTokensOf(threads));
         var byLength = (int)Math.Max(1, CeilDiv(Math.Max(1, maxSeqLen), minChunk));
         var byWorkspace = (int)Math.Min(DecodeMaxSplits, (long)maxBatch * maxSplits / batch);
         return Math.Max(1, Math.Min(Math.Min(bySm, byLength), byWorkspace));
@@ -131,16 +149,17 @@ internal sealed class AttentionKernels
         return DecodeCountersBytes(maxBatch) + (long)maxBatch * maxSplits * NumHeads * (HeadDim + 2) * sizeof(float);
     }
 
-    /// <summary>Grid (batch, NUM_KV_HEADS, numSplits), block 128, no dynamic shared memory. Requests vary fastest, so
+    /// <summary>Grid (batch, NUM_KV_HEADS, numSplits), block 128 (<see cref="DecodeWideThreads"/> for the wide entry
+    /// point), no dynamic shared memory. Requests vary fastest, so
     /// the CTAs resident together are all requests' same head and split: requests that share a cached prefix (the
     /// same KV slots) can find it in L2 instead of each reading it from HBM.</summary>
-    public KernelLaunchShape DecodeLaunch(int batch, int numSplits)
+    public KernelLaunchShape DecodeLaunch(int batch, int numSplits, bool wide = false)
     {
         if (batch <= 0 || batch > MaxGridYZ)
             throw new ArgumentOutOfRangeException(nameof(batch), $"Decode batch {batch} must be in 1..{MaxGridYZ}.");
         if (numSplits <= 0 || numSplits > DecodeMaxSplits)
             throw new ArgumentOutOfRangeException(nameof(numSplits), $"Decode splits {numSplits} must be in 1..{DecodeMaxSplits}.");
-        return new KernelLaunchShape(batch, NumKvHeads, numSplits, DecodeThreads, 1, 1, 0);
+        return new KernelLaunchShape(batch, NumKvHeads, numSplits, wide ? DecodeWideThreads : DecodeThreads, 1, 1, 0);
     }
 
     /// <summary>Grid (NUM_HEADS, ceil(maxExtendLen / 64), batch), block 128, <see cref="ExtendSharedMemoryBytes"/>.</summary>

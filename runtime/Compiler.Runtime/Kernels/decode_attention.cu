@@ -6,7 +6,9 @@
 // Compile-time constants (NVRTC / nvcc -D): NUM_HEADS, NUM_KV_HEADS, HEAD_DIM.
 //   NUM_HEADS % NUM_KV_HEADS == 0; HEAD_DIM a power of two in [16, 256].
 //
-// Entry point: decode_attention
+// Entry points: decode_attention (DA_THREADS = 128 threads, chunks of at least one tile) and decode_attention_wide
+// (DA_WIDE_THREADS, chunks of at least two of its tiles: for few requests, where a short context is then read by one
+// CTA per (request, kv head) and needs no merge through global memory). Both take:
 //   q                [batch][NUM_HEADS][HEAD_DIM] bf16, already roped
 //   k_cache, v_cache [num_slots][NUM_KV_HEADS][HEAD_DIM] bf16 (one layer); row = one token's slot
 //   req_to_token     int32; slots of request r at req_to_token[r * req_to_token_stride + pos]
@@ -19,17 +21,17 @@
 //                    acc [batch][num_splits][NUM_HEADS][HEAD_DIM] followed by (m, l) [batch][num_splits][NUM_HEADS][2]
 //   sm_scale         softmax scale, usually 1/sqrt(HEAD_DIM)
 //
-// Launch: grid (batch, NUM_KV_HEADS, num_splits), block DA_THREADS (128), no dynamic shared memory
-//   (static shared memory: DA_SMEM_BYTES = (DA_ROWS * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * GROUP * 4 < 48 KiB).
+// Launch: grid (batch, NUM_KV_HEADS, num_splits), block DA_THREADS or DA_WIDE_THREADS, no dynamic shared memory
+//   (static shared memory: DA_SMEM_FOR(threads) = (rows * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * GROUP * 4 <= 48 KiB).
 //   num_splits (gridDim.z, at most DA_MAX_SPLITS = 64) is the host's choice from batch, the longest seq_len and the SM count (see
 //   AttentionKernels.DecodeNumSplits); each request cuts its own sequence into chunks of
-//   ceil(seq_len / num_splits) tokens rounded up to DA_TILE, so short requests use fewer splits and a request
+//   ceil(seq_len / num_splits) tokens rounded up to a tile (and to the entry point's minimum), so short requests use fewer splits and a request
 //   that fits one chunk writes o directly without touching the workspace. Idle split CTAs exit at once.
 //   Workspace bytes: align256(max_batch * NUM_KV_HEADS * 4) for the counters, then the partials.
 //
 // Work split: one CTA = (split, kv head, request) and serves all GROUP = NUM_HEADS / NUM_KV_HEADS q heads of
 // that kv head, so each K/V row is read once. A K/V row of HEAD_DIM bf16 is read by DA_TPR = HEAD_DIM / 8
-// threads with one 16-byte load each; the CTA's DA_ROWS row groups walk DA_UNROLL tokens each per step.
+// threads with one 16-byte load each; the CTA's threads / DA_TPR row groups walk DA_UNROLL tokens each per step.
 // Softmax is fp32 in the log2 domain (q pre-scaled by sm_scale * log2(e), exp2f). Partial states of the row
 // groups are merged through shared memory; partial states of the splits are merged by the last CTA to finish
 // a (request, kv head), found with an atomic counter after a __threadfence.
@@ -54,8 +56,20 @@
 static_assert(NUM_HEADS % NUM_KV_HEADS == 0, "NUM_HEADS must be a multiple of NUM_KV_HEADS");
 static_assert(HEAD_DIM >= 16 && HEAD_DIM <= 256 && (HEAD_DIM & (HEAD_DIM - 1)) == 0,
               "HEAD_DIM must be a power of two in [16, 256]");
-#define DA_SMEM_BYTES ((DA_ROWS * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * DA_GROUP * 4)
+// Static shared memory of a CTA of T threads.
+#define DA_SMEM_FOR(T) ((((T) / DA_TPR) * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * DA_GROUP * 4)
+#define DA_SMEM_BYTES DA_SMEM_FOR(DA_THREADS)
 static_assert(DA_SMEM_BYTES <= 48 * 1024, "decode shared memory exceeds 48 KiB: too many q heads per kv head");
+// decode_attention_wide: the most threads (512, 256 or 128) whose shared memory fits 48 KiB. For few requests: four
+// times the row groups per tile, and at least two tiles per split, so a short context is one CTA per (request, kv
+// head) with no merge through global memory.
+#if DA_SMEM_FOR(512) <= 48 * 1024
+#define DA_WIDE_THREADS 512
+#elif DA_SMEM_FOR(256) <= 48 * 1024
+#define DA_WIDE_THREADS 256
+#else
+#define DA_WIDE_THREADS 128
+#endif
 
 __device__ __forceinline__ void da_bf16x8_to_float(const uint4 v, float (&f)[8])
 {
@@ -69,21 +83,24 @@ __device__ __forceinline__ void da_bf16x8_to_float(const uint4 v, float (&f)[8])
     }
 }
 
-extern "C" __global__ void __launch_bounds__(DA_THREADS)
-decode_attention(const __nv_bfloat16* __restrict__ q,
-                 const __nv_bfloat16* __restrict__ k_cache,
-                 const __nv_bfloat16* __restrict__ v_cache,
-                 const int* __restrict__ req_to_token,
-                 int req_to_token_stride,
-                 const int* __restrict__ req_pool_indices,
-                 const int* __restrict__ seq_lens,
-                 __nv_bfloat16* __restrict__ o,
-                 unsigned int* __restrict__ counters,
-                 float* __restrict__ partials,
-                 float sm_scale)
+template <int THREADS, int MIN_TILES>
+static __device__ __forceinline__ void
+decode_attention_body(const __nv_bfloat16* __restrict__ q,
+                      const __nv_bfloat16* __restrict__ k_cache,
+                      const __nv_bfloat16* __restrict__ v_cache,
+                      const int* __restrict__ req_to_token,
+                      int req_to_token_stride,
+                      const int* __restrict__ req_pool_indices,
+                      const int* __restrict__ seq_lens,
+                      __nv_bfloat16* __restrict__ o,
+                      unsigned int* __restrict__ counters,
+                      float* __restrict__ partials,
+                      float sm_scale)
 {
-    __shared__ __align__(16) float s_acc[DA_ROWS][DA_GROUP][HEAD_DIM];
-    __shared__ float s_ml[DA_ROWS][DA_GROUP][2];
+    constexpr int ROWS = THREADS / DA_TPR;    // row groups: tokens start + row + ROWS * k
+    constexpr int TILE = ROWS * DA_UNROLL;    // tokens per loop step
+    __shared__ __align__(16) float s_acc[ROWS][DA_GROUP][HEAD_DIM];
+    __shared__ float s_ml[ROWS][DA_GROUP][2];
     __shared__ float s_split_m[DA_MAX_SPLITS][DA_GROUP];
     __shared__ float s_split_l[DA_MAX_SPLITS][DA_GROUP];
     __shared__ float s_split_w[DA_MAX_SPLITS][DA_GROUP];
@@ -102,10 +119,10 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     if (split >= num_splits)
         return; // the host asked for more than DA_MAX_SPLITS splits; the extra CTAs have nothing to do
 
-    // Per-request chunking: a multiple of DA_TILE so every step of the loop below is a full tile but the last.
+    // Per-request chunking: a multiple of TILE so every step of the loop below is a full tile but the last.
     // (A request with seq_len <= 0 gets one "split" that writes a zero output.)
     int chunk = (max(seq_len, 1) + num_splits - 1) / num_splits;
-    chunk = (chunk + DA_TILE - 1) / DA_TILE * DA_TILE;
+    chunk = max((chunk + TILE - 1) / TILE * TILE, MIN_TILES * TILE);
     const int active = (max(seq_len, 1) + chunk - 1) / chunk;
     if (split >= active)
         return; // this request is too short to use this split; the counter only waits for `active` CTAs
@@ -117,21 +134,21 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     // first kernel, which has finished when this one starts) are already there. Pull the first DA_PREFETCH_TILES
     // tiles of this split's share of them into L2 before waiting, so the loop starts on L2 instead of HBM (more would
     // only evict each other's lines when many long requests run).
-    const int cached_end = min(min(end, seq_len - 1), start + DA_PREFETCH_TILES * DA_TILE);
-    for (int i = tid; i < (cached_end - start) * DA_ROW_LINES; i += DA_THREADS)
+    const int cached_end = min(min(end, seq_len - 1), start + DA_PREFETCH_TILES * TILE);
+    for (int i = tid; i < (cached_end - start) * DA_ROW_LINES; i += THREADS)
     {
         const size_t off = ((size_t)__ldcg(tok + start + i / DA_ROW_LINES) * NUM_KV_HEADS + kvh) * HEAD_DIM + i % DA_ROW_LINES * 64;
         asm volatile("prefetch.global.L2 [%0];" ::"l"(k_cache + off));
         asm volatile("prefetch.global.L2 [%0];" ::"l"(v_cache + off));
     }
     const int lane_r = tid % DA_TPR; // which 8-element slice of HEAD_DIM this thread owns
-    const int row = tid / DA_TPR;    // row group: tokens start + row + DA_ROWS * k
+    const int row = tid / DA_TPR;    // row group: tokens start + row + ROWS * k
     // Slots are read one tile ahead, so each tile waits on its K/V loads only, not on a slot load before them.
     int slots[DA_UNROLL];
 #pragma unroll
     for (int u = 0; u < DA_UNROLL; ++u)
     {
-        const int pos = start + u * DA_ROWS + row;
+        const int pos = start + u * ROWS + row;
         slots[u] = pos < end ? __ldcg(tok + pos) : 0; // L2 (coherent): the last slot is new this step
     }
     wait_for_previous_kernel();
@@ -140,7 +157,7 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     if (seq_len <= 0)
     {
         // Nothing to attend to: define the output as zero rather than leaving garbage.
-        for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
+        for (int i = tid; i < DA_GROUP * HEAD_DIM; i += THREADS)
             o[((size_t)b * NUM_HEADS + kvh * DA_GROUP) * HEAD_DIM + i] = __float2bfloat16(0.f);
         return;
     }
@@ -170,7 +187,7 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     }
 
     // The loop bounds are uniform over the CTA, so every lane reaches the shuffles below.
-    for (int t0 = start; t0 < end; t0 += DA_TILE)
+    for (int t0 = start; t0 < end; t0 += TILE)
     {
         uint4 kr[DA_UNROLL], vr[DA_UNROLL];
         bool valid[DA_UNROLL];
@@ -178,7 +195,7 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
 #pragma unroll
         for (int u = 0; u < DA_UNROLL; ++u)
         {
-            valid[u] = t0 + u * DA_ROWS + row < end;
+            valid[u] = t0 + u * ROWS + row < end;
             const size_t off = ((size_t)slots[u] * NUM_KV_HEADS + kvh) * HEAD_DIM + lane_r * 8;
             kr[u] = valid[u] ? __ldcg(reinterpret_cast<const uint4*>(k_cache + off)) : make_uint4(0, 0, 0, 0);
             vr[u] = valid[u] ? __ldcg(reinterpret_cast<const uint4*>(v_cache + off)) : make_uint4(0, 0, 0, 0);
@@ -186,7 +203,7 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
 #pragma unroll
         for (int u = 0; u < DA_UNROLL; ++u)
         {
-            const int pos = t0 + DA_TILE + u * DA_ROWS + row;
+            const int pos = t0 + TILE + u * ROWS + row;
             slots[u] = pos < end ? __ldcg(tok + pos) : 0;
         }
 
@@ -232,7 +249,7 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
         }
     }
 
-    // Merge the DA_ROWS row groups of this CTA.
+    // Merge the ROWS row groups of this CTA.
 #pragma unroll
     for (int g = 0; g < DA_GROUP; ++g)
     {
@@ -251,18 +268,18 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     float* __restrict__ part_acc = partials;
     float* __restrict__ part_ml = partials + (size_t)batch * num_splits * NUM_HEADS * HEAD_DIM;
 
-    for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
+    for (int i = tid; i < DA_GROUP * HEAD_DIM; i += THREADS)
     {
         const int g = i / HEAD_DIM;
         const int d = i % HEAD_DIM;
         float mx = DA_NEG_INF;
 #pragma unroll
-        for (int r = 0; r < DA_ROWS; ++r)
+        for (int r = 0; r < ROWS; ++r)
             mx = fmaxf(mx, s_ml[r][g][0]);
         const float m_use = mx == DA_NEG_INF ? 0.f : mx;
         float sum = 0.f, a = 0.f;
 #pragma unroll
-        for (int r = 0; r < DA_ROWS; ++r)
+        for (int r = 0; r < ROWS; ++r)
         {
             const float w = exp2f(s_ml[r][g][0] - m_use); // row groups that saw no token have m = -inf: w = 0
             sum = fmaf(s_ml[r][g][1], w, sum);
@@ -302,7 +319,7 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     // Final merge over the active splits: per q head the global max M and sum L once, as normalised weights
     // w_s = exp2(m_s - M) / L in shared memory; then each output element is one coalesced pass over splits.
     const size_t req_base = (size_t)b * num_splits * NUM_HEADS + kvh * DA_GROUP;
-    for (int i = tid; i < active * DA_GROUP; i += DA_THREADS)
+    for (int i = tid; i < active * DA_GROUP; i += THREADS)
     {
         const int sp = i / DA_GROUP;
         const int g = i % DA_GROUP;
@@ -324,7 +341,7 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
             s_split_w[sp][tid] = exp2f(s_split_m[sp][tid] - mx) * inv;
     }
     __syncthreads();
-    for (int i = tid; i < DA_GROUP * HEAD_DIM; i += DA_THREADS)
+    for (int i = tid; i < DA_GROUP * HEAD_DIM; i += THREADS)
     {
         const int g = i / HEAD_DIM;
         const int d = i % HEAD_DIM;
@@ -337,3 +354,16 @@ decode_attention(const __nv_bfloat16* __restrict__ q,
     if (tid == 0)
         *counter = 0u; // ready for the next launch (kernel boundaries order it before the next atomicAdd)
 }
+
+#define DA_ENTRY(NAME, THREADS, MIN_TILES)                                                                              \
+    extern "C" __global__ void __launch_bounds__(THREADS)                                                              \
+    NAME(const __nv_bfloat16* __restrict__ q, const __nv_bfloat16* __restrict__ k_cache,                              \
+         const __nv_bfloat16* __restrict__ v_cache, const int* __restrict__ req_to_token, int req_to_token_stride,    \
+         const int* __restrict__ req_pool_indices, const int* __restrict__ seq_lens, __nv_bfloat16* __restrict__ o,   \
+         unsigned int* __restrict__ counters, float* __restrict__ partials, float sm_scale)                            \
+    {                                                                                                                  \
+        decode_attention_body<THREADS, MIN_TILES>(q, k_cache, v_cache, req_to_token, req_to_token_stride,              \
+                                                  req_pool_indices, seq_lens, o, counters, partials, sm_scale);       \
+    }
+DA_ENTRY(decode_attention, DA_THREADS, 1)
+DA_ENTRY(decode_attention_wide, DA_WIDE_THREADS, 2)

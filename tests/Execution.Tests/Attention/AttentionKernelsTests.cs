@@ -10,13 +10,15 @@ public sealed partial class AttentionKernelsTests
 
     [Theory]
     [InlineData(AttentionKernels.DecodeSourceFile, AttentionKernels.DecodeKernelName)]
+    [InlineData(AttentionKernels.DecodeSourceFile, AttentionKernels.DecodeWideKernelName)]
     [InlineData(AttentionKernels.ExtendSourceFile, AttentionKernels.ExtendKernelName)]
     public void Kernel_sources_are_embedded_nvrtc_ready_with_their_entry_point(string file, string kernel)
     {
         var source = KernelSources.Load(file);
 
         Assert.Contains(file, KernelSources.Names());
-        Assert.Matches(new Regex($@"extern ""C"" __global__ void __launch_bounds__\(\w+\)\s+{kernel}\("), source);
+        // Written out, or stamped from the decode body template by DA_ENTRY(name, threads, min tiles).
+        Assert.Matches(new Regex($@"extern ""C"" __global__ void __launch_bounds__\(\w+\)\s+{kernel}\(|\nDA_ENTRY\({kernel}, "), source);
         // NVRTC ships cuda_bf16.h and nothing else we may rely on.
         Assert.Equal(["<cuda_bf16.h>"], IncludeRegex().Matches(source).Select(m => m.Groups[1].Value).ToArray());
         Assert.DoesNotContain("INFINITY", source.Replace("NEG_INF", "", StringComparison.Ordinal));
@@ -42,6 +44,21 @@ public sealed partial class AttentionKernelsTests
         Assert.Equal(["HEAD_DIM=128", "NUM_HEADS=32", "NUM_KV_HEADS=8"], Llama.Defines.Select(d => $"{d.Key}={d.Value.ToSource()}").Order());
         Assert.Equal(4, Llama.GroupSize);
         Assert.Equal(1f / MathF.Sqrt(128), Llama.DefaultSoftmaxScale);
+    }
+
+    [Fact]
+    public void The_wide_decode_entry_point_takes_the_most_threads_whose_shared_memory_fits_and_serves_few_requests()
+    {
+        Assert.Equal(512, Qwen3.DecodeWideThreads); // 2 q heads per kv head
+        Assert.Equal(256, Llama.DecodeWideThreads); // 4
+        Assert.Equal(128, new AttentionKernels(8, 1, 64).DecodeWideThreads); // 8: only the narrow size fits
+        Assert.True(Qwen3.UseWideDecode(batch: 8, smCount: 132));
+        Assert.False(Qwen3.UseWideDecode(batch: 16, smCount: 132));
+        Assert.Equal(512, Qwen3.DecodeLaunch(1, 3, wide: true).BlockX);
+        // Chunks of at least two wide tiles (2 x 128 tokens), one CTA per SM: 8 kv heads x 16 splits at batch 1.
+        Assert.Equal(1, Qwen3.DecodeNumSplits(1, 256, 132, 256, 8, wide: true));
+        Assert.Equal(2, Qwen3.DecodeNumSplits(1, 257, 132, 256, 8, wide: true));
+        Assert.Equal(16, Qwen3.DecodeNumSplits(1, 8192, 132, 256, 8, wide: true));
     }
 
     [Fact]

@@ -69,7 +69,8 @@ internal sealed unsafe partial class CudaModelRunner
         args.Add(_reqToToken.Pointer).Add(_stride).Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens))
             .Add(_inputs.Pointer(Section.OutCacheLoc)).Add(batchSize);
         LaunchKernel(_assignDecodeSlots, (batchSize + 127) / 128, 128, ref args);
-        var splits = _attention.DecodeNumSplits(batchSize, _stride, _device.MultiprocessorCount, _workspaceBatch, 8);
+        var wide = _attention.UseWideDecode(batchSize, _device.MultiprocessorCount);
+        var splits = _attention.DecodeNumSplits(batchSize, _stride, _device.MultiprocessorCount, _workspaceBatch, 8, wide);
         EnqueueSteps(ForwardMode.Decode, batchSize, batchSize, batchSize, 1, splits);
     }
 
@@ -232,14 +233,15 @@ internal sealed unsafe partial class CudaModelRunner
             }
             case StepKind.DecodeAttention:
             {
-                var shape = _attention.DecodeLaunch(batchSize, splits);
+                var wide = _attention.UseWideDecode(batchSize, _device.MultiprocessorCount);
+                var shape = _attention.DecodeLaunch(batchSize, splits, wide);
                 var counters = _decodeWorkspace.Pointer;
                 var partials = counters + (ulong)_attention.DecodeCountersBytes(_workspaceBatch);
                 var args = new KernelArgs();
                 args.Add(step.Input).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
                     .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(step.Output)
                     .Add(counters).Add(partials).Add(_softmaxScale);
-                LaunchKernel(_decodeAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, ref args);
+                LaunchKernel(wide ? _decodeAttentionWide : _decodeAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, ref args);
                 break;
             }
         }

@@ -22,7 +22,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly CudaRunnerOptions _options;
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, CudaKernel> _kernels = new();
-    private readonly CudaKernel _decodeAttention, _extendAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
+    private readonly CudaKernel _decodeAttention, _decodeAttentionWide, _extendAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
     private readonly CudaKernel _gemvP4, _gemvP8;
     private readonly AttentionKernels _attention;
     private readonly CudaWeights _weights;
@@ -83,7 +83,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var attentionStep = plan.ExtendLayer.First(s => s.Kind == StepKind.ExtendAttention);
         _attention = new AttentionKernels((int)_constants.Dim(attentionStep.Heads!), (int)_constants.Dim(attentionStep.KvHeads!), (int)_constants.Dim(attentionStep.HeadDim!));
         var attentionDefines = _attention.Defines;
-        _decodeAttention = Own(compiler.Compile("decode_attention", KernelSources.Load(AttentionKernels.DecodeSourceFile), attentionDefines)).Module.GetKernel(AttentionKernels.DecodeKernelName);
+        var decodeModule = Own(compiler.Compile("decode_attention", KernelSources.Load(AttentionKernels.DecodeSourceFile), attentionDefines)).Module;
+        _decodeAttention = decodeModule.GetKernel(AttentionKernels.DecodeKernelName);
+        _decodeAttentionWide = decodeModule.GetKernel(AttentionKernels.DecodeWideKernelName);
         _extendAttention = Own(compiler.Compile("extend_attention", KernelSources.Load(AttentionKernels.ExtendSourceFile), attentionDefines)).Module.GetKernel(AttentionKernels.ExtendKernelName);
         if (_attention.ExtendNeedsSharedMemoryOptIn) _extendAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
         var runtime = Own(compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu")));
