@@ -103,11 +103,7 @@ internal sealed unsafe partial class CudaModelRunner
         public CudaKernel? Kernel { get; init; }
         public ulong[] Arguments { get; init; } = [];
         public ulong Weight { get; init; }
-        public int N { get; init; }
-        public int K { get; init; }
-        public bool FloatOutput { get; init; }
-        public CudaKernel? Gemv { get; init; }
-        public int GemvSplit { get; init; } = 1;
+        public GemmShapeKernels? Gemm { get; init; }
     }
 
     /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor
@@ -144,24 +140,16 @@ internal sealed unsafe partial class CudaModelRunner
                 var fused = _fusedKernels[name];
                 return bound with { Fused = fused, Kernel = _kernels[name], Arguments = fused.Params.Select(p => Pointer(p, layer)).ToArray() };
             case StepKind.Gemm:
-                var (n, k) = ((int)_constants.Dim(step.N!), (int)_constants.Dim(step.K!));
-                var split = GemvSplitFor(n, k);
-                return bound with
-                {
-                    Weight = _weights[ModelWeights.Expand(step.Weight!, layer)],
-                    N = n, K = k,
-                    FloatOutput = _valueTypes[step.Output] == ElementType.Float32,
-                    Gemv = GemvFor(k / split), GemvSplit = split,
-                };
+                var shape = GemmShapeFor((int)_constants.Dim(step.N!), (int)_constants.Dim(step.K!), _valueTypes[step.Output] == ElementType.Float32);
+                var weight = _weights[ModelWeights.Expand(step.Weight!, layer)];
+                if (!shape.Weights.Contains(weight)) shape.Weights.Add(weight); // extend and decode layers bind the same weights
+                return bound with { Weight = weight, Gemm = shape };
             default:
                 return bound;
         }
     }
 
     private List<(string Name, CudaEvent Start, CudaEvent End)>? _profile;
-
-    /// <summary>Up to this many rows a GEMM runs as gemv_bf16 (its GEMV_MAX_M).</summary>
-    private const int GemvMaxRows = 8;
 
     /// <summary>Runs one step eagerly with an event pair around every launch; returns GPU milliseconds per launch name
     /// (summed over layers) and the launch count. For finding where the time goes, not for timing the step. The step
@@ -207,20 +195,8 @@ internal sealed unsafe partial class CudaModelRunner
                 break;
             }
             case StepKind.Gemm:
-            {
-                var (weight, n, k, floatOutput) = (step.Weight, step.N, step.K, step.FloatOutput);
-                if (rows <= GemvMaxRows && k % 8 == 0)
-                {
-                    // Decode-sized batches: bandwidth-bound, so a CUDA-core GEMV beats the tensor-core GEMM.
-                    var args = new KernelArgs();
-                    var featuresPerBlock = 8 / step.GemvSplit; // GEMV_WARPS = 8
-                    args.Add(step.Input).Add(weight).Add(floatOutput ? 0UL : step.Output).Add(floatOutput ? step.Output : 0UL)
-                        .Add(rows).Add(n).Add(k).Add(step.GemvSplit);
-                    LaunchKernel(step.Gemv!, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), 256, ref args);
-                }
-                else _gemm.Linear(step.Output, step.Input, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
+                LaunchGemm(step.Gemm!, step.Gemm!.ChoiceFor(rows), step.Weight, step.Input, step.Output, rows);
                 break;
-            }
             case StepKind.ExtendAttention:
             {
                 var shape = _attention.ExtendLaunch(batchSize, maxExtend);

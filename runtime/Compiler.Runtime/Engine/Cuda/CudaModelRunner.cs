@@ -94,6 +94,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _resolvePlaceholders = runtime.Module.GetKernel("resolve_placeholder_ids");
         _gemvP4 = runtime.Module.GetKernel("gemv_bf16_p4");
         _gemvP8 = runtime.Module.GetKernel("gemv_bf16_p8");
+        foreach (var rows in new[] { 16, 32, 64 })
+            _skinny[SmallGemms.SkinnyKernelName(rows)] = runtime.Module.GetKernel(SmallGemms.SkinnyKernelName(rows));
         _programmatic = !options.DisableProgrammaticLaunch && _device.ComputeCapability.Major >= 9;
         CompileTime = compileWatch.Elapsed;
         log($"{plan.Architecture}: kernels ready in {CompileTime.TotalMilliseconds:F0} ms ({plan.Kernels.Length} generated + attention + runtime)");
@@ -165,6 +167,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _epilogue = plan.Epilogue.Select(s => Bind(s, _layers - 1)).ToArray();
         _stream.Synchronize();
 
+        ChooseSmallGemms(log);
         if (!options.DisableCudaGraph) CaptureDecodeGraphs(log);
     }
 

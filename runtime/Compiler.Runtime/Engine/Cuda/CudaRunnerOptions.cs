@@ -17,6 +17,9 @@ internal sealed record CudaRunnerOptions
     /// <summary>Launch every kernel only after the previous one has finished, instead of letting it start early and
     /// load its weights meanwhile (programmatic dependent launch, sm_90+). For measuring what the overlap buys.</summary>
     public bool DisableProgrammaticLaunch { get; init; }
+    /// <summary>Run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of timing the
+    /// candidates at load and taking the fastest. For tests of each kernel.</summary>
+    public SmallGemmKernel? SmallGemmKernel { get; init; }
     /// <summary>Decode batch sizes captured as CUDA graphs; default 1, 2, 4, 8, then steps of 8 up to MaxRunningRequests.</summary>
     public IReadOnlyList<int>? CudaGraphBatchSizes { get; init; }
     /// <summary>Kernel binary cache folder; null = the default (~/.cache/compiler/kernels), "" = no cache.</summary>

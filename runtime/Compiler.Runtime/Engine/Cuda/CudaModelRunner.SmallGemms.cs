@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Compiler.Runtime.Cuda;
+
+namespace Compiler.Runtime.Engine.Cuda;
+
+internal sealed unsafe partial class CudaModelRunner
+{
+    /// <summary>One GEMM weight shape of the plan (n output features, k inputs, bf16 or fp32 output), shared by the
+    /// steps of every layer with that shape: the weights of that shape and the kernel for each row bucket.</summary>
+    private sealed class GemmShapeKernels(int n, int k, bool floatOutput, int gemvSplit, CudaKernel gemv)
+    {
+        public int N { get; } = n;
+        public int K { get; } = k;
+        public bool FloatOutput { get; } = floatOutput;
+        public int GemvSplit { get; } = gemvSplit;
+        public CudaKernel Gemv { get; } = gemv;
+        public List<ulong> Weights { get; } = new();
+        public SmallGemmChoice[] Choices { get; } = Enumerable.Repeat(SmallGemmChoice.CublasLt, SmallGemms.BucketRows.Length).ToArray();
+
+        public SmallGemmChoice ChoiceFor(int rows)
+        {
+            var bucket = SmallGemms.Bucket(rows);
+            return bucket < 0 ? SmallGemmChoice.CublasLt : Choices[bucket];
+        }
+
+        public override string ToString() => $"{N}x{K}";
+    }
+
+    private readonly Dictionary<(int N, int K, bool FloatOutput), GemmShapeKernels> _gemmShapes = new();
+    private readonly Dictionary<string, CudaKernel> _skinny = new();
+
+    private GemmShapeKernels GemmShapeFor(int n, int k, bool floatOutput)
+    {
+        if (!_gemmShapes.TryGetValue((n, k, floatOutput), out var shape))
+        {
+            var split = GemvSplitFor(n, k);
+            _gemmShapes[(n, k, floatOutput)] = shape = new GemmShapeKernels(n, k, floatOutput, split, GemvFor(k / split));
+        }
+        return shape;
+    }
+
+    /// <summary>y[rows, n] = x[rows, k] w[n, k]^T with the chosen kernel.</summary>
+    private void LaunchGemm(GemmShapeKernels shape, SmallGemmChoice choice, ulong weight, ulong x, ulong y, int rows)
+    {
+        var (n, k, floatOutput) = (shape.N, shape.K, shape.FloatOutput);
+        if (choice.Kernel == SmallGemmKernel.CublasLt)
+        {
+            _gemm.Linear(y, x, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
+            return;
+        }
+        var (kernel, featuresPerBlock) = choice.Kernel == SmallGemmKernel.Gemv
+            ? (shape.Gemv, SmallGemms.GemvFeaturesPerBlock(choice.KSplit))
+            : (_skinny[SmallGemms.SkinnyKernelName(rows)], SmallGemms.SkinnyFeaturesPerBlock(rows, choice.KSplit));
+        var args = new KernelArgs();
+        args.Add(x).Add(weight).Add(floatOutput ? 0UL : y).Add(floatOutput ? y : 0UL).Add(rows).Add(n).Add(k).Add(choice.KSplit);
+        LaunchKernel(kernel, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), (uint)(SmallGemms.WarpsPerBlock * 32), ref args);
+    }
+
+    /// <summary>
+    /// Picks the kernel of every GEMM shape and row bucket: each candidate runs over all the model's weights of that
+    /// shape (each layer's own, so they stream from memory as in a step; the input stays in L2 as it does there),
+    /// with programmatic launch as in a step, and the fastest of two timed passes counts. A few milliseconds per
+    /// model; <see cref="CudaRunnerOptions.SmallGemmKernel"/> skips it.
+    /// </summary>
+    private void ChooseSmallGemms(Action<string> log)
+    {
+        if (_options.SmallGemmKernel is { } forced)
+        {
+            foreach (var shape in _gemmShapes.Values)
+                for (var b = 0; b < SmallGemms.BucketRows.Length; b++)
+                    shape.Choices[b] = SmallGemms.Forced(forced, SmallGemms.BucketRows[b], shape.K, shape.GemvSplit);
+            return;
+        }
+        var watch = Stopwatch.StartNew();
+        var maxRows = SmallGemms.MaxRows;
+        using var x = DeviceBuffer<ushort>.Allocate((long)maxRows * _gemmShapes.Values.Max(s => s.K));
+        using var y = DeviceBuffer<float>.Allocate((long)maxRows * _gemmShapes.Values.Max(s => s.N));
+        x.FillBytesAsync(0, _stream);
+        using var start = CudaEvent.Create();
+        using var end = CudaEvent.Create();
+        foreach (var shape in _gemmShapes.Values)
+        {
+            // At least 8 launches per pass: a shape with one weight (the LM head) is timed over repeats of it.
+            var repeats = (8 + shape.Weights.Count - 1) / shape.Weights.Count;
+            for (var b = 0; b < SmallGemms.BucketRows.Length; b++)
+            {
+                var rows = SmallGemms.BucketRows[b];
+                var best = (Choice: SmallGemmChoice.CublasLt, Ms: double.MaxValue);
+                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit))
+                {
+                    var ms = double.MaxValue;
+                    for (var pass = 0; pass < 3; pass++) // the first pass warms up (module load, cuBLASLt's plan)
+                    {
+                        _kernelEnqueued = false;
+                        start.Record(_stream);
+                        for (var r = 0; r < repeats; r++)
+                            foreach (var weight in shape.Weights) LaunchGemm(shape, choice, weight, x.Pointer, y.Pointer, rows);
+                        end.Record(_stream);
+                        end.Synchronize();
+                        if (pass > 0) ms = Math.Min(ms, CudaEvent.ElapsedMilliseconds(start, end));
+                    }
+                    if (ms < best.Ms) best = (choice, ms);
+                }
+                shape.Choices[b] = best.Choice;
+            }
+        }
+        _kernelEnqueued = false;
+        log($"small-row GEMM kernels chosen in {watch.Elapsed.TotalMilliseconds:F0} ms (rows {string.Join("/", SmallGemms.BucketRows)}): " +
+            string.Join("; ", _gemmShapes.Values.Select(s => $"{s}: {string.Join(" ", s.Choices)}")));
+    }
+}

@@ -1,0 +1,84 @@
+namespace Compiler.Runtime.Engine.Cuda;
+
+/// <summary>The kernels that can run a GEMM of few rows (runtime_kernels.cu, or cuBLASLt).</summary>
+internal enum SmallGemmKernel
+{
+    /// <summary>cuBLASLt's tensor-core GEMM: its heuristics tile for throughput, and stream large weights well.</summary>
+    CublasLt,
+    /// <summary>gemv_bf16_p{4,8}: CUDA cores, up to <see cref="SmallGemms.GemvMaxRows"/> rows.</summary>
+    Gemv,
+    /// <summary>gemm_skinny_m{16,32,64}: mma.sync with every operand one 16-byte global load, up to 64 rows.</summary>
+    Skinny,
+}
+
+/// <summary>A kernel and its K split (warps per output feature tile; 1 for cuBLASLt).</summary>
+internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSplit)
+{
+    public static readonly SmallGemmChoice CublasLt = new(SmallGemmKernel.CublasLt, 1);
+
+    public override string ToString() => Kernel switch
+    {
+        SmallGemmKernel.Gemv => $"gemv/{KSplit}",
+        SmallGemmKernel.Skinny => $"skinny/{KSplit}",
+        _ => "cublasLt",
+    };
+}
+
+/// <summary>
+/// GEMMs of few rows (decode batches, short prefill chunks) are bound by streaming the weight, and which kernel
+/// streams it fastest depends on its shape, the row count and the GPU. Measured on the H100 (scripts/kernels/
+/// gemm_check.cu): gemv wins at 1-2 rows of a small model's weights and loses 2-4x to the others at 8 rows;
+/// gemm_skinny wins at 4-16 rows of Qwen3-0.6B's weights and at 32-64 rows of some (down_proj: 13 us against
+/// cuBLAS's 17); cuBLAS wins on Llama-3.1-8B's large weights at any row count. So the runner times the candidates
+/// once, at load, per weight shape and row bucket, on the model's own weights, and launches the fastest.
+/// </summary>
+internal static class SmallGemms
+{
+    /// <summary>Row buckets: a GEMM of r rows takes the choice of the first bucket of at least r rows, timed at that
+    /// bucket's row count (the bucket's slowest case). More rows than the last bucket always take cuBLASLt.</summary>
+    public static readonly int[] BucketRows = [1, 2, 4, 8, 16, 32, 64];
+
+    public static int MaxRows => BucketRows[^1];
+
+    /// <summary>GEMV_MAX_M of runtime_kernels.cu.</summary>
+    public const int GemvMaxRows = 8;
+
+    /// <summary>GEMV_WARPS and SK_WARPS of runtime_kernels.cu: warps per CTA, split among a feature's K slices.</summary>
+    public const int WarpsPerBlock = 8;
+
+    /// <summary>The bucket for a GEMM of <paramref name="rows"/> rows, or -1 past the last one.</summary>
+    public static int Bucket(int rows)
+    {
+        if (rows <= 0) throw new ArgumentOutOfRangeException(nameof(rows), $"A GEMM needs at least one row (got {rows}).");
+        for (var i = 0; i < BucketRows.Length; i++)
+            if (rows <= BucketRows[i]) return i;
+        return -1;
+    }
+
+    /// <summary>The gemm_skinny entry point for up to <paramref name="rows"/> rows: 16, 32 or 64 rows per warp.</summary>
+    public static string SkinnyKernelName(int rows) => rows <= 16 ? "gemm_skinny_m16" : rows <= 32 ? "gemm_skinny_m32" : "gemm_skinny_m64";
+
+    /// <summary>Output features one gemm_skinny CTA computes: its warps / ksplit feature tiles of 8 features times the
+    /// entry point's tiles per warp (1 for m16, 2 for m32 and m64).</summary>
+    public static int SkinnyFeaturesPerBlock(int rows, int ksplit) => WarpsPerBlock / ksplit * 8 * (rows <= 16 ? 1 : 2);
+
+    /// <summary>Output features one gemv CTA computes.</summary>
+    public static int GemvFeaturesPerBlock(int ksplit) => WarpsPerBlock / ksplit;
+
+    /// <summary>What may run a GEMM of <paramref name="rows"/> rows and reduction length <paramref name="k"/>:
+    /// cuBLASLt always; gemv at its one K split (<paramref name="gemvSplit"/>, from the feature count) up to
+    /// <see cref="GemvMaxRows"/> rows; gemm_skinny at every K split whose slices are whole 32-element blocks.</summary>
+    public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit)
+    {
+        yield return SmallGemmChoice.CublasLt;
+        if (rows > MaxRows) yield break;
+        if (rows <= GemvMaxRows && k % (8 * gemvSplit) == 0) yield return new(SmallGemmKernel.Gemv, gemvSplit);
+        for (var split = 1; split <= WarpsPerBlock; split *= 2)
+            if (k % (32 * split) == 0) yield return new(SmallGemmKernel.Skinny, split);
+    }
+
+    /// <summary>The choice a forced kernel (tests, <see cref="CudaRunnerOptions.SmallGemmKernel"/>) makes where it is a
+    /// candidate: its largest K split; cuBLASLt where it is not.</summary>
+    public static SmallGemmChoice Forced(SmallGemmKernel kernel, int rows, int k, int gemvSplit) =>
+        Candidates(rows, k, gemvSplit).Where(c => c.Kernel == kernel).DefaultIfEmpty(SmallGemmChoice.CublasLt).MaxBy(c => c.KSplit);
+}

@@ -1,0 +1,257 @@
+// gemm_check.cu -- correctness and timing harness for the decode GEMMs of runtime_kernels.cu (gemv_bf16_p*,
+// gemm_skinny_*), against cuBLAS.
+//
+// Build: nvcc -std=c++17 -O3 -arch=sm_90 -I runtime/Compiler.Runtime/Kernels -o gemm_check scripts/kernels/gemm_check.cu -lcublas
+// Run:   ./gemm_check [--no-timing]
+//
+// Correctness: odd row counts, feature counts that are not a multiple of a tile and every ksplit, bf16 and fp32
+// outputs, against a CPU reference from the same bf16 inputs; any mismatch makes the process exit 1.
+// Timing: the weight shapes of Qwen3-0.6B and Llama-3.1-8B at decode batch sizes. Each launch reads another copy
+// of the weights from a 1 GiB pool, so they come from HBM as in a forward step (28 layers of weights do not fit
+// L2), not from L2; x stays in L2 as it does there. Time per launch: events around 200 back-to-back launches.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "runtime_kernels.cu"
+
+// Variants to compare (MT row tiles, F feature tiles, U k-blocks in flight); the runtime's entry points are three of them.
+
+GEMM_SKINNY_ENTRY(sk_1_1_8, 1, 1, 8)
+GEMM_SKINNY_ENTRY(sk_1_1_4, 1, 1, 4)
+GEMM_SKINNY_ENTRY(sk_1_2_4, 1, 2, 4)
+GEMM_SKINNY_ENTRY(sk_2_1_8, 2, 1, 8)
+GEMM_SKINNY_ENTRY(sk_2_1_4, 2, 1, 4)
+GEMM_SKINNY_ENTRY(sk_2_2_4, 2, 2, 4)
+GEMM_SKINNY_ENTRY(sk_4_1_4, 4, 1, 4)
+GEMM_SKINNY_ENTRY(sk_4_2_4, 4, 2, 4)
+GEMM_SKINNY_ENTRY(sk_4_2_2, 4, 2, 2)
+
+#define CUDA_CHECK(expr)                                                                                          \
+    do                                                                                                            \
+    {                                                                                                             \
+        cudaError_t err_ = (expr);                                                                                \
+        if (err_ != cudaSuccess)                                                                                  \
+        {                                                                                                         \
+            std::fprintf(stderr, "CUDA error %s at %s:%d: %s\n", cudaGetErrorString(err_), __FILE__, __LINE__, #expr); \
+            std::exit(2);                                                                                         \
+        }                                                                                                         \
+    } while (0)
+
+namespace
+{
+using Kernel = void (*)(const __nv_bfloat16*, const __nv_bfloat16*, __nv_bfloat16*, float*, int, int, int, int);
+struct Variant { const char* name; Kernel kernel; int mt, f; };
+const Variant kSkinny[] = {
+    {"sk_1_1_8", sk_1_1_8, 1, 1}, {"sk_1_1_4", sk_1_1_4, 1, 1}, {"sk_1_2_4", sk_1_2_4, 1, 2},
+    {"sk_2_1_8", sk_2_1_8, 2, 1}, {"sk_2_1_4", sk_2_1_4, 2, 1}, {"sk_2_2_4", sk_2_2_4, 2, 2},
+    {"sk_4_1_4", sk_4_1_4, 4, 1}, {"sk_4_2_4", sk_4_2_4, 4, 2}, {"sk_4_2_2", sk_4_2_2, 4, 2},
+};
+int g_failures = 0;
+int g_sms = 0;
+
+float bf16_to_float(uint16_t v) { uint32_t u = (uint32_t)v << 16; float f; std::memcpy(&f, &u, 4); return f; }
+uint16_t float_to_bf16(float f) { uint32_t u; std::memcpy(&u, &f, 4); return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16); }
+
+std::vector<uint16_t> random_bf16(size_t n, float scale, uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, scale);
+    std::vector<uint16_t> v(n);
+    for (auto& e : v) e = float_to_bf16(dist(rng));
+    return v;
+}
+
+// gemv's launch: the runtime's GemvSplitFor and GemvFor.
+void launch_gemv(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf, int M, int N, int K)
+{
+    int split = 1;
+    while (split < 8 && (long long)N * split < 24LL * g_sms && K % (8 * 32 * split * 2) == 0) split *= 2;
+    const int slice = K / split;
+    Kernel k = slice > 4 * 256 && slice <= 8 * 256 ? gemv_bf16_p8 : gemv_bf16_p4;
+    const int per_block = GEMV_WARPS / split;
+    k<<<(N + per_block - 1) / per_block, GEMV_WARPS * 32>>>(x, w, y, yf, M, N, K, split);
+}
+
+void launch_skinny(const Variant& v, int ksplit, const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf,
+                   int M, int N, int K)
+{
+    const int features_per_block = SK_WARPS / ksplit * 8 * v.f;
+    v.kernel<<<(N + features_per_block - 1) / features_per_block, SK_WARPS * 32>>>(x, w, y, yf, M, N, K, ksplit);
+}
+
+bool skinny_fits(const Variant& v, int ksplit, int M, int K) { return M <= 16 * v.mt && K % (32 * ksplit) == 0; }
+
+void check(int M, int N, int K, bool float_out)
+{
+    auto hx = random_bf16((size_t)M * K, 1.0f, 1 + M);
+    auto hw = random_bf16((size_t)N * K, 0.05f, 7 + N);
+    std::vector<double> ref((size_t)M * N);
+    for (int m = 0; m < M; ++m)
+        for (int n = 0; n < N; ++n)
+        {
+            double s = 0;
+            for (int k = 0; k < K; ++k) s += (double)bf16_to_float(hx[(size_t)m * K + k]) * bf16_to_float(hw[(size_t)n * K + k]);
+            ref[(size_t)m * N + n] = s;
+        }
+    double scale = 0;
+    for (double r : ref) scale = std::max(scale, std::fabs(r));
+    __nv_bfloat16 *dx, *dw, *dy;
+    float* dyf;
+    CUDA_CHECK(cudaMalloc(&dx, hx.size() * 2));
+    CUDA_CHECK(cudaMalloc(&dw, hw.size() * 2));
+    CUDA_CHECK(cudaMalloc(&dy, (size_t)M * N * 2));
+    CUDA_CHECK(cudaMalloc(&dyf, (size_t)M * N * 4));
+    CUDA_CHECK(cudaMemcpy(dx, hx.data(), hx.size() * 2, cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(dw, hw.data(), hw.size() * 2, cudaMemcpyHostToDevice));
+    auto compare = [&](const std::string& label) {
+        std::vector<float> got((size_t)M * N);
+        if (float_out) CUDA_CHECK(cudaMemcpy(got.data(), dyf, got.size() * 4, cudaMemcpyDeviceToHost));
+        else
+        {
+            std::vector<uint16_t> raw(got.size());
+            CUDA_CHECK(cudaMemcpy(raw.data(), dy, raw.size() * 2, cudaMemcpyDeviceToHost));
+            for (size_t i = 0; i < raw.size(); ++i) got[i] = bf16_to_float(raw[i]);
+        }
+        double worst = 0;
+        for (size_t i = 0; i < got.size(); ++i)
+            worst = std::isfinite(got[i]) ? std::max(worst, std::fabs(got[i] - ref[i])) : INFINITY;
+        const double tol = (float_out ? 1e-4 : 8e-3) * scale + 1e-6; // fp32 summation order; bf16 rounding of the output
+        const bool ok = worst <= tol;
+        if (!ok) ++g_failures;
+        std::printf("check %-14s M=%-3d N=%-5d K=%-5d %s max_abs=%.2e tol=%.2e %s\n", label.c_str(), M, N, K,
+                    float_out ? "f32 " : "bf16", worst, tol, ok ? "PASS" : "FAIL");
+    };
+    auto clear = [&] { CUDA_CHECK(cudaMemset(dy, 0xff, (size_t)M * N * 2)); CUDA_CHECK(cudaMemset(dyf, 0xff, (size_t)M * N * 4)); };
+    if (M <= GEMV_MAX_M && K % 8 == 0)
+    {
+        clear();
+        launch_gemv(dx, dw, float_out ? nullptr : dy, float_out ? dyf : nullptr, M, N, K);
+        CUDA_CHECK(cudaDeviceSynchronize());
+        compare("gemv");
+    }
+    for (const auto& v : kSkinny)
+        for (int ks = 1; ks <= SK_WARPS; ks *= 2)
+        {
+            if (!skinny_fits(v, ks, M, K)) continue;
+            clear();
+            launch_skinny(v, ks, dx, dw, float_out ? nullptr : dy, float_out ? dyf : nullptr, M, N, K);
+            CUDA_CHECK(cudaDeviceSynchronize());
+            compare(std::string(v.name) + "/" + std::to_string(ks));
+        }
+    cudaFree(dx); cudaFree(dw); cudaFree(dy); cudaFree(dyf);
+}
+
+template <typename F>
+float time_per_launch(F&& launch, int copies)
+{
+    for (int i = 0; i < 10; ++i) launch(i % copies);
+    cudaEvent_t a, b;
+    CUDA_CHECK(cudaEventCreate(&a));
+    CUDA_CHECK(cudaEventCreate(&b));
+    const int iters = 200;
+    CUDA_CHECK(cudaEventRecord(a));
+    for (int i = 0; i < iters; ++i) launch(i % copies);
+    CUDA_CHECK(cudaEventRecord(b));
+    CUDA_CHECK(cudaEventSynchronize(b));
+    CUDA_CHECK(cudaGetLastError());
+    float ms;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
+    cudaEventDestroy(a); cudaEventDestroy(b);
+    return ms * 1000.0f / iters;
+}
+
+void bench(cublasHandle_t blas, const char* label, int N, int K, __nv_bfloat16* pool, size_t pool_elems, __nv_bfloat16* x,
+           __nv_bfloat16* y, float* yf, bool float_out)
+{
+    const size_t elems = (size_t)N * K;
+    const int copies = (int)std::max<size_t>(1, pool_elems / elems);
+    const double bytes = elems * 2.0;
+    float* out_f = float_out ? yf : nullptr;
+    __nv_bfloat16* out_b = float_out ? nullptr : y;
+    for (int M : {1, 2, 4, 8, 16, 32, 64})
+    {
+        const float alpha = 1, beta = 0;
+        const float t_blas = time_per_launch([&](int i) {
+            cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &alpha, pool + i * elems, CUDA_R_16BF, K, x, CUDA_R_16BF, K,
+                         &beta, float_out ? (void*)yf : (void*)y, float_out ? CUDA_R_32F : CUDA_R_16BF, N, CUBLAS_COMPUTE_32F,
+                         CUBLAS_GEMM_DEFAULT);
+        }, copies);
+        float t_gemv = NAN;
+        if (M <= GEMV_MAX_M) t_gemv = time_per_launch([&](int i) { launch_gemv(x, pool + i * elems, out_b, out_f, M, N, K); }, copies);
+        std::string best_name;
+        float best = INFINITY;
+        std::string all;
+        for (const auto& v : kSkinny)
+        {
+            if (M > 16 * v.mt || (v.mt > 1 && M <= 8 * v.mt)) continue; // the smallest tile count that fits
+            for (int ks = 1; ks <= SK_WARPS; ks *= 2)
+            {
+                if (!skinny_fits(v, ks, M, K)) continue;
+                const float t = time_per_launch([&](int i) { launch_skinny(v, ks, x, pool + i * elems, out_b, out_f, M, N, K); }, copies);
+                char buf[48];
+                std::snprintf(buf, sizeof buf, " %s/%d=%.1f", v.name, ks, t);
+                all += buf;
+                if (t < best) { best = t; best_name = std::string(v.name) + "/" + std::to_string(ks); }
+            }
+        }
+        std::printf("bench %-8s N=%-6d K=%-5d M=%-2d cublas %7.2f us  gemv %7.2f us  skinny %7.2f us (%s, %6.0f GB/s)\n", label,
+                    N, K, M, t_blas, t_gemv, best, best_name.c_str(), bytes / (best * 1e-6) / 1e9);
+        std::printf("   all:%s\n", all.c_str());
+    }
+}
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const bool timing = !(argc > 1 && !std::strcmp(argv[1], "--no-timing"));
+    cudaDeviceProp prop;
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    g_sms = prop.multiProcessorCount;
+    std::printf("%s, %d SMs\n", prop.name, g_sms);
+    for (int M : {1, 3, 8, 13, 16, 17, 32, 45, 64})
+    {
+        check(M, 1000, 2048, false); // N not a multiple of any feature tile
+        check(M, 72, 96, M % 2 == 1); // K = 3 blocks of 32: ksplit 1 only; fp32 output
+    }
+    check(64, 4096, 1024, false);
+    if (timing)
+    {
+        const size_t pool_elems = (size_t)1 << 29; // 1 GiB of bf16
+        __nv_bfloat16 *pool, *x, *y;
+        float* yf;
+        CUDA_CHECK(cudaMalloc(&pool, pool_elems * 2));
+        CUDA_CHECK(cudaMemset(pool, 0x3c, pool_elems * 2)); // ~0.01 in every bf16: finite, the values do not matter here
+        CUDA_CHECK(cudaMalloc(&x, (size_t)64 * 14336 * 2));
+        CUDA_CHECK(cudaMemset(x, 0x3c, (size_t)64 * 14336 * 2));
+        CUDA_CHECK(cudaMalloc(&y, (size_t)64 * 151936 * 2));
+        CUDA_CHECK(cudaMalloc(&yf, (size_t)64 * 151936 * 4));
+        cublasHandle_t blas;
+        cublasCreate(&blas);
+        bench(blas, "q3.qkv", 4096, 1024, pool, pool_elems, x, y, yf, false);
+        bench(blas, "q3.o", 1024, 2048, pool, pool_elems, x, y, yf, false);
+        bench(blas, "q3.gu", 6144, 1024, pool, pool_elems, x, y, yf, false);
+        bench(blas, "q3.down", 1024, 3072, pool, pool_elems, x, y, yf, false);
+        bench(blas, "q3.head", 151936, 1024, pool, pool_elems, x, y, yf, true);
+        bench(blas, "l8.qkv", 6144, 4096, pool, pool_elems, x, y, yf, false);
+        bench(blas, "l8.o", 4096, 4096, pool, pool_elems, x, y, yf, false);
+        bench(blas, "l8.gu", 28672, 4096, pool, pool_elems, x, y, yf, false);
+        bench(blas, "l8.down", 4096, 14336, pool, pool_elems, x, y, yf, false);
+    }
+    if (g_failures)
+    {
+        std::printf("FAILED: %d check(s)\n", g_failures);
+        return 1;
+    }
+    std::printf("ALL PASS\n");
+    return 0;
+}

@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+using Compiler.Runtime.Engine.Cuda;
+using Compiler.Runtime.Kernels;
+
+namespace Execution.Tests.Gemm;
+
+public sealed partial class SmallGemmsTests
+{
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 1)]
+    [InlineData(3, 2)]
+    [InlineData(5, 3)]
+    [InlineData(8, 3)]
+    [InlineData(9, 4)]
+    [InlineData(24, 5)]
+    [InlineData(33, 6)]
+    [InlineData(64, 6)]
+    [InlineData(65, -1)]
+    public void A_row_count_takes_the_first_bucket_that_holds_it(int rows, int bucket) =>
+        Assert.Equal(bucket, SmallGemms.Bucket(rows));
+
+    [Fact]
+    public void No_rows_is_refused() => Assert.Throws<ArgumentOutOfRangeException>(() => SmallGemms.Bucket(0));
+
+    [Fact]
+    public void Candidates_are_the_kernels_whose_limits_the_shape_meets()
+    {
+        Assert.Equal(["cublasLt", "gemv/4", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(8, 1024, 4)));
+        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(9, 1024, 4)));
+        // K = 96: one 32-element block per slice needs K % (32 * split) == 0; gemv's 16-byte chunks need K % (8 * split).
+        Assert.Equal(["cublasLt", "gemv/2", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 2)));
+        Assert.Equal(["cublasLt", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 8)));
+        Assert.Equal(["cublasLt"], Names(SmallGemms.Candidates(65, 1024, 4)));
+    }
+
+    [Fact]
+    public void A_forced_kernel_takes_its_largest_split_and_leaves_what_it_cannot_run_to_cublas()
+    {
+        Assert.Equal("skinny/8", SmallGemms.Forced(SmallGemmKernel.Skinny, 64, 1024, 4).ToString());
+        Assert.Equal("skinny/2", SmallGemms.Forced(SmallGemmKernel.Skinny, 3, 64, 1).ToString());
+        Assert.Equal("gemv/4", SmallGemms.Forced(SmallGemmKernel.Gemv, 8, 1024, 4).ToString());
+        Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Gemv, 9, 1024, 4).ToString());
+        Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Skinny, 65, 1024, 4).ToString());
+    }
+
+    [Fact]
+    public void The_host_knows_the_kernels_entry_points_rows_and_tiles()
+    {
+        var source = KernelSources.Load("runtime_kernels.cu");
+        Assert.Matches($@"#define GEMV_MAX_M {SmallGemms.GemvMaxRows}\b", source);
+        Assert.Matches($@"#define GEMV_WARPS {SmallGemms.WarpsPerBlock}\b", source);
+        Assert.Matches($@"#define SK_WARPS {SmallGemms.WarpsPerBlock}\b", source);
+        var entries = SkinnyEntry().Matches(source).ToDictionary(m => m.Groups["name"].Value,
+            m => (RowTiles: int.Parse(m.Groups["mt"].Value), FeatureTiles: int.Parse(m.Groups["f"].Value)));
+        foreach (var rows in SmallGemms.BucketRows)
+        {
+            var (rowTiles, featureTiles) = entries[SmallGemms.SkinnyKernelName(rows)];
+            Assert.True(rows <= 16 * rowTiles, $"{SmallGemms.SkinnyKernelName(rows)} holds {16 * rowTiles} rows, not {rows}");
+            Assert.Equal(SmallGemms.SkinnyFeaturesPerBlock(rows, 1), SmallGemms.WarpsPerBlock * 8 * featureTiles);
+        }
+    }
+
+    private static string[] Names(IEnumerable<SmallGemmChoice> choices) => choices.Select(c => c.ToString()).ToArray();
+
+    [GeneratedRegex(@"^GEMM_SKINNY_ENTRY\((?<name>\w+), (?<mt>\d+), (?<f>\d+), \d+\)", RegexOptions.Multiline)]
+    private static partial Regex SkinnyEntry();
+}
