@@ -10,8 +10,8 @@ namespace Compiler.Generator.Cuda;
 /// columns, part of one (whole heads, when its norms are per head: KernelSpec.SplitGroup). Element-wise ops are inlined
 /// as expressions into the loops that store results; a value is kept in shared memory only when it is used twice or
 /// normalised; each RMS norm is a block (or per-head warp) reduction followed by a barrier; RoPE reads a per-row
-/// cos/sin table filled before the programmatic-launch wait. Loops over the same length share one pass when no
-/// barrier is needed between them.
+/// cos/sin table, and each norm its weight, from shared memory filled before the programmatic-launch wait. Loops over
+/// the same length share one pass when no barrier is needed between them.
 /// </summary>
 internal static class CudaRenderer
 {
@@ -93,7 +93,15 @@ internal static class CudaRenderer
             if (_kernel.Ops.Any(o => o.Op == PrimOp.StoreKv)) head.Add("const long long slot = out_cache_loc[src];");
             foreach (var v in _materialized.OrderBy(v => v)) head.Add($"__shared__ float s_{v}[{C(_producer[v].Length)}];");
             foreach (var op in _kernel.Ops.Where(o => o.Op == PrimOp.RmsNorm))
+            {
                 head.Add($"__shared__ float s_rstd_{op.Result}[{(op.Group!.Equals(op.Length) ? "1" : $"{C(op.Length)} / {C(op.Group)}")}];");
+                // The norm's weight is copied to shared memory before the wait: the last loop then multiplies by it
+                // without a global load on the path from the previous kernel's end to this one's. (Read only after
+                // the norm's own barrier.)
+                var w = Param(ParamKind.Weight, weight: op.Weight, layerOffset: op.LayerOffset);
+                head.Add($"__shared__ bf16 s_nw_{op.Result}[{C(op.Group)}];");
+                head.Add($"for (int i = threadIdx.x; i < {C(op.Group)}; i += KERNEL_BLOCK) s_nw_{op.Result}[i] = {w}[i];");
+            }
             head.Add("wait_for_previous_kernel();");
             head.Add("allow_next_kernel();");
             _body.InsertRange(0, head);
@@ -249,10 +257,9 @@ internal static class CudaRenderer
                 case PrimOp.Silu:
                     return $"silu({Arg(0, index)})";
                 case PrimOp.RmsNorm:
-                    var w = Param(ParamKind.Weight, weight: op.Weight, layerOffset: op.LayerOffset);
                     return op.Group!.Equals(op.Length)
-                        ? $"({Arg(0, index)} * s_rstd_{op.Result}[0] * to_float({w}[{index}]))"
-                        : $"({Arg(0, index)} * s_rstd_{op.Result}[({index}) / {C(op.Group)}] * to_float({w}[({index}) % {C(op.Group)}]))";
+                        ? $"({Arg(0, index)} * s_rstd_{op.Result}[0] * to_float(s_nw_{op.Result}[{index}]))"
+                        : $"({Arg(0, index)} * s_rstd_{op.Result}[({index}) / {C(op.Group)}] * to_float(s_nw_{op.Result}[({index}) % {C(op.Group)}]))";
                 case PrimOp.Rope:
                     var d = C(op.Group!);
                     var table = RopeWidths().First(r => r.Width.Equals(op.Group)).Name;

@@ -70,6 +70,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
     const int src = row;
     const int token = input_ids[src];
     __shared__ float s_rstd_1[1];
+    __shared__ bf16 s_nw_1[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_1[i] = w_input_layernorm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -85,7 +87,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
-        store(&out_h[(long long)row * HIDDEN + i], (to_float(w_embed_tokens[(long long)token * HIDDEN + i]) * s_rstd_1[0] * to_float(w_input_layernorm[i])));
+        store(&out_h[(long long)row * HIDDEN + i], (to_float(w_embed_tokens[(long long)token * HIDDEN + i]) * s_rstd_1[0] * to_float(s_nw_1[i])));
     }
 }
 
@@ -132,6 +134,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
     const int src = row;
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_post_attention_layernorm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -149,7 +153,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
-        store(&out_h[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(w_post_attention_layernorm[i])));
+        store(&out_h[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
     }
 }
 
@@ -180,6 +184,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
     const int src = row;
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_input_layernorm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -197,7 +203,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
-        store(&out_h[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(w_input_layernorm[i])));
+        store(&out_h[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
     }
 }
 
@@ -213,6 +219,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
     const int src = row_index[row]; // the token row this output row reads
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_norm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -229,6 +237,6 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
-        store(&out_x[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(w_norm[i])));
+        store(&out_x[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
     }
 }

@@ -282,6 +282,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
     const int src = row;
     const int token = input_ids[src];
     __shared__ float s_rstd_1[1];
+    __shared__ bf16 s_nw_1[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_1[i] = w_input_layernorm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -297,7 +299,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) embed_input_layernorm
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
-        store(&out_h[(long long)row * HIDDEN + i], (to_float(w_embed_tokens[(long long)token * HIDDEN + i]) * s_rstd_1[0] * to_float(w_input_layernorm[i])));
+        store(&out_h[(long long)row * HIDDEN + i], (to_float(w_embed_tokens[(long long)token * HIDDEN + i]) * s_rstd_1[0] * to_float(s_nw_1[i])));
     }
 }
 
@@ -319,7 +321,11 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
     rope_table((float)positions[src], inv_freq, HEAD_DIM / 2, s_cos_0, s_sin_0);
     const long long slot = out_cache_loc[src];
     __shared__ float s_rstd_3[HEADS*HEAD_DIM / HEAD_DIM];
+    __shared__ bf16 s_nw_3[HEAD_DIM];
+    for (int i = threadIdx.x; i < HEAD_DIM; i += KERNEL_BLOCK) s_nw_3[i] = w_q_norm[i];
     __shared__ float s_rstd_4[HEAD_DIM*KV_HEADS / HEAD_DIM];
+    __shared__ bf16 s_nw_4[HEAD_DIM];
+    for (int i = threadIdx.x; i < HEAD_DIM; i += KERNEL_BLOCK) s_nw_4[i] = w_k_norm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int g = blockIdx.y + gridDim.y * (threadIdx.x >> 5); g < HEADS*HEAD_DIM / HEAD_DIM; g += gridDim.y * (KERNEL_BLOCK >> 5)) // one warp per group of this block
@@ -341,12 +347,12 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) q_norm_k_norm_rope_kv
     for (int t = threadIdx.x; blockIdx.y + gridDim.y * (t / HEAD_DIM) < HEADS*HEAD_DIM / HEAD_DIM; t += KERNEL_BLOCK)
     {
         const int i = (blockIdx.y + gridDim.y * (t / HEAD_DIM)) * HEAD_DIM + t % HEAD_DIM;
-        store(&out_q[(long long)row * HEADS*HEAD_DIM + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]) * s_rstd_3[(i) / HEAD_DIM] * to_float(w_q_norm[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]) * s_rstd_3[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(w_q_norm[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
+        store(&out_q[(long long)row * HEADS*HEAD_DIM + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]) * s_rstd_3[(i) / HEAD_DIM] * to_float(s_nw_3[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]) * s_rstd_3[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(s_nw_3[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
     }
     for (int t = threadIdx.x; blockIdx.y + gridDim.y * (t / HEAD_DIM) < HEAD_DIM*KV_HEADS / HEAD_DIM; t += KERNEL_BLOCK)
     {
         const int i = (blockIdx.y + gridDim.y * (t / HEAD_DIM)) * HEAD_DIM + t % HEAD_DIM;
-        store(&k_cache[slot * HEAD_DIM*KV_HEADS + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]) * s_rstd_4[(i) / HEAD_DIM] * to_float(w_k_norm[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + rope_partner(i, HEAD_DIM)]) * s_rstd_4[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(w_k_norm[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
+        store(&k_cache[slot * HEAD_DIM*KV_HEADS + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]) * s_rstd_4[(i) / HEAD_DIM] * to_float(s_nw_4[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + rope_partner(i, HEAD_DIM)]) * s_rstd_4[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(s_nw_4[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
         store(&v_cache[slot * HEAD_DIM*KV_HEADS + i], to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + (HEADS*HEAD_DIM + HEAD_DIM*KV_HEADS) + i]));
     }
 }
@@ -363,6 +369,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
     const int src = row;
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_post_attention_layernorm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -380,7 +388,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
-        store(&out_h[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(w_post_attention_layernorm[i])));
+        store(&out_h[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
     }
 }
 
@@ -411,6 +419,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
     const int src = row;
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_input_layernorm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -428,7 +438,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm(
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
-        store(&out_h[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(w_input_layernorm[i])));
+        store(&out_h[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
     }
 }
 
@@ -444,6 +454,8 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
     const int src = row_index[row]; // the token row this output row reads
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_norm[i];
     wait_for_previous_kernel();
     allow_next_kernel();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
@@ -460,7 +472,7 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
     __syncthreads();
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
     {
-        store(&out_x[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(w_norm[i])));
+        store(&out_x[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
     }
 }
 """;
