@@ -26,7 +26,7 @@ internal sealed unsafe partial class CudaModelRunner
         public override string ToString() => $"{N}x{K}";
     }
 
-    private const double CublasLtMargin = 0.05;
+    private const double Margin = 0.05;
 
     private readonly Dictionary<(int N, int K, bool FloatOutput), GemmShapeKernels> _gemmShapes = new();
     private readonly Dictionary<string, CudaKernel> _skinny = new();
@@ -61,7 +61,7 @@ internal sealed unsafe partial class CudaModelRunner
     /// <summary>
     /// Picks the kernel of every GEMM shape and row bucket: each candidate runs over all the model's weights of that
     /// shape (each layer's own, so they stream from memory as in a step; the input stays in L2 as it does there),
-    /// with programmatic launch as in a step, and the fastest of two timed passes counts. Under a second per model
+    /// launched one after another, and the fastest of two timed passes counts. Under a second per model
     /// (0.5 s for Qwen3-0.6B, 2 s for Llama-3.1-8B on the H100); <see cref="CudaRunnerOptions.SmallGemmKernel"/> skips it.
     /// </summary>
     private void ChooseSmallGemms(Action<string> log)
@@ -93,17 +93,22 @@ internal sealed unsafe partial class CudaModelRunner
                     var ms = double.MaxValue;
                     for (var pass = 0; pass < 3; pass++) // the first pass warms up (module load, cuBLASLt's plan)
                     {
-                        _kernelEnqueued = false;
                         start.Record(_stream);
                         for (var r = 0; r < repeats; r++)
-                            foreach (var weight in shape.Weights) LaunchGemm(shape, choice, weight, x.Pointer, y.Pointer, rows);
+                            foreach (var weight in shape.Weights)
+                            {
+                                // Without programmatic launch: overlapping a GEMM with another of the same shape
+                                // flattered gemm_skinny (chosen at one row, it made steps slower than gemv).
+                                _kernelEnqueued = false;
+                                LaunchGemm(shape, choice, weight, x.Pointer, y.Pointer, rows);
+                            }
                         end.Record(_stream);
                         end.Synchronize();
                         if (pass > 0) ms = Math.Min(ms, CudaEvent.ElapsedMilliseconds(start, end));
                     }
-                    // cuBLASLt (timed first) is the default a kernel of ours must beat by 5 %: between near-equal
-                    // candidates, timing noise would otherwise pick a different kernel each start.
-                    if (ms < (best.Choice == SmallGemmChoice.CublasLt ? best.Ms * (1 - CublasLtMargin) : best.Ms)) best = (choice, ms);
+                    // A later candidate must beat the best so far by 5 %: between near-equal candidates, timing
+                    // noise would otherwise pick a different kernel each start (cuBLASLt first, then gemv, skinny).
+                    if (ms < best.Ms * (1 - Margin)) best = (choice, ms);
                 }
                 shape.Choices[b] = best.Choice;
             }

@@ -94,7 +94,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _resolvePlaceholders = runtime.Module.GetKernel("resolve_placeholder_ids");
         _gemvP4 = runtime.Module.GetKernel("gemv_bf16_p4");
         _gemvP8 = runtime.Module.GetKernel("gemv_bf16_p8");
-        foreach (var rows in new[] { 16, 32, 64 })
+        foreach (var rows in new[] { 16, SmallGemms.SkinnyMaxRows })
             _skinny[SmallGemms.SkinnyKernelName(rows)] = runtime.Module.GetKernel(SmallGemms.SkinnyKernelName(rows));
         _programmatic = !options.DisableProgrammaticLaunch && _device.ComputeCapability.Major >= 9;
         CompileTime = compileWatch.Elapsed;

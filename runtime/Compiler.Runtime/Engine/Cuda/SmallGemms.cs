@@ -28,9 +28,10 @@ internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSpl
 /// GEMMs of few rows (decode batches, short prefill chunks) are bound by streaming the weight, and which kernel
 /// streams it fastest depends on its shape, the row count and the GPU. Measured on the H100 (scripts/kernels/
 /// gemm_check.cu): gemv wins at 1-2 rows of a small model's weights and loses 2-4x to the others at 8 rows;
-/// gemm_skinny wins at 4-16 rows of Qwen3-0.6B's weights and at 32-64 rows of some (down_proj: 13 us against
-/// cuBLAS's 17); cuBLAS wins on Llama-3.1-8B's large weights at any row count. So the runner times the candidates
-/// once, at load, per weight shape and row bucket, on the model's own weights, and launches the fastest.
+/// gemm_skinny wins at 4-16 rows of Qwen3-0.6B's weights; cuBLAS wins on Llama-3.1-8B's large weights at any row
+/// count. So the runner times the candidates once, at load, per weight shape and row bucket, on the model's own
+/// weights, and launches the fastest. gemm_skinny stops at 32 rows: at 64 it timed faster than cuBLAS alone on some
+/// weights, yet decode steps of 64 requests were 5-15 % slower with it (1.85-1.91 ms with cuBLAS, 2.00-2.3 with it).
 /// </summary>
 internal static class SmallGemms
 {
@@ -39,6 +40,9 @@ internal static class SmallGemms
     public static readonly int[] BucketRows = [1, 2, 4, 8, 16, 32, 64];
 
     public static int MaxRows => BucketRows[^1];
+
+    /// <summary>The most rows gemm_skinny takes (its entry points gemm_skinny_m16 and _m32).</summary>
+    public const int SkinnyMaxRows = 32;
 
     /// <summary>GEMV_MAX_M of runtime_kernels.cu.</summary>
     public const int GemvMaxRows = 8;
@@ -55,11 +59,11 @@ internal static class SmallGemms
         return -1;
     }
 
-    /// <summary>The gemm_skinny entry point for up to <paramref name="rows"/> rows: 16, 32 or 64 rows per warp.</summary>
-    public static string SkinnyKernelName(int rows) => rows <= 16 ? "gemm_skinny_m16" : rows <= 32 ? "gemm_skinny_m32" : "gemm_skinny_m64";
+    /// <summary>The gemm_skinny entry point for up to <paramref name="rows"/> rows (at most <see cref="SkinnyMaxRows"/>).</summary>
+    public static string SkinnyKernelName(int rows) => rows <= 16 ? "gemm_skinny_m16" : "gemm_skinny_m32";
 
     /// <summary>Output features one gemm_skinny CTA computes: its warps / ksplit feature tiles of 8 features times the
-    /// entry point's tiles per warp (1 for m16, 2 for m32 and m64).</summary>
+    /// entry point's tiles per warp (1 for m16, 2 for m32).</summary>
     public static int SkinnyFeaturesPerBlock(int rows, int ksplit) => WarpsPerBlock / ksplit * 8 * (rows <= 16 ? 1 : 2);
 
     /// <summary>Output features one gemv CTA computes.</summary>
@@ -67,12 +71,13 @@ internal static class SmallGemms
 
     /// <summary>What may run a GEMM of <paramref name="rows"/> rows and reduction length <paramref name="k"/>:
     /// cuBLASLt always; gemv at its one K split (<paramref name="gemvSplit"/>, from the feature count) up to
-    /// <see cref="GemvMaxRows"/> rows; gemm_skinny at every K split whose slices are whole 32-element blocks.</summary>
+    /// <see cref="GemvMaxRows"/> rows; gemm_skinny up to <see cref="SkinnyMaxRows"/> rows at every K split whose slices
+    /// are whole 32-element blocks. In this order, which the tuner prefers at near-ties.</summary>
     public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit)
     {
         yield return SmallGemmChoice.CublasLt;
-        if (rows > MaxRows) yield break;
         if (rows <= GemvMaxRows && k % (8 * gemvSplit) == 0) yield return new(SmallGemmKernel.Gemv, gemvSplit);
+        if (rows > SkinnyMaxRows) yield break;
         for (var split = 1; split <= WarpsPerBlock; split *= 2)
             if (k % (32 * split) == 0) yield return new(SmallGemmKernel.Skinny, split);
     }
