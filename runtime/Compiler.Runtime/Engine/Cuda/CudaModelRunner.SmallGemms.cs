@@ -61,8 +61,8 @@ internal sealed unsafe partial class CudaModelRunner
     /// <summary>
     /// Picks the kernel of every GEMM shape and row bucket: each candidate runs over all the model's weights of that
     /// shape (each layer's own, so they stream from memory as in a step; the input stays in L2 as it does there),
-    /// launched one after another, and the fastest of two timed passes counts. Under a second per model
-    /// (0.5 s for Qwen3-0.6B, 2 s for Llama-3.1-8B on the H100); <see cref="CudaRunnerOptions.SmallGemmKernel"/> skips it.
+    /// launched one after another, and the fastest of two timed passes counts. At load: 0.5 s for Qwen3-0.6B,
+    /// 2 s for Llama-3.1-8B on the H100; <see cref="CudaRunnerOptions.SmallGemmKernel"/> skips it.
     /// </summary>
     private void ChooseSmallGemms(Action<string> log)
     {
