@@ -23,20 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "check_common.cuh"
 #include "decode_attention.cu"
 #include "extend_attention.cu"
-
-#define CUDA_CHECK(expr)                                                                                   \
-    do                                                                                                     \
-    {                                                                                                      \
-        cudaError_t err_ = (expr);                                                                         \
-        if (err_ != cudaSuccess)                                                                           \
-        {                                                                                                  \
-            std::fprintf(stderr, "CUDA error %s at %s:%d: %s\n", cudaGetErrorString(err_), __FILE__, __LINE__, \
-                         #expr);                                                                           \
-            std::exit(2);                                                                                  \
-        }                                                                                                  \
-    } while (0)
 
 namespace
 {
@@ -51,14 +40,6 @@ bool g_quick = false;
 int g_sms = 0;
 void* g_flush = nullptr;
 constexpr size_t kFlushBytes = 256u << 20; // > H100/H200 L2
-
-float bf16_to_float(uint16_t v)
-{
-    uint32_t u = (uint32_t)v << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
 
 // Deterministic uniform(-1, 1) * scale, rounded to bf16, filled on the GPU (the large caches make host RNG slow).
 __global__ void fill_bf16(__nv_bfloat16* p, size_t n, uint32_t seed, float scale)

@@ -1,7 +1,5 @@
-using Compiler.Models;
 using Compiler.Runtime.Cpu;
 using Compiler.Runtime.Engine.Cuda;
-using Compiler.Runtime.Loading;
 
 namespace Gpu.Tests;
 
@@ -18,25 +16,11 @@ public sealed class CudaVersusCpuTests
     private const int PromptLength = 48;
     private const int NewTokens = 32;
 
-    /// <summary>The checkpoints are read where the repository keeps them (the GPU machine runs the tests inside a checkout).</summary>
-    private static string ModelDirectory(string model) => model.StartsWith("tiny-", StringComparison.Ordinal)
-        ? Path.Combine(RepoRoot.Path, "tests", "Execution.Tests", "Models", model)
-        : Path.Combine(RepoRoot.Path, "assets", "models", model);
-
     [Theory, MemberData(nameof(Models))]
     public void Cuda_matches_the_cpu_runner(string model)
     {
-        _ = Gpu.Device;
-        var dir = ModelDirectory(model);
-        var config = HfConfig.Load(dir);
-        var plan = ModelCatalog.All[config.Architectures[0]];
-        using var checkpoint = Checkpoint.Open(dir);
-        using var cpu = new CpuModelRunner(plan, config, checkpoint, maxTotalTokens: 256, maxBatchTokens: 128);
-        using var cuda = new CudaModelRunner(plan, config, checkpoint, new CudaRunnerOptions
-        {
-            MaxTotalTokens = 256, MaxBatchTokens = 128, MaxRunningRequests = 4, MaxContextLen = 256, MaxLogitsRows = 128,
-            KernelCacheDirectory = Gpu.NewCacheDirectory(),
-        });
+        using var runners = RunnerPair.Open(model);
+        var (cpu, cuda) = (runners.Cpu, runners.Cuda);
         var vocab = cpu.VocabSize;
         var prompt = new int[PromptLength];
         var rng = new Random(7);

@@ -19,7 +19,7 @@ public sealed class OverlapLaunchTests
     public void Placeholder_steps_give_the_synchronous_tokens()
     {
         _ = Gpu.Device;
-        var dir = Path.Combine(RepoRoot.Path, "assets", "models", "melville-sotu-qwen3-6m");
+        var dir = RunnerPair.ModelDirectory("melville-sotu-qwen3-6m");
         var config = HfConfig.Load(dir);
         using var checkpoint = Checkpoint.Open(dir);
         using var cuda = new CudaModelRunner(ModelCatalog.All[config.Architectures[0]], config, checkpoint, new CudaRunnerOptions

@@ -1,7 +1,5 @@
-using Compiler.Models;
 using Compiler.Runtime.Cpu;
 using Compiler.Runtime.Engine.Cuda;
-using Compiler.Runtime.Loading;
 
 namespace Gpu.Tests;
 
@@ -19,25 +17,12 @@ public sealed class SmallGemmKernelTests
         { "melville-sotu-qwen3-6m", "Gemv" }, { "melville-sotu-qwen3-6m", "Skinny" },
     };
 
-    private static string ModelDirectory(string model) => model.StartsWith("tiny-", StringComparison.Ordinal)
-        ? Path.Combine(RepoRoot.Path, "tests", "Execution.Tests", "Models", model)
-        : Path.Combine(RepoRoot.Path, "assets", "models", model);
-
     [Theory, MemberData(nameof(Cases))]
     public void A_forced_small_gemm_kernel_gives_the_cpu_logits(string model, string kernelName)
     {
         var kernel = Enum.Parse<SmallGemmKernel>(kernelName);
-        _ = Gpu.Device;
-        var dir = ModelDirectory(model);
-        var config = HfConfig.Load(dir);
-        var plan = ModelCatalog.All[config.Architectures[0]];
-        using var checkpoint = Checkpoint.Open(dir);
-        using var cpu = new CpuModelRunner(plan, config, checkpoint, maxTotalTokens: 256, maxBatchTokens: 128);
-        using var cuda = new CudaModelRunner(plan, config, checkpoint, new CudaRunnerOptions
-        {
-            MaxTotalTokens = 256, MaxBatchTokens = 128, MaxRunningRequests = 4, MaxContextLen = 256, MaxLogitsRows = 128,
-            KernelCacheDirectory = Gpu.NewCacheDirectory(), SmallGemmKernel = kernel, DisableCudaGraph = true,
-        });
+        using var runners = RunnerPair.Open(model, o => o with { SmallGemmKernel = kernel, DisableCudaGraph = true });
+        var (cpu, cuda) = (runners.Cpu, runners.Cuda);
         var rng = new Random(11);
         var sequence = new int[96];
         for (var i = 0; i < sequence.Length; i++) sequence[i] = rng.Next(Math.Min(cpu.VocabSize, 4000));
