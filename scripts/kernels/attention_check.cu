@@ -92,7 +92,10 @@ struct Problem
     int batch() const { return (int)prefix.size(); }
     int kv_len(int b) const { return prefix[b] + extend[b]; }
 
-    Problem(std::vector<int> prefix_, std::vector<int> extend_, uint32_t seed) : prefix(std::move(prefix_)), extend(std::move(extend_))
+    // groups > 0: request b belongs to group b % groups and its first `shared` positions are the slots of its group's
+    // first request (a prefix shared through the radix cache; groups interleave as requests arrive in any order).
+    Problem(std::vector<int> prefix_, std::vector<int> extend_, uint32_t seed, int groups = 0, int shared = 0)
+        : prefix(std::move(prefix_)), extend(std::move(extend_))
     {
         std::mt19937 rng(seed);
         const int bsz = batch();
@@ -117,7 +120,11 @@ struct Problem
         size_t next = 0;
         for (int b = 0; b < bsz; ++b)
             for (int p = 0; p < kv_len(b); ++p)
-                req_to_token[(size_t)pool_idx[b] * stride + p] = slots[next++];
+            {
+                const int leader = groups > 0 ? b % groups : b;
+                req_to_token[(size_t)pool_idx[b] * stride + p] =
+                    leader != b && p < shared && p < kv_len(leader) ? req_to_token[(size_t)pool_idx[leader] * stride + p] : slots[next++];
+            }
         qo_indptr.assign(bsz + 1, 0);
         for (int b = 0; b < bsz; ++b)
             qo_indptr[b + 1] = qo_indptr[b] + extend[b];
@@ -303,7 +310,8 @@ int decode_num_splits(int batch, int max_seq_len, bool wide)
     return std::max(1, std::min(by_sm, by_len));
 }
 
-void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int forced_splits = 0, bool wide = false)
+void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int forced_splits = 0, bool wide = false,
+                int groups = 0, int shared = 0)
 {
     const int batch = (int)seq_lens.size();
     std::vector<int> prefix(batch), extend(batch, 1);
@@ -315,7 +323,7 @@ void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int
         max_seq = std::max(max_seq, seq_lens[b]);
         kv_bytes += (double)seq_lens[b] * KVH * D * 2 * 2;
     }
-    Problem p(prefix, extend, seed);
+    Problem p(prefix, extend, seed, groups, shared);
     const int splits = forced_splits > 0 ? forced_splits : decode_num_splits(batch, max_seq, wide);
     DeviceBuf counters((size_t)batch * KVH * 4);
     DeviceBuf partials((size_t)batch * splits * H * (D + 2) * 4);
@@ -458,6 +466,19 @@ int main(int argc, char** argv)
             run_decode("uniform", std::vector<int>(batch, seq), seed++, 0, true);
     for (int splits : {1, 3, 64})
         run_decode("forced", {1, 40, 129, 1000, 5000}, seed++, splits, true);
+    // generated-shared-prefix in serving: 256 requests, 16 groups sharing a 2048-token prefix, own tokens after it
+    // (GB/s counts every request's KV, shared or not).
+    {
+        std::vector<int> lens(256);
+        for (int& s : lens)
+            s = 2048 + 128 + (int)(rng() % 256);
+        run_decode("shared", lens, seed, 0, false, 16, 2048);
+        run_decode("unshared", lens, seed++);
+    }
+    for (int batch : {128, 256})
+        for (int seq : {129, 1024})
+            if (!g_quick || batch * seq <= 64 * 1024)
+                run_decode("uniform", std::vector<int>(batch, seq), seed++);
 
     // Extend: batch x prefix x extend grid, odd and long prompts, then a mixed chunked-prefill batch.
     for (int batch : {1, 4, 64})
