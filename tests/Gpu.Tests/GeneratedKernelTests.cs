@@ -1,5 +1,6 @@
 using Compiler.Models;
 using Compiler.Runtime.Cuda;
+using Compiler.Runtime.Kernels;
 using Compiler.Runtime.Loading;
 using Compiler.Runtime.Plan;
 
@@ -18,12 +19,13 @@ public sealed class GeneratedKernelTests
         var plan = ModelCatalog.All[hf.Architectures[0]];
         var constants = ModelConstants.Read(plan, hf);
         var cache = Gpu.NewCacheDirectory();
+        var source = KernelSources.ResolveIncludes(plan.CudaSource);
 
-        var cold = new KernelCompiler(device, cache, Gpu.Report).Compile(plan.Architecture, plan.CudaSource, constants.KernelDefines());
+        var cold = new KernelCompiler(device, cache, Gpu.Report).Compile(plan.Architecture, source, constants.KernelDefines());
         Assert.False(cold.FromCache);
         Assert.Equal(device.Architecture, cold.Target);
         foreach (var kernel in plan.Kernels) Assert.NotNull(cold.Module.GetKernel(kernel.Name));
-        using var warm = new KernelCompiler(device, cache, Gpu.Report).Compile(plan.Architecture, plan.CudaSource, constants.KernelDefines());
+        using var warm = new KernelCompiler(device, cache, Gpu.Report).Compile(plan.Architecture, source, constants.KernelDefines());
         Assert.True(warm.FromCache);
         Gpu.Report($"{config}: {plan.Kernels.Length} generated kernels for {cold.Target}: NVRTC cold {cold.CompileTime.TotalMilliseconds:F0} ms + load {cold.LoadTime.TotalMilliseconds:F1} ms; " +
             $"warm (disk cache) load {warm.LoadTime.TotalMilliseconds:F1} ms");

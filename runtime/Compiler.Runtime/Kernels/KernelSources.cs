@@ -18,7 +18,14 @@ internal static class KernelSources
                 $"'{Prefix}{fileName}'). Embedded kernels: {string.Join(", ", Names())}. Check that the file is " +
                 "under runtime/Compiler.Runtime/Kernels/ and the csproj embeds Kernels/**/*.cu.");
         using var reader = new StreamReader(stream);
-        var lines = reader.ReadToEnd().Split('\n');
+        return ResolveIncludes(reader.ReadToEnd());
+    }
+
+    /// <summary>Replaces each line <c>#include "x.cuh"</c> of a CUDA source with the embedded Kernels/x.cuh: for the
+    /// library kernels and for a model's generated source, which takes launch_overlap.cuh from here.</summary>
+    public static string ResolveIncludes(string source)
+    {
+        var lines = source.Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i].TrimEnd('\r');

@@ -4,8 +4,9 @@
 // wait_for_previous_kernel() before it touches anything that kernel reads or writes, then allow_next_kernel().
 // So when a kernel starts, every kernel before its predecessor has finished and its writes are visible, and work
 // that needs nothing of the predecessor's (loading weights, or KV of earlier steps) can run before the wait.
-// KernelSources.Load pastes this file in place of its #include line (NVRTC gets one self-contained source); the
-// guard lets a harness that includes several kernel files (scripts/kernels/attention_check.cu) include it twice.
+// KernelSources pastes this file in place of its #include line, in the library kernels and in every model's
+// generated source (NVRTC gets one self-contained source); the guard lets a harness that includes several kernel
+// files (scripts/kernels/attention_check.cu) include it twice.
 #ifndef LAUNCH_OVERLAP_CUH
 #define LAUNCH_OVERLAP_CUH
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Compiler.Models;
+using Compiler.Runtime.Kernels;
 
 namespace Compiler.Host.Commands;
 
@@ -10,7 +11,7 @@ internal static class PlanCommand
     public static Command Create()
     {
         var architecture = new Argument<string?>("architecture") { Description = "e.g. Qwen3ForCausalLM; all models when omitted", Arity = ArgumentArity.ZeroOrOne };
-        var cuda = new Option<bool>("--cuda") { Description = "print the generated CUDA C instead of the plan" };
+        var cuda = new Option<bool>("--cuda") { Description = "print the CUDA C that NVRTC compiles (the generated source, the runtime's headers pasted in) instead of the plan" };
         var command = new Command("plan", "Show the compiled plan of each model architecture") { architecture, cuda };
         command.SetAction(result =>
         {
@@ -21,7 +22,7 @@ internal static class PlanCommand
                 return 2;
             }
             foreach (var (key, plan) in ModelCatalog.All)
-                if (name is null || key == name) Console.WriteLine(result.GetValue(cuda) ? plan.CudaSource : plan.Description);
+                if (name is null || key == name) Console.WriteLine(result.GetValue(cuda) ? KernelSources.ResolveIncludes(plan.CudaSource) : plan.Description);
             return 0;
         });
         return command;

@@ -225,13 +225,8 @@ typedef __nv_bfloat16 bf16;
 
 // Programmatic dependent launch (sm_90+): a kernel may start while the previous one runs; it reads its
 // inputs (step inputs excepted) only after wait_for_previous_kernel(), then lets the next one start.
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-static __device__ __forceinline__ void wait_for_previous_kernel() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
-static __device__ __forceinline__ void allow_next_kernel() { asm volatile("griddepcontrol.launch_dependents;" ::: "memory"); }
-#else
-static __device__ __forceinline__ void wait_for_previous_kernel() {}
-static __device__ __forceinline__ void allow_next_kernel() {}
-#endif
+// The runtime pastes its Kernels/launch_overlap.cuh here before NVRTC compiles the source.
+#include "launch_overlap.cuh"
 
 static __device__ __forceinline__ float to_float(bf16 x) { return __bfloat162float(x); }
 static __device__ __forceinline__ float to_float(float x) { return x; }

@@ -78,7 +78,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
 
         var compileWatch = Stopwatch.StartNew();
         var compiler = new KernelCompiler(_device, options.KernelCacheDirectory, log);
-        var module = Own(compiler.Compile(plan.Architecture, plan.CudaSource, _constants.KernelDefines()));
+        var module = Own(compiler.Compile(plan.Architecture, KernelSources.ResolveIncludes(plan.CudaSource), _constants.KernelDefines()));
         foreach (var kernel in plan.Kernels) _kernels[kernel.Name] = module.Module.GetKernel(kernel.Name);
         var attentionStep = plan.ExtendLayer.First(s => s.Kind == StepKind.ExtendAttention);
         _attention = new AttentionKernels((int)_constants.Dim(attentionStep.Heads!), (int)_constants.Dim(attentionStep.KvHeads!), (int)_constants.Dim(attentionStep.HeadDim!));

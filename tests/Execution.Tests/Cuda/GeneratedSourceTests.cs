@@ -1,0 +1,35 @@
+using System.Text.RegularExpressions;
+using Compiler.Runtime.Kernels;
+
+namespace Execution.Tests.Cuda;
+
+/// <summary>What the runtime hands NVRTC for each model: the generated source with the runtime's headers pasted in.</summary>
+public sealed partial class GeneratedSourceTests
+{
+    public static TheoryData<string> Architectures => new(Compiler.Models.ModelCatalog.All.Keys);
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void Generated_source_takes_the_launch_overlap_helpers_from_the_runtime_and_is_self_contained(string architecture)
+    {
+        var plan = Compiler.Models.ModelCatalog.All[architecture];
+
+        var source = KernelSources.ResolveIncludes(plan.CudaSource);
+
+        Assert.Contains("#include \"launch_overlap.cuh\"", plan.CudaSource);
+        Assert.Contains("griddepcontrol.wait;", source);
+        // NVRTC ships cuda_bf16.h; every other include must have been pasted in.
+        Assert.Equal(["<cuda_bf16.h>"], IncludeRegex().Matches(source).Select(m => m.Groups[1].Value).ToArray());
+    }
+
+    [Fact]
+    public void An_include_of_a_header_the_runtime_lacks_names_it()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => KernelSources.ResolveIncludes("#include \"missing.cuh\"\n"));
+
+        Assert.Contains("missing.cuh", e.Message);
+    }
+
+    [GeneratedRegex(@"^\s*#\s*include\s+(\S+)", RegexOptions.Multiline)]
+    private static partial Regex IncludeRegex();
+}
