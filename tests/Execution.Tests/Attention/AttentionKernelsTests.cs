@@ -3,7 +3,7 @@ using Compiler.Runtime.Kernels;
 
 namespace Execution.Tests.Attention;
 
-public sealed partial class AttentionKernelsTests
+public sealed class AttentionKernelsTests
 {
     private static readonly AttentionKernels Qwen3 = new(16, 8, 128);
     private static readonly AttentionKernels Llama = new(32, 8, 128);
@@ -20,7 +20,7 @@ public sealed partial class AttentionKernelsTests
         // Written out, or stamped from the decode body template by DA_ENTRY(name, threads, min tiles).
         Assert.Matches(new Regex($@"extern ""C"" __global__ void __launch_bounds__\(\w+\)\s+{kernel}\(|\nDA_ENTRY\({kernel}, "), source);
         // NVRTC ships cuda_bf16.h and nothing else we may rely on.
-        Assert.Equal(["<cuda_bf16.h>"], IncludeRegex().Matches(source).Select(m => m.Groups[1].Value).ToArray());
+        Assert.Equal(["<cuda_bf16.h>"], KernelIncludes.Of(source));
         Assert.DoesNotContain("INFINITY", source.Replace("NEG_INF", "", StringComparison.Ordinal));
     }
 
@@ -127,7 +127,4 @@ public sealed partial class AttentionKernelsTests
         Assert.True(match.Success, $"#define {name} not found");
         return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    [GeneratedRegex(@"^\s*#\s*include\s+(\S+)", RegexOptions.Multiline)]
-    private static partial Regex IncludeRegex();
 }

@@ -1,10 +1,9 @@
-using System.Text.RegularExpressions;
 using Compiler.Runtime.Kernels;
 
 namespace Execution.Tests.Cuda;
 
 /// <summary>What the runtime hands NVRTC for each model: the generated source with the runtime's headers pasted in.</summary>
-public sealed partial class GeneratedSourceTests
+public sealed class GeneratedSourceTests
 {
     public static TheoryData<string> Architectures => new(Compiler.Models.ModelCatalog.All.Keys);
 
@@ -19,7 +18,7 @@ public sealed partial class GeneratedSourceTests
         Assert.Contains("#include \"launch_overlap.cuh\"", plan.CudaSource);
         Assert.Contains("griddepcontrol.wait;", source);
         // NVRTC ships cuda_bf16.h; every other include must have been pasted in.
-        Assert.Equal(["<cuda_bf16.h>"], IncludeRegex().Matches(source).Select(m => m.Groups[1].Value).ToArray());
+        Assert.Equal(["<cuda_bf16.h>"], KernelIncludes.Of(source));
     }
 
     [Fact]
@@ -29,7 +28,4 @@ public sealed partial class GeneratedSourceTests
 
         Assert.Contains("missing.cuh", e.Message);
     }
-
-    [GeneratedRegex(@"^\s*#\s*include\s+(\S+)", RegexOptions.Multiline)]
-    private static partial Regex IncludeRegex();
 }

@@ -114,21 +114,6 @@ internal sealed unsafe partial class CudaModelRunner
         _kernelEnqueued = true;
     }
 
-    /// <summary>The GEMV for a row of K weights: gemv_bf16_p8 (8 chunks of 8 weights per lane loaded before waiting on
-    /// the previous kernel) where that is the whole row, else gemv_bf16_p4 (measured: deeper prefetch of long rows costs
-    /// more occupancy than it hides; Llama-3.1-8B batch 1 went from 6.7 to 7.3 ms with a 16-chunk prefetch).</summary>
-    private CudaKernel GemvFor(int k) => k is > 4 * 256 and <= 8 * 256 ? _gemvP8 : _gemvP4;
-
-    /// <summary>Warps per output feature of a GEMV (its KSPLIT): few features (o_proj and down_proj of a small model:
-    /// 1024) give one warp per SM sub-partition, too few loads in flight to cover memory latency, so each row is cut
-    /// into slices until there are about 24 warps per SM. A slice keeps at least one 16-byte chunk per lane.</summary>
-    private int GemvSplitFor(int n, int k)
-    {
-        var split = 1;
-        while (split < 8 && (long)n * split < 24L * _device.MultiprocessorCount && k % (8 * 32 * split * 2) == 0) split *= 2;
-        return split;
-    }
-
     private BoundStep Bind(Step step, int layer)
     {
         ulong Value(int value) => value < 0 ? 0 : _valuePointers[value];

@@ -7,7 +7,7 @@ internal enum SmallGemmKernel
     CublasLt,
     /// <summary>gemv_bf16_p{4,8}: CUDA cores, up to <see cref="SmallGemms.GemvMaxRows"/> rows.</summary>
     Gemv,
-    /// <summary>gemm_skinny_m{16,32,64}: mma.sync with every operand one 16-byte global load, up to 64 rows.</summary>
+    /// <summary>gemm_skinny_m{16,32}: mma.sync with every operand one 16-byte global load, up to <see cref="SmallGemms.SkinnyMaxRows"/> rows.</summary>
     Skinny,
 }
 
