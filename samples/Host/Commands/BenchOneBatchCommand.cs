@@ -25,10 +25,15 @@ internal static class BenchOneBatchCommand
         var runName = new Option<string>("--run-name") { DefaultValueFactory = _ => "default" };
         var disableGraph = new Option<bool>("--disable-cuda-graph");
         var disablePdl = new Option<bool>("--disable-pdl") { Description = "launch each kernel only after the previous one ends (no programmatic dependent launch)" };
+        var smallGemmKernel = new Option<string?>("--small-gemm-kernel")
+        {
+            Description = "gemv | skinny | cublaslt: run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of the fastest timed at load",
+        };
+        smallGemmKernel.AcceptOnlyFromAmong("gemv", "skinny", "cublaslt");
         var profile = new Option<bool>("--profile") { Description = "also print GPU time per launch of one decode step (cuda)" };
         var contextLength = new Option<int?>("--context-length") { Description = "longest sequence the runner is sized for (default: input + output length); a server's is the model's" };
         var command = new Command("bench-one-batch", "Latency of one static batch: prefill, then decode (mirrors sglang.bench_one_batch)")
-            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, disablePdl, profile, contextLength };
+            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, disablePdl, smallGemmKernel, profile, contextLength };
         command.SetAction(result =>
         {
             var sizes = result.GetValue(batchSizes)!;
@@ -41,6 +46,13 @@ internal static class BenchOneBatchCommand
                 MaxTotalTokens = sizes.Max() * (inLen + outLen) + 1,
                 DisableCudaGraph = result.GetValue(disableGraph),
                 DisableProgrammaticLaunch = result.GetValue(disablePdl),
+                SmallGemmKernel = result.GetValue(smallGemmKernel) switch
+                {
+                    "gemv" => SmallGemmKernel.Gemv,
+                    "skinny" => SmallGemmKernel.Skinny,
+                    "cublaslt" => SmallGemmKernel.CublasLt,
+                    _ => null,
+                },
                 CudaGraphBatchSizes = result.GetValue(disableGraph) ? [] : sizes,
                 Log = Console.WriteLine,
             };
@@ -85,14 +97,19 @@ internal static class BenchOneBatchCommand
         var median = decodes.Count == 0 ? double.NaN : new Stats(decodes).Median;
         var total = prefill + decodes.Sum();
         Console.WriteLine($"Decode.  median latency: {median:F5} s, median throughput: {batchSize / median,12:F2} token/s");
+        // The decode step's GPU time alone (its CUDA graph replayed back to back): the rest of the latency is the host's.
+        var gpuMs = host.Runner is CudaModelRunner cuda ? cuda.TimeDecodeGraph(batchSize, 100) : null;
+        if (gpuMs is { } ms) Console.WriteLine($"Decode.  GPU time per step (graph replayed): {ms / 1000:F5} s");
         Console.WriteLine($"Total. latency: {total:F3} s, throughput: {batchSize * (inputLen + outputLen) / total,12:F2} token/s");
-        var line = JsonSerializer.Serialize(new Dictionary<string, object>
+        var fields = new Dictionary<string, object>
         {
             ["run_name"] = runName!, ["batch_size"] = batchSize, ["input_len"] = inputLen, ["output_len"] = outputLen,
             ["prefill_latency"] = prefill, ["prefill_throughput"] = batchSize * inputLen / prefill,
             ["median_decode_latency"] = median, ["median_decode_throughput"] = batchSize / median,
             ["total_latency"] = total, ["overall_throughput"] = batchSize * (inputLen + outputLen) / total,
-        });
+        };
+        if (gpuMs is { } gpu) fields["decode_gpu_latency"] = gpu / 1000;
+        var line = JsonSerializer.Serialize(fields);
         File.AppendAllText(resultFile!, line + "\n");
     }
 

@@ -136,6 +136,24 @@ internal sealed unsafe partial class CudaModelRunner
 
     private List<(string Name, CudaEvent Start, CudaEvent End)>? _profile;
 
+    /// <summary>GPU milliseconds per replay of the decode graph that serves <paramref name="batchSize"/> requests, over
+    /// <paramref name="replays"/> replays back to back (no host work between them); null when no graph serves it.
+    /// Each replay recomputes the last decode step from the inputs it uploaded (the same KV slots, the same sampled
+    /// tokens), so the batch's state is unchanged. Separates the GPU's share of a decode step from the host's.</summary>
+    public double? TimeDecodeGraph(int batchSize, int replays)
+    {
+        var size = GraphSizeFor(batchSize);
+        if (size == 0 || replays <= 0) return null;
+        using var start = CudaEvent.Create();
+        using var end = CudaEvent.Create();
+        start.Record(_stream);
+        for (var i = 0; i < replays; i++) _graphs[size].Launch(_stream);
+        end.Record(_stream);
+        end.Synchronize();
+        _kernelEnqueued = false;
+        return CudaEvent.ElapsedMilliseconds(start, end) / replays;
+    }
+
     /// <summary>Runs one step eagerly with an event pair around every launch; returns GPU milliseconds per launch name
     /// (summed over layers) and the launch count. For finding where the time goes, not for timing the step. The step
     /// is also the profiler range (cuProfilerStart/Stop), so `ncu --profile-from-start off` measures exactly its kernels.</summary>
