@@ -194,8 +194,8 @@ GEMV_ENTRY(8)
 // A warp computes MT x F tiles (16 MT rows, 8 F features) over a K / ksplit slice, with U k-blocks of weights in
 // flight; the first U are loaded before waiting on the previous kernel (weights never depend on it). ksplit warps of
 // a block share their features and add their slices through shared memory. K % (32 * ksplit) == 0; ksplit divides
-// SK_WARPS. Entry points gemm_skinny_m16 and gemm_skinny_m32: M <= 16, 32 (the harness also builds 64-row variants;
-// at 64 rows cuBLASLt was faster in decode steps).
+// SK_WARPS. Entry point gemm_skinny_m16: M <= 16 (the harness also builds 32- and 64-row variants; at 32 and 64
+// rows cuBLASLt made faster decode steps).
 #define SK_WARPS 8
 
 static __device__ __forceinline__ void sk_mma(float (&d)[4], unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)
@@ -332,7 +332,6 @@ static __device__ __forceinline__ void gemm_skinny(const __nv_bfloat16* __restri
     {                                                                                                                  \
         gemm_skinny<MT, F, U>(x, w, y_bf16, y_f32, M, N, K, ksplit);                                                   \
     }
-// The variants scripts/kernels/gemm_check.cu found fastest on the H100 at 16 and 32 rows (the host's
-// SmallGemms.SkinnyFeaturesPerBlock knows their F).
+// The variant scripts/kernels/gemm_check.cu found fastest on the H100 at 16 rows (the host's
+// SmallGemms.SkinnyFeaturesPerBlock knows its F).
 GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
-GEMM_SKINNY_ENTRY(gemm_skinny_m32, 2, 2, 4)

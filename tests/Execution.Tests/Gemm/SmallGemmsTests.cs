@@ -27,8 +27,8 @@ public sealed partial class SmallGemmsTests
     public void Candidates_are_the_kernels_whose_limits_the_shape_meets()
     {
         Assert.Equal(["cublasLt", "gemv/4", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(8, 1024, 4)));
-        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(32, 1024, 4)));
-        Assert.Equal(["cublasLt"], Names(SmallGemms.Candidates(33, 1024, 4)));
+        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(16, 1024, 4)));
+        Assert.Equal(["cublasLt"], Names(SmallGemms.Candidates(17, 1024, 4)));
         // K = 96: one 32-element block per slice needs K % (32 * split) == 0; gemv's 16-byte chunks need K % (8 * split).
         Assert.Equal(["cublasLt", "gemv/2", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 2)));
         Assert.Equal(["cublasLt", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 8)));
@@ -38,8 +38,8 @@ public sealed partial class SmallGemmsTests
     [Fact]
     public void A_forced_kernel_takes_its_largest_split_and_leaves_what_it_cannot_run_to_cublas()
     {
-        Assert.Equal("skinny/8", SmallGemms.Forced(SmallGemmKernel.Skinny, 32, 1024, 4).ToString());
-        Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Skinny, 64, 1024, 4).ToString());
+        Assert.Equal("skinny/8", SmallGemms.Forced(SmallGemmKernel.Skinny, 16, 1024, 4).ToString());
+        Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Skinny, 32, 1024, 4).ToString());
         Assert.Equal("skinny/2", SmallGemms.Forced(SmallGemmKernel.Skinny, 3, 64, 1).ToString());
         Assert.Equal("gemv/4", SmallGemms.Forced(SmallGemmKernel.Gemv, 8, 1024, 4).ToString());
         Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Gemv, 9, 1024, 4).ToString());
@@ -53,14 +53,10 @@ public sealed partial class SmallGemmsTests
         Assert.Matches($@"#define GEMV_MAX_M {SmallGemms.GemvMaxRows}\b", source);
         Assert.Matches($@"#define GEMV_WARPS {SmallGemms.WarpsPerBlock}\b", source);
         Assert.Matches($@"#define SK_WARPS {SmallGemms.WarpsPerBlock}\b", source);
-        var entries = SkinnyEntry().Matches(source).ToDictionary(m => m.Groups["name"].Value,
-            m => (RowTiles: int.Parse(m.Groups["mt"].Value), FeatureTiles: int.Parse(m.Groups["f"].Value)));
-        foreach (var rows in SmallGemms.BucketRows.Where(r => r <= SmallGemms.SkinnyMaxRows))
-        {
-            var (rowTiles, featureTiles) = entries[SmallGemms.SkinnyKernelName(rows)];
-            Assert.True(rows <= 16 * rowTiles, $"{SmallGemms.SkinnyKernelName(rows)} holds {16 * rowTiles} rows, not {rows}");
-            Assert.Equal(SmallGemms.SkinnyFeaturesPerBlock(rows, 1), SmallGemms.WarpsPerBlock * 8 * featureTiles);
-        }
+        var entry = Assert.Single(SkinnyEntry().Matches(source));
+        Assert.Equal(SmallGemms.SkinnyKernelName, entry.Groups["name"].Value);
+        Assert.Equal(SmallGemms.SkinnyMaxRows, 16 * int.Parse(entry.Groups["mt"].Value));
+        Assert.Equal(SmallGemms.SkinnyFeaturesPerBlock(1), SmallGemms.WarpsPerBlock * 8 * int.Parse(entry.Groups["f"].Value));
     }
 
     private static string[] Names(IEnumerable<SmallGemmChoice> choices) => choices.Select(c => c.ToString()).ToArray();

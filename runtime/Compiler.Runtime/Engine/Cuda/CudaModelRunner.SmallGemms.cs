@@ -29,7 +29,6 @@ internal sealed unsafe partial class CudaModelRunner
     private const double Margin = 0.05;
 
     private readonly Dictionary<(int N, int K, bool FloatOutput), GemmShapeKernels> _gemmShapes = new();
-    private readonly Dictionary<string, CudaKernel> _skinny = new();
 
     private GemmShapeKernels GemmShapeFor(int n, int k, bool floatOutput)
     {
@@ -67,7 +66,7 @@ internal sealed unsafe partial class CudaModelRunner
         }
         var (kernel, featuresPerBlock) = choice.Kernel == SmallGemmKernel.Gemv
             ? (shape.Gemv, SmallGemms.GemvFeaturesPerBlock(choice.KSplit))
-            : (_skinny[SmallGemms.SkinnyKernelName(rows)], SmallGemms.SkinnyFeaturesPerBlock(rows, choice.KSplit));
+            : (_skinny, SmallGemms.SkinnyFeaturesPerBlock(choice.KSplit));
         var args = new KernelArgs();
         args.Add(x).Add(weight).Add(floatOutput ? 0UL : y).Add(floatOutput ? y : 0UL).Add(rows).Add(n).Add(k).Add(choice.KSplit);
         LaunchKernel(kernel, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), (uint)(SmallGemms.WarpsPerBlock * 32), ref args);

@@ -23,7 +23,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, CudaKernel> _kernels = new();
     private readonly CudaKernel _decodeAttention, _decodeAttentionWide, _extendAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
-    private readonly CudaKernel _gemvP4, _gemvP8;
+    private readonly CudaKernel _gemvP4, _gemvP8, _skinny;
     private readonly AttentionKernels _attention;
     private readonly CudaWeights _weights;
     private readonly CublasLtGemm _gemm;
@@ -94,8 +94,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _resolvePlaceholders = runtime.Module.GetKernel("resolve_placeholder_ids");
         _gemvP4 = runtime.Module.GetKernel("gemv_bf16_p4");
         _gemvP8 = runtime.Module.GetKernel("gemv_bf16_p8");
-        foreach (var rows in new[] { 16, SmallGemms.SkinnyMaxRows })
-            _skinny[SmallGemms.SkinnyKernelName(rows)] = runtime.Module.GetKernel(SmallGemms.SkinnyKernelName(rows));
+        _skinny = runtime.Module.GetKernel(SmallGemms.SkinnyKernelName);
         _programmatic = !options.DisableProgrammaticLaunch && _device.ComputeCapability.Major >= 9;
         CompileTime = compileWatch.Elapsed;
         log($"{plan.Architecture}: kernels ready in {CompileTime.TotalMilliseconds:F0} ms ({plan.Kernels.Length} generated + attention + runtime)");

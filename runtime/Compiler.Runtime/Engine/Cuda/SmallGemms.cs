@@ -7,7 +7,7 @@ internal enum SmallGemmKernel
     CublasLt,
     /// <summary>gemv_bf16_p{4,8}: CUDA cores, up to <see cref="SmallGemms.GemvMaxRows"/> rows.</summary>
     Gemv,
-    /// <summary>gemm_skinny_m{16,32}: mma.sync with every operand one 16-byte global load, up to <see cref="SmallGemms.SkinnyMaxRows"/> rows.</summary>
+    /// <summary>gemm_skinny_m16: mma.sync with every operand one 16-byte global load, up to <see cref="SmallGemms.SkinnyMaxRows"/> rows.</summary>
     Skinny,
 }
 
@@ -30,8 +30,9 @@ internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSpl
 /// gemm_check.cu): gemv wins at 1-2 rows of a small model's weights and loses 2-4x to the others at 8 rows;
 /// gemm_skinny wins at 4-16 rows of Qwen3-0.6B's weights; cuBLAS wins on Llama-3.1-8B's large weights at any row
 /// count. So the runner times the candidates once, at load, per weight shape and row bucket, on the model's own
-/// weights, and launches the fastest. gemm_skinny stops at 32 rows: at 64 it timed faster than cuBLAS alone on some
-/// weights, yet decode steps of 64 requests were 5-15 % slower with it (1.85-1.91 ms with cuBLAS, 2.00-2.3 with it).
+/// weights, and launches the fastest. gemm_skinny stops at 16 rows: at 32 and 64 it timed faster than cuBLAS alone on
+/// some weights, yet decode steps were slower with it (Qwen3-0.6B, GPU time per step: 32 requests 1.63-1.65 ms where
+/// the tuner took it for three of five shapes, 1.58 ms with cuBLASLt throughout; 64 requests 5-15 % slower).
 /// </summary>
 internal static class SmallGemms
 {
@@ -41,8 +42,8 @@ internal static class SmallGemms
 
     public static int MaxRows => BucketRows[^1];
 
-    /// <summary>The most rows gemm_skinny takes (its entry points gemm_skinny_m16 and _m32).</summary>
-    public const int SkinnyMaxRows = 32;
+    /// <summary>The most rows gemm_skinny takes (its entry point gemm_skinny_m16).</summary>
+    public const int SkinnyMaxRows = 16;
 
     /// <summary>GEMV_MAX_M of runtime_kernels.cu.</summary>
     public const int GemvMaxRows = 8;
@@ -59,12 +60,11 @@ internal static class SmallGemms
         return -1;
     }
 
-    /// <summary>The gemm_skinny entry point for up to <paramref name="rows"/> rows (at most <see cref="SkinnyMaxRows"/>).</summary>
-    public static string SkinnyKernelName(int rows) => rows <= 16 ? "gemm_skinny_m16" : "gemm_skinny_m32";
+    /// <summary>The gemm_skinny entry point (one 16-row tile and one 8-feature tile per warp).</summary>
+    public const string SkinnyKernelName = "gemm_skinny_m16";
 
-    /// <summary>Output features one gemm_skinny CTA computes: its warps / ksplit feature tiles of 8 features times the
-    /// entry point's tiles per warp (1 for m16, 2 for m32).</summary>
-    public static int SkinnyFeaturesPerBlock(int rows, int ksplit) => WarpsPerBlock / ksplit * 8 * (rows <= 16 ? 1 : 2);
+    /// <summary>Output features one gemm_skinny CTA computes: its warps / ksplit feature tiles of 8 features.</summary>
+    public static int SkinnyFeaturesPerBlock(int ksplit) => WarpsPerBlock / ksplit * 8;
 
     /// <summary>Output features one gemv CTA computes.</summary>
     public static int GemvFeaturesPerBlock(int ksplit) => WarpsPerBlock / ksplit;
