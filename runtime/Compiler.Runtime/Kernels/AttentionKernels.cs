@@ -78,7 +78,7 @@ internal sealed class AttentionKernels
         ["NUM_HEADS"] = NumHeads, ["NUM_KV_HEADS"] = NumKvHeads, ["HEAD_DIM"] = HeadDim,
     };
 
-    /// <summary>Tokens one decode CTA consumes per loop step (DA_TILE); split chunks are multiples of it.</summary>
+    /// <summary>Tokens one decode_attention CTA consumes per loop step (TILE of its body); split chunks are multiples of it.</summary>
     public int DecodeTileTokens => DecodeTileTokensOf(DecodeThreads);
 
     /// <summary>Static shared memory of decode_attention (DA_SMEM_BYTES); needs no opt-in.</summary>

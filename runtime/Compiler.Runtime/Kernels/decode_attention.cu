@@ -45,9 +45,7 @@
 #define DA_GROUP (NUM_HEADS / NUM_KV_HEADS)
 #define DA_THREADS 128
 #define DA_TPR (HEAD_DIM / 8)
-#define DA_ROWS (DA_THREADS / DA_TPR)
 #define DA_UNROLL 4
-#define DA_TILE (DA_ROWS * DA_UNROLL)
 #define DA_MAX_SPLITS 64
 #define DA_PREFETCH_TILES 2
 #define DA_ROW_LINES ((HEAD_DIM * 2 + 127) / 128) // 128-byte lines per K or V row of one head
