@@ -329,17 +329,12 @@ void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int
     DeviceBuf partials((size_t)batch * splits * H * (D + 2) * 4);
     CUDA_CHECK(cudaMemset(counters.ptr, 0, (size_t)batch * KVH * 4));
     const float sm_scale = 1.f / std::sqrt((float)D);
+    const auto kernel = wide ? decode_attention_wide : decode_attention;
     auto launch = [&] {
-        if (wide)
-            decode_attention_wide<<<dim3(batch, KVH, splits), DA_WIDE_THREADS>>>(
-                p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
-                p.dpool->as<int>(), p.dseq->as<int>(), p.dout->as<__nv_bfloat16>(), counters.as<unsigned int>(),
-                partials.as<float>(), sm_scale);
-        else
-            decode_attention<<<dim3(batch, KVH, splits), DA_THREADS>>>(
-                p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
-                p.dpool->as<int>(), p.dseq->as<int>(), p.dout->as<__nv_bfloat16>(), counters.as<unsigned int>(),
-                partials.as<float>(), sm_scale);
+        kernel<<<dim3(batch, KVH, splits), wide ? DA_WIDE_THREADS : DA_THREADS>>>(
+            p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
+            p.dpool->as<int>(), p.dseq->as<int>(), p.dout->as<__nv_bfloat16>(), counters.as<unsigned int>(),
+            partials.as<float>(), sm_scale);
     };
     launch();
     CUDA_CHECK(cudaGetLastError());
