@@ -11,7 +11,7 @@ using Compiler.Generator.Syntax;
 
 namespace Compiler.Generator;
 
-/// <summary>parse -> lower -> shape inference -> merge projections -> fuse kernels -> plan buffers -> emit.</summary>
+/// <summary>parse -> lower -> shape inference -> merge projections -> fuse kernels -> GEMV prologues -> plan buffers -> emit.</summary>
 internal static class ModelCompiler
 {
     public static ModelOutput Compile(string path, string text)
@@ -29,6 +29,7 @@ internal static class ModelCompiler
             graph = MergeProjectionsPass.Run(graph);
             var schedule = FuseKernelsPass.Run(graph, diagnostics);
             if (schedule is null || diagnostics.Count > 0) return Failed();
+            schedule = GemvProloguePass.Run(graph, schedule);
             var buffers = PlanBuffersPass.Run(graph, schedule);
             var model = new CompiledModel(graph, schedule, buffers);
             var cuda = CudaRenderer.Render(schedule, buffers);

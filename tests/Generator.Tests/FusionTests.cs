@@ -15,7 +15,7 @@ public sealed class FusionTests
         var diagnostics = new List<ModelDiagnostic>();
         var graph = LowerPass.Run(Parser.Parse(text, diagnostics)!, diagnostics)!;
         graph = MergeProjectionsPass.Run(ShapeInferencePass.Run(graph, diagnostics));
-        var schedule = FuseKernelsPass.Run(graph, diagnostics)!;
+        var schedule = GemvProloguePass.Run(graph, FuseKernelsPass.Run(graph, diagnostics)!);
         Assert.Empty(diagnostics);
         return (graph, schedule, PlanBuffersPass.Run(graph, schedule));
     }
@@ -47,6 +47,40 @@ public sealed class FusionTests
         Assert.Equal("model.norm.weight", exit.Ops.Single(o => o.Op == PrimOp.RmsNorm).Weight);
         Assert.Single(schedule.Prologue);
         Assert.Equal(PrimOp.Gather, schedule.Kernels.Single(k => k.Name == schedule.Prologue[0].Kernel).Ops[0].Op);
+    }
+
+    [Fact]
+    public void EachNormKernelRunsInsideTheNextGemmsDecodeGemvAndSiluMulDoesNot()
+    {
+        var (_, schedule, _) = Compile("Qwen3.model");
+
+        Assert.Equal(
+            [("add_post_attention_layernorm_gemv", "add_post_attention_layernorm", "gate_up_proj"),
+             ("add_input_layernorm_gemv", "add_input_layernorm", "qkv_proj")], // the next layer's first GEMM
+            schedule.GemvPrologues.Select(g => (g.Name, g.Kernel, schedule.Layer.Single(s => s.Kind == StepKind.Gemm && s.Input == g.Input && s.Output == g.Output).Name)));
+        Assert.Equal(["add_post_attention_layernorm_gemv", "add_input_layernorm_gemv"],
+            schedule.Layer.Where(s => s.GemvPrologue is not null).Select(s => s.GemvPrologue!));
+        Assert.Null(schedule.Layer.Single(s => s.Kernel == "silu_mul").GemvPrologue);
+    }
+
+    [Theory]
+    [InlineData("Qwen3.model")]
+    [InlineData("Qwen2.model")]
+    [InlineData("Llama.model")]
+    public void A_gemv_prologues_inputs_never_share_a_slot_with_what_it_writes(string file)
+    {
+        // Every block reads the producer's inputs while other blocks write the GEMM's output and block 0 the producer's
+        // other outputs, so slot sharing that is safe between separate launches would race inside the fused one.
+        var (_, schedule, buffers) = Compile(file);
+        Assert.NotEmpty(schedule.GemvPrologues);
+        foreach (var g in schedule.GemvPrologues)
+        {
+            var ops = schedule.Kernels.Single(k => k.Name == g.Kernel).Ops;
+            var reads = ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => buffers.Of(o.Value).Slot).ToList();
+            var writes = ops.Where(o => o.Op == PrimOp.StoreRow && o.Value != g.Input).Select(o => o.Value).Append(g.Output);
+            foreach (var write in writes)
+                Assert.DoesNotContain(buffers.Of(write).Slot, reads);
+        }
     }
 
     [Fact]

@@ -11,7 +11,9 @@ namespace Compiler.Generator.Cuda;
 /// as expressions into the loops that store results; a value is kept in shared memory only when it is used twice or
 /// normalised; each RMS norm is a block (or per-head warp) reduction followed by a barrier; RoPE reads a per-row
 /// cos/sin table, and each norm its weight, from shared memory filled before the programmatic-launch wait. Loops over
-/// the same length share one pass when no barrier is needed between them.
+/// the same length share one pass when no barrier is needed between them. A GEMV prologue kernel (GemvPrologueSpec)
+/// renders its producer the same way inside the decode GEMV of gemv.cuh: each block loops over the M rows, storing
+/// the GEMM's input row to shared memory (the GEMV's x) and, in block 0 only, the producer's other outputs.
 /// </summary>
 internal static class CudaRenderer
 {
@@ -22,7 +24,20 @@ internal static class CudaRenderer
         foreach (var kernel in schedule.Kernels)
         {
             writer.Line();
-            new KernelRenderer(kernel, buffers, writer).Render();
+            new KernelRenderer(kernel, buffers, writer, null).Render();
+        }
+        if (schedule.GemvPrologues.Count > 0)
+        {
+            writer.Line();
+            writer.Line("// The decode GEMV; the runtime pastes its Kernels/gemv.cuh here.");
+            writer.Line("#include \"gemv.cuh\"");
+            writer.Line("static_assert(GEMV_WARPS * 32 == KERNEL_BLOCK, \"a GEMV prologue runs the kernel's row loops with the GEMV's threads\");");
+            var kernels = schedule.Kernels.ToDictionary(k => k.Name);
+            foreach (var prologue in schedule.GemvPrologues)
+            {
+                writer.Line();
+                new KernelRenderer(kernels[prologue.Kernel], buffers, writer, prologue).Render();
+            }
         }
         return writer.ToString();
     }
@@ -30,6 +45,7 @@ internal static class CudaRenderer
     private sealed class KernelRenderer
     {
         private readonly KernelSpec _kernel;
+        private readonly GemvPrologueSpec? _gemv;
         private readonly SourceWriter _w;
         private readonly List<KernelParam> _params;
         private readonly Dictionary<int, KernelOp> _producer = new();
@@ -47,9 +63,10 @@ internal static class CudaRenderer
             public HashSet<string> Written { get; } = new();
         }
 
-        public KernelRenderer(KernelSpec kernel, BufferPlan buffers, SourceWriter writer)
+        public KernelRenderer(KernelSpec kernel, BufferPlan buffers, SourceWriter writer, GemvPrologueSpec? gemv)
         {
             _kernel = kernel;
+            _gemv = gemv;
             _w = writer;
             _params = KernelParams.Of(kernel, buffers);
             foreach (var op in kernel.Ops.Where(o => o.Result >= 0)) _producer[op.Result] = op;
@@ -72,7 +89,12 @@ internal static class CudaRenderer
         {
             foreach (var op in _kernel.Ops) Visit(op);
             CloseLoop();
+            if (_gemv is null) RenderKernel();
+            else RenderGemvPrologue(_gemv);
+        }
 
+        private void RenderKernel()
+        {
             _w.Line($"// {_kernel.Fuses}");
             _w.Line($"extern \"C\" __global__ void __launch_bounds__(KERNEL_BLOCK) {_kernel.Name}(");
             for (var i = 0; i < _params.Count; i++)
@@ -91,22 +113,64 @@ internal static class CudaRenderer
                 head.Add($"rope_table((float)positions[src], inv_freq, {C(d.Width)} / 2, s_cos_{d.Name}, s_sin_{d.Name});");
             }
             if (_kernel.Ops.Any(o => o.Op == PrimOp.StoreKv)) head.Add("const long long slot = out_cache_loc[src];");
-            foreach (var v in _materialized.OrderBy(v => v)) head.Add($"__shared__ float s_{v}[{C(_producer[v].Length)}];");
+            head.AddRange(SharedArrays());
+            head.Add("wait_for_previous_kernel();");
+            head.Add("allow_next_kernel();");
+            foreach (var line in head.Concat(_body)) _w.Line("    " + line);
+            _w.Line("}");
+        }
+
+        /// <summary>The kernel's rows computed in each block of the next GEMM's GEMV (gemv.cuh), which waits on the
+        /// previous kernel after loading its first weights and then calls the prologue.</summary>
+        private void RenderGemvPrologue(GemvPrologueSpec gemv)
+        {
+            var parameters = _params.Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == gemv.Input))
+                .Select(p => $"{p.CType} __restrict__ {p.Name}")
+                .Concat(["const bf16* __restrict__ gemv_w", "bf16* __restrict__ gemv_y", "int gemv_m", "int gemv_n", "int gemv_k", "int gemv_ksplit"]).ToList();
+            var arguments = string.Join(", ", _params.Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == gemv.Input)).Select(p => p.Name)
+                .Concat(["gemv_w", "gemv_y", "gemv_m", "gemv_n", "gemv_k", "gemv_ksplit"]));
+            _w.Line($"// {_kernel.Name} as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes");
+            _w.Line($"// the rows of {_kernel.Ops.First(o => o.Op == PrimOp.StoreRow && o.Value == gemv.Input).Label} it multiplies into shared memory ({C(gemv.K)} per row, dynamic shared memory), block 0 also stores the rest.");
+            _w.Line($"// {_kernel.Fuses}");
+            _w.Line("template <int PREFETCH>");
+            _w.Line($"static __device__ __forceinline__ void {gemv.Name}(");
+            for (var i = 0; i < parameters.Count; i++) _w.Line($"    {parameters[i]}{(i < parameters.Count - 1 ? "," : ")")}");
+            _w.Line("{");
+            _w.Line("    extern __shared__ __align__(16) bf16 s_gemv_x[];");
+            foreach (var line in SharedArrays()) _w.Line("    " + line);
+            _w.Line("    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, [&] {");
+            _w.Line("        for (int row = 0; row < gemv_m; ++row)");
+            _w.Line("        {");
+            _w.Line("            const int src = row;");
+            foreach (var line in _body) _w.Line("            " + line);
+            _w.Line("            __syncthreads(); // the next row reuses the shared arrays");
+            _w.Line("        }");
+            _w.Line("    });");
+            _w.Line("}");
+            foreach (var prefetch in new[] { 4, 8 })
+            {
+                _w.Line($"extern \"C\" __global__ void __launch_bounds__(KERNEL_BLOCK) {gemv.Name}_p{prefetch}(");
+                for (var i = 0; i < parameters.Count; i++) _w.Line($"    {parameters[i]}{(i < parameters.Count - 1 ? "," : ")")}");
+                _w.Line("{");
+                _w.Line($"    {gemv.Name}<{prefetch}>({arguments});");
+                _w.Line("}");
+            }
+        }
+
+        /// <summary>Shared arrays of materialized values and norms; each norm's weight is copied in before the wait.</summary>
+        private IEnumerable<string> SharedArrays()
+        {
+            foreach (var v in _materialized.OrderBy(v => v)) yield return $"__shared__ float s_{v}[{C(_producer[v].Length)}];";
             foreach (var op in _kernel.Ops.Where(o => o.Op == PrimOp.RmsNorm))
             {
-                head.Add($"__shared__ float s_rstd_{op.Result}[{(op.Group!.Equals(op.Length) ? "1" : $"{C(op.Length)} / {C(op.Group)}")}];");
+                yield return $"__shared__ float s_rstd_{op.Result}[{(op.Group!.Equals(op.Length) ? "1" : $"{C(op.Length)} / {C(op.Group)}")}];";
                 // The norm's weight is copied to shared memory before the wait: the last loop then multiplies by it
                 // without a global load on the path from the previous kernel's end to this one's. (Read only after
                 // the norm's own barrier.)
                 var w = Param(ParamKind.Weight, weight: op.Weight, layerOffset: op.LayerOffset);
-                head.Add($"__shared__ bf16 s_nw_{op.Result}[{C(op.Group)}];");
-                head.Add($"for (int i = threadIdx.x; i < {C(op.Group)}; i += KERNEL_BLOCK) s_nw_{op.Result}[i] = {w}[i];");
+                yield return $"__shared__ bf16 s_nw_{op.Result}[{C(op.Group)}];";
+                yield return $"for (int i = threadIdx.x; i < {C(op.Group)}; i += KERNEL_BLOCK) s_nw_{op.Result}[i] = {w}[i];";
             }
-            head.Add("wait_for_previous_kernel();");
-            head.Add("allow_next_kernel();");
-            _body.InsertRange(0, head);
-            foreach (var line in _body) _w.Line("    " + line);
-            _w.Line("}");
         }
 
         private void Visit(KernelOp op)
@@ -120,7 +184,10 @@ internal static class CudaRenderer
                 {
                     var reads = new List<(string, string)>();
                     var value = Expr(op.Args[0], "i", reads);
-                    Place(op.Length, $"store(&{Param(ParamKind.OutputBuffer, op.Value)}[(long long)row * {C(op.Length)} + i], {value});", reads, null);
+                    var statement = _gemv is null ? $"store(&{Param(ParamKind.OutputBuffer, op.Value)}[(long long)row * {C(op.Length)} + i], {value});"
+                        : op.Value == _gemv.Input ? $"store(&s_gemv_x[row * {C(op.Length)} + i], {value});"
+                        : $"if (blockIdx.x == 0) store(&{Param(ParamKind.OutputBuffer, op.Value)}[(long long)row * {C(op.Length)} + i], {value});";
+                    Place(op.Length, statement, reads, null);
                     return;
                 }
                 case PrimOp.StoreKv:

@@ -44,6 +44,20 @@ internal static class CSharpEmitter
         w.Line("[");
         foreach (var kernel in schedule.Kernels) Kernel(w, kernel, buffers);
         w.Line("],");
+        if (schedule.GemvPrologues.Count > 0)
+        {
+            var kernels = schedule.Kernels.ToDictionary(k => k.Name);
+            w.Line("GemvPrologues =");
+            w.Line("[");
+            foreach (var g in schedule.GemvPrologues)
+            {
+                w.Line($"    new({Str(g.Name)}, {Str(g.Kernel)}, {g.Input},");
+                w.Line("    [");
+                foreach (var p in KernelParams.Of(kernels[g.Kernel], buffers).Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == g.Input))) Param(w, p);
+                w.Line("    ]),");
+            }
+            w.Line("],");
+        }
         Steps(w, "Prologue", schedule.Prologue, decode: false);
         Steps(w, "ExtendLayer", schedule.Layer, decode: false);
         Steps(w, "DecodeLayer", schedule.Layer, decode: true);
@@ -95,15 +109,17 @@ internal static class CSharpEmitter
         }
         w.Line("    ],");
         w.Line("    [");
-        foreach (var p in KernelParams.Of(kernel, buffers))
-        {
-            var init = new List<string>();
-            if (p.Value >= 0) init.Add($"Value = {p.Value}");
-            if (p.Weight is { } weight) init.Add($"Weight = {Str(weight)}");
-            if (p.LayerOffset != 0) init.Add($"LayerOffset = {p.LayerOffset}");
-            w.Line($"        new(ParamKind.{p.Kind}, {Str(p.Name)})" + (init.Count > 0 ? $" {{ {string.Join(", ", init)} }}," : ","));
-        }
+        foreach (var p in KernelParams.Of(kernel, buffers)) Param(w, p);
         w.Line(kernel.SplitsColumns ? "    ]) { SplitsColumns = true }," : "    ]),");
+    }
+
+    private static void Param(SourceWriter w, KernelParam p)
+    {
+        var init = new List<string>();
+        if (p.Value >= 0) init.Add($"Value = {p.Value}");
+        if (p.Weight is { } weight) init.Add($"Weight = {Str(weight)}");
+        if (p.LayerOffset != 0) init.Add($"LayerOffset = {p.LayerOffset}");
+        w.Line($"        new(ParamKind.{p.Kind}, {Str(p.Name)})" + (init.Count > 0 ? $" {{ {string.Join(", ", init)} }}," : ","));
     }
 
     private static void Steps(SourceWriter w, string name, EquatableArray<StepSpec> steps, bool decode)
@@ -121,6 +137,7 @@ internal static class CSharpEmitter
             var init = new List<string>();
             if (s.Kernel is { } k) init.Add($"Kernel = {Str(k)}");
             if (s.LastLayerKernel is { } last) init.Add($"LastLayerKernel = {Str(last)}");
+            if (decode && s.GemvPrologue is { } gemv) init.Add($"GemvPrologue = {Str(gemv)}");
             if (s.Input >= 0) init.Add($"Input = {s.Input}");
             if (s.Output >= 0) init.Add($"Output = {s.Output}");
             if (s.Weight is { } weight) init.Add($"Weight = {Str(weight)}");

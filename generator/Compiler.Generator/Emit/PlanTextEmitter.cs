@@ -29,6 +29,13 @@ internal static class PlanTextEmitter
             var loads = kernel.Ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => buffers.Of(o.Value).Name).Distinct();
             w.Line($"    reads {string.Join(", ", loads.DefaultIfEmpty("-"))}; writes {string.Join(", ", stores.DefaultIfEmpty("-"))}");
         }
+        if (schedule.GemvPrologues.Count > 0)
+        {
+            w.Line();
+            w.Line("decode GEMV prologues (a kernel run inside the next GEMM's GEMV, when the GEMV serves the batch):");
+            foreach (var g in schedule.GemvPrologues)
+                w.Line($"  {g.Name}: {g.Kernel}, then {buffers.Of(g.Output).Name} = {buffers.Of(g.Input).Name} (in shared memory) @ W^T");
+        }
         w.Line();
         w.Line($"buffers ({buffers.SlotCount} slots, rows = tokens):");
         foreach (var slot in buffers.Values.GroupBy(v => v.Slot).OrderBy(g => g.Key))
@@ -51,7 +58,8 @@ internal static class PlanTextEmitter
 
         string Describe(StepSpec step) => step.Kind switch
         {
-            StepKind.Kernel => $"kernel {step.Kernel}" + (step.LastLayerKernel is { } last ? $" (last layer: {last})" : "") + $" [{Rows(step.Rows)}]",
+            StepKind.Kernel => $"kernel {step.Kernel}" + (step.LastLayerKernel is { } last ? $" (last layer: {last})" : "") + $" [{Rows(step.Rows)}]" +
+                (step.GemvPrologue is { } gemv ? $" (decode GEMV: {gemv})" : ""),
             StepKind.Gemm => $"gemm {step.Name}: {buffers.Of(step.Output).Name}[{step.N}] = {buffers.Of(step.Input).Name}[{step.K}] @ {step.Weight}^T [{Rows(step.Rows)}]",
             _ => $"attention: {buffers.Of(step.Output).Name} = attention({buffers.Of(step.Input).Name}, k_cache, v_cache) heads {step.Heads}, kv heads {step.KvHeads}, head dim {step.HeadDim} (extend or decode kernel)",
         };

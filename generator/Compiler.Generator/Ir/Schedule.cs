@@ -1,5 +1,9 @@
 namespace Compiler.Generator.Ir;
 
-/// <summary>The launch sequence of a forward step: the prologue, one layer (run for every layer), and the epilogue.</summary>
+/// <summary>The launch sequence of a forward step: the prologue, one layer (run for every layer), and the epilogue;
+/// <see cref="GemvPrologues"/> are the decode variants of layer step pairs (GemvProloguePass).</summary>
 internal sealed record Schedule(EquatableArray<KernelSpec> Kernels, EquatableArray<StepSpec> Prologue,
-    EquatableArray<StepSpec> Layer, EquatableArray<StepSpec> Epilogue);
+    EquatableArray<StepSpec> Layer, EquatableArray<StepSpec> Epilogue)
+{
+    public EquatableArray<GemvPrologueSpec> GemvPrologues { get; init; } = EquatableArray<GemvPrologueSpec>.Empty;
+}

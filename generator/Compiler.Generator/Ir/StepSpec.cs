@@ -10,6 +10,8 @@ internal sealed record StepSpec(StepKind Kind, string Name, RowSet Rows)
 {
     public string? Kernel { get; init; }
     public string? LastLayerKernel { get; init; }
+    /// <summary>Kernel: the GemvPrologueSpec that runs this kernel inside the next GEMM's decode GEMV (not in the last layer).</summary>
+    public string? GemvPrologue { get; init; }
     /// <summary>Gemm/Attention: the graph values read and written (their buffers).</summary>
     public int Input { get; init; } = -1;
     public int Output { get; init; } = -1;

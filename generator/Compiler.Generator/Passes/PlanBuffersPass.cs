@@ -11,7 +11,9 @@ namespace Compiler.Generator.Passes;
 /// layers and stays live through the whole layer loop. Values whose lifetimes do not overlap share a slot,
 /// preferring a slot that last held a value of the same size and type. Storage type: bf16 where a GEMM or
 /// attention reads the value (tensor-core input), the anchor's own type for its outputs, fp32 otherwise, so the
-/// residual stream keeps full precision between layers.
+/// residual stream keeps full precision between layers. A GEMV prologue kernel (GemvProloguePass) reads its producer's
+/// inputs in every block while other blocks already write the GEMM's output, and block 0 writes the producer's other
+/// outputs meanwhile: none of those may share a slot with the producer's inputs, whatever their lifetimes.
 /// </summary>
 internal static class PlanBuffersPass
 {
@@ -66,17 +68,29 @@ internal static class PlanBuffersPass
             intervals.Add((value, start, end));
         }
 
+        var apart = new HashSet<(int, int)>();
+        foreach (var prologue in schedule.GemvPrologues)
+        {
+            var ops = kernels[prologue.Kernel].Ops;
+            var written = ops.Where(o => o.Op == PrimOp.StoreRow && o.Value != prologue.Input).Select(o => o.Value).Append(prologue.Output);
+            foreach (var read in ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => o.Value))
+                foreach (var write in written) { apart.Add((read, write)); apart.Add((write, read)); }
+        }
+
         var slots = new List<(int FreeAfter, DType DType, Dim Length)>();
+        var slotOf = new Dictionary<int, int>();
         var assignments = new List<BufferAssignment>();
         foreach (var (value, start, end) in intervals.OrderBy(i => i.Start).ThenBy(i => i.Value))
         {
             var node = graph[value];
             var type = anchorType.TryGetValue(value, out var t) ? t : readByAnchor.Contains(value) ? DType.BFloat16 : DType.Float32;
-            var free = Enumerable.Range(0, slots.Count).Where(s => slots[s].FreeAfter < start).ToList();
+            var taken = slotOf.Where(a => apart.Contains((value, a.Key))).Select(a => a.Value).ToList();
+            var free = Enumerable.Range(0, slots.Count).Where(s => slots[s].FreeAfter < start && !taken.Contains(s)).ToList();
             var slot = free.Where(s => slots[s].DType == type && slots[s].Length.Equals(node.Length)).Cast<int?>().FirstOrDefault()
                 ?? free.Cast<int?>().FirstOrDefault();
             if (slot is null) { slots.Add((end, type, node.Length!)); slot = slots.Count - 1; }
             else slots[slot.Value] = (end, type, node.Length!);
+            slotOf[value] = slot.Value;
             assignments.Add(new BufferAssignment(value, node.Name, slot.Value, type, node.Length!));
         }
         return new BufferPlan(slots.Count, assignments.OrderBy(a => a.Value).ToEquatableArray());

@@ -13,6 +13,8 @@ public sealed class ModelPlan
     public required Func<IModelConfig, IReadOnlyDictionary<string, double>> ReadConstants { get; init; }
     public required WeightSpec[] Weights { get; init; }
     public required FusedKernel[] Kernels { get; init; }
+    /// <summary>Decode variants of (kernel, GEMM) step pairs; steps name theirs in <see cref="Step.GemvPrologue"/>.</summary>
+    public GemvPrologueKernel[] GemvPrologues { get; init; } = [];
     public required Step[] Prologue { get; init; }
     public required Step[] ExtendLayer { get; init; }
     public required Step[] DecodeLayer { get; init; }

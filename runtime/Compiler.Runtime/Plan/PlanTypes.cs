@@ -59,12 +59,23 @@ public sealed record FusedKernel(string Name, RowSet Rows, string Fuses, KernelO
     public bool SplitsColumns { get; init; }
 }
 
+/// <summary>
+/// A generated kernel <see cref="Name"/>_p4 / _p8 (the GEMV's prefetch depth, as gemv_bf16_p4/p8) that runs kernel
+/// <see cref="Kernel"/> as the prologue of the next GEMM's decode GEMV: each block computes the rows of value
+/// <see cref="Input"/> it multiplies into dynamic shared memory (rows x K bf16), block 0 stores the kernel's other
+/// outputs. Arguments: <see cref="Params"/> (the kernel's, without <see cref="Input"/>), then w, y, M, N, K, ksplit.
+/// </summary>
+public sealed record GemvPrologueKernel(string Name, string Kernel, int Input, KernelParam[] Params);
+
 /// <summary>One launch of a forward step.</summary>
 public sealed record Step(StepKind Kind, string Name, RowSet Rows)
 {
     /// <summary>Kernel: the generated kernel; in the layer's last step, <see cref="LastLayerKernel"/> replaces it in the last layer.</summary>
     public string? Kernel { get; init; }
     public string? LastLayerKernel { get; init; }
+    /// <summary>Kernel, decode: a <see cref="GemvPrologueKernel"/> that runs this kernel inside the next GEMM's GEMV;
+    /// launched instead of the pair when the GEMV serves that GEMM (not in the last layer, whose kernel differs).</summary>
+    public string? GemvPrologue { get; init; }
     /// <summary>Gemm and attention: the values (buffers) read and written.</summary>
     public int Input { get; init; } = -1;
     public int Output { get; init; } = -1;

@@ -33,6 +33,9 @@ public sealed partial class SmallGemmsTests
         Assert.Equal(["cublasLt", "gemv/2", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 2)));
         Assert.Equal(["cublasLt", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 8)));
         Assert.Equal(["cublasLt"], Names(SmallGemms.Candidates(65, 1024, 4)));
+        // Where the GEMV also runs the kernel before it, it comes first (the others must beat it by the margin).
+        Assert.Equal(["gemv/1", "cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(2, 1024, 1, gemvFirst: true)));
+        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(16, 1024, 1, gemvFirst: true)));
     }
 
     [Fact]

@@ -232,3 +232,157 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
         store(&out_x[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
     }
 }
+
+// The decode GEMV; the runtime pastes its Kernels/gemv.cuh here.
+#include "gemv.cuh"
+static_assert(GEMV_WARPS * 32 == KERNEL_BLOCK, "a GEMV prologue runs the kernel's row loops with the GEMV's threads");
+
+// add_post_attention_layernorm as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes
+// the rows of h it multiplies into shared memory (HIDDEN per row, dynamic shared memory), block 0 also stores the rest.
+// x = x + o_proj; h = rms_norm(x, post_attention_layernorm.weight)
+template <int PREFETCH>
+static __device__ __forceinline__ void add_post_attention_layernorm_gemv(
+    const float* __restrict__ x,
+    const bf16* __restrict__ o_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_post_attention_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    extern __shared__ __align__(16) bf16 s_gemv_x[];
+    __shared__ float s_2[HIDDEN];
+    __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_post_attention_layernorm[i];
+    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, [&] {
+        for (int row = 0; row < gemv_m; ++row)
+        {
+            const int src = row;
+            for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
+            {
+                s_2[i] = (to_float(x[(long long)src * HIDDEN + i]) + to_float(o_proj[(long long)src * HIDDEN + i]));
+                if (blockIdx.x == 0) store(&out_x[(long long)row * HIDDEN + i], s_2[i]);
+            }
+            __syncthreads();
+            {
+                float ss = 0.0f;
+                for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
+                ss = block_sum(ss);
+                if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
+            }
+            __syncthreads();
+            for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
+            {
+                store(&s_gemv_x[row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
+            }
+            __syncthreads(); // the next row reuses the shared arrays
+        }
+    });
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_layernorm_gemv_p4(
+    const float* __restrict__ x,
+    const bf16* __restrict__ o_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_post_attention_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_post_attention_layernorm_gemv<4>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_layernorm_gemv_p8(
+    const float* __restrict__ x,
+    const bf16* __restrict__ o_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_post_attention_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_post_attention_layernorm_gemv<8>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
+
+// add_input_layernorm as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes
+// the rows of h it multiplies into shared memory (HIDDEN per row, dynamic shared memory), block 0 also stores the rest.
+// x = x + down_proj; h = rms_norm(x, input_layernorm.weight)
+template <int PREFETCH>
+static __device__ __forceinline__ void add_input_layernorm_gemv(
+    const float* __restrict__ x,
+    const bf16* __restrict__ down_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_input_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    extern __shared__ __align__(16) bf16 s_gemv_x[];
+    __shared__ float s_2[HIDDEN];
+    __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_input_layernorm[i];
+    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, [&] {
+        for (int row = 0; row < gemv_m; ++row)
+        {
+            const int src = row;
+            for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
+            {
+                s_2[i] = (to_float(x[(long long)src * HIDDEN + i]) + to_float(down_proj[(long long)src * HIDDEN + i]));
+                if (blockIdx.x == 0) store(&out_x[(long long)row * HIDDEN + i], s_2[i]);
+            }
+            __syncthreads();
+            {
+                float ss = 0.0f;
+                for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
+                ss = block_sum(ss);
+                if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
+            }
+            __syncthreads();
+            for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
+            {
+                store(&s_gemv_x[row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
+            }
+            __syncthreads(); // the next row reuses the shared arrays
+        }
+    });
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_gemv_p4(
+    const float* __restrict__ x,
+    const bf16* __restrict__ down_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_input_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_input_layernorm_gemv<4>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_gemv_p8(
+    const float* __restrict__ x,
+    const bf16* __restrict__ down_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_input_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_input_layernorm_gemv<8>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}

@@ -139,6 +139,23 @@ internal static class Qwen3ForCausalLM
                 new(ParamKind.OutputBuffer, "out_x") { Value = 36 },
             ]),
         ],
+        GemvPrologues =
+        [
+            new("add_post_attention_layernorm_gemv", "add_post_attention_layernorm", 25,
+            [
+                new(ParamKind.InputBuffer, "x") { Value = 2 },
+                new(ParamKind.InputBuffer, "o_proj") { Value = 22 },
+                new(ParamKind.OutputBuffer, "out_x") { Value = 23 },
+                new(ParamKind.Weight, "w_post_attention_layernorm") { Weight = "model.layers.{i}.post_attention_layernorm.weight" },
+            ]),
+            new("add_input_layernorm_gemv", "add_input_layernorm", 5,
+            [
+                new(ParamKind.InputBuffer, "x") { Value = 23 },
+                new(ParamKind.InputBuffer, "down_proj") { Value = 33 },
+                new(ParamKind.OutputBuffer, "out_x") { Value = 2 },
+                new(ParamKind.Weight, "w_input_layernorm") { Weight = "model.layers.{i}.input_layernorm.weight", LayerOffset = 1 },
+            ]),
+        ],
         Prologue =
         [
             new(StepKind.Kernel, "embed_input_layernorm", RowSet.AllTokens) { Kernel = "embed_input_layernorm" },
@@ -161,11 +178,11 @@ internal static class Qwen3ForCausalLM
             new(StepKind.Kernel, "q_norm_k_norm_rope_kv_store", RowSet.AllTokens) { Kernel = "q_norm_k_norm_rope_kv_store" },
             new(StepKind.DecodeAttention, "decode_attention", RowSet.AllTokens) { Input = 16, Output = 20, Heads = "HEADS", KvHeads = "KV_HEADS", HeadDim = "HEAD_DIM" },
             new(StepKind.Gemm, "o_proj", RowSet.AllTokens) { Input = 20, Output = 22, Weight = "model.layers.{i}.self_attn.o_proj.weight", N = "HIDDEN", K = "HEADS*HEAD_DIM" },
-            new(StepKind.Kernel, "add_post_attention_layernorm", RowSet.AllTokens) { Kernel = "add_post_attention_layernorm" },
+            new(StepKind.Kernel, "add_post_attention_layernorm", RowSet.AllTokens) { Kernel = "add_post_attention_layernorm", GemvPrologue = "add_post_attention_layernorm_gemv" },
             new(StepKind.Gemm, "gate_up_proj", RowSet.AllTokens) { Input = 25, Output = 27, Weight = "model.layers.{i}.mlp.gate_up_proj.weight", N = "2*INTER", K = "HIDDEN" },
             new(StepKind.Kernel, "silu_mul", RowSet.AllTokens) { Kernel = "silu_mul" },
             new(StepKind.Gemm, "down_proj", RowSet.AllTokens) { Input = 32, Output = 33, Weight = "model.layers.{i}.mlp.down_proj.weight", N = "HIDDEN", K = "INTER" },
-            new(StepKind.Kernel, "add_input_layernorm", RowSet.AllTokens) { Kernel = "add_input_layernorm", LastLayerKernel = "add_norm" },
+            new(StepKind.Kernel, "add_input_layernorm", RowSet.AllTokens) { Kernel = "add_input_layernorm", LastLayerKernel = "add_norm", GemvPrologue = "add_input_layernorm_gemv" },
         ],
         Epilogue =
         [
@@ -179,15 +196,15 @@ internal static class Qwen3ForCausalLM
             new(16, "q", 3, ElementType.BFloat16, "HEADS*HEAD_DIM"),
             new(20, "a", 2, ElementType.BFloat16, "HEADS*HEAD_DIM"),
             new(22, "o_proj", 3, ElementType.BFloat16, "HIDDEN"),
-            new(23, "x", 2, ElementType.Float32, "HIDDEN"),
-            new(25, "h", 4, ElementType.BFloat16, "HIDDEN"),
-            new(27, "gate_up_proj", 3, ElementType.BFloat16, "2*INTER"),
-            new(32, "mul", 4, ElementType.BFloat16, "INTER"),
+            new(23, "x", 4, ElementType.Float32, "HIDDEN"),
+            new(25, "h", 2, ElementType.BFloat16, "HIDDEN"),
+            new(27, "gate_up_proj", 5, ElementType.BFloat16, "2*INTER"),
+            new(32, "mul", 2, ElementType.BFloat16, "INTER"),
             new(33, "down_proj", 3, ElementType.BFloat16, "HIDDEN"),
             new(36, "x", 1, ElementType.BFloat16, "HIDDEN"),
             new(38, "logits", 0, ElementType.Float32, "VOCAB"),
         ],
-        SlotCount = 5,
+        SlotCount = 6,
         LayerCount = "LAYERS",
         LayerPrefix = "model.layers.{i}",
         KvLength = "HEAD_DIM*KV_HEADS",
@@ -470,6 +487,160 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_norm(
         store(&out_x[(long long)row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
     }
 }
+
+// The decode GEMV; the runtime pastes its Kernels/gemv.cuh here.
+#include "gemv.cuh"
+static_assert(GEMV_WARPS * 32 == KERNEL_BLOCK, "a GEMV prologue runs the kernel's row loops with the GEMV's threads");
+
+// add_post_attention_layernorm as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes
+// the rows of h it multiplies into shared memory (HIDDEN per row, dynamic shared memory), block 0 also stores the rest.
+// x = x + o_proj; h = rms_norm(x, post_attention_layernorm.weight)
+template <int PREFETCH>
+static __device__ __forceinline__ void add_post_attention_layernorm_gemv(
+    const float* __restrict__ x,
+    const bf16* __restrict__ o_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_post_attention_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    extern __shared__ __align__(16) bf16 s_gemv_x[];
+    __shared__ float s_2[HIDDEN];
+    __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_post_attention_layernorm[i];
+    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, [&] {
+        for (int row = 0; row < gemv_m; ++row)
+        {
+            const int src = row;
+            for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
+            {
+                s_2[i] = (to_float(x[(long long)src * HIDDEN + i]) + to_float(o_proj[(long long)src * HIDDEN + i]));
+                if (blockIdx.x == 0) store(&out_x[(long long)row * HIDDEN + i], s_2[i]);
+            }
+            __syncthreads();
+            {
+                float ss = 0.0f;
+                for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
+                ss = block_sum(ss);
+                if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
+            }
+            __syncthreads();
+            for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
+            {
+                store(&s_gemv_x[row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
+            }
+            __syncthreads(); // the next row reuses the shared arrays
+        }
+    });
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_layernorm_gemv_p4(
+    const float* __restrict__ x,
+    const bf16* __restrict__ o_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_post_attention_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_post_attention_layernorm_gemv<4>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_layernorm_gemv_p8(
+    const float* __restrict__ x,
+    const bf16* __restrict__ o_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_post_attention_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_post_attention_layernorm_gemv<8>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
+
+// add_input_layernorm as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes
+// the rows of h it multiplies into shared memory (HIDDEN per row, dynamic shared memory), block 0 also stores the rest.
+// x = x + down_proj; h = rms_norm(x, input_layernorm.weight)
+template <int PREFETCH>
+static __device__ __forceinline__ void add_input_layernorm_gemv(
+    const float* __restrict__ x,
+    const bf16* __restrict__ down_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_input_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    extern __shared__ __align__(16) bf16 s_gemv_x[];
+    __shared__ float s_2[HIDDEN];
+    __shared__ float s_rstd_3[1];
+    __shared__ bf16 s_nw_3[HIDDEN];
+    for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_input_layernorm[i];
+    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, [&] {
+        for (int row = 0; row < gemv_m; ++row)
+        {
+            const int src = row;
+            for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
+            {
+                s_2[i] = (to_float(x[(long long)src * HIDDEN + i]) + to_float(down_proj[(long long)src * HIDDEN + i]));
+                if (blockIdx.x == 0) store(&out_x[(long long)row * HIDDEN + i], s_2[i]);
+            }
+            __syncthreads();
+            {
+                float ss = 0.0f;
+                for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) { const float t = s_2[i]; ss += t * t; }
+                ss = block_sum(ss);
+                if (threadIdx.x == 0) s_rstd_3[0] = rsqrtf(ss / (float)(HIDDEN) + (float)(EPS));
+            }
+            __syncthreads();
+            for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK)
+            {
+                store(&s_gemv_x[row * HIDDEN + i], (s_2[i] * s_rstd_3[0] * to_float(s_nw_3[i])));
+            }
+            __syncthreads(); // the next row reuses the shared arrays
+        }
+    });
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_gemv_p4(
+    const float* __restrict__ x,
+    const bf16* __restrict__ down_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_input_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_input_layernorm_gemv<4>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_gemv_p8(
+    const float* __restrict__ x,
+    const bf16* __restrict__ down_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_input_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_input_layernorm_gemv<8>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
 """;
 
     private const string Description = """
@@ -483,11 +654,11 @@ layer (x LAYERS, tensors model.layers.{i}.*):
   kernel q_norm_k_norm_rope_kv_store [all tokens]
   attention: a = attention(q, k_cache, v_cache) heads HEADS, kv heads KV_HEADS, head dim HEAD_DIM (extend or decode kernel)
   gemm o_proj: o_proj[HIDDEN] = a[HEADS*HEAD_DIM] @ model.layers.{i}.self_attn.o_proj.weight^T [all tokens]
-  kernel add_post_attention_layernorm [all tokens]
+  kernel add_post_attention_layernorm [all tokens] (decode GEMV: add_post_attention_layernorm_gemv)
   gemm gate_up_proj: gate_up_proj[2*INTER] = h[HIDDEN] @ model.layers.{i}.mlp.gate_up_proj.weight^T [all tokens]
   kernel silu_mul [all tokens]
   gemm down_proj: down_proj[HIDDEN] = mul[INTER] @ model.layers.{i}.mlp.down_proj.weight^T [all tokens]
-  kernel add_input_layernorm (last layer: add_norm) [all tokens]
+  kernel add_input_layernorm (last layer: add_norm) [all tokens] (decode GEMV: add_input_layernorm_gemv)
 
 epilogue:
   gemm logits: logits[VOCAB] = x[HIDDEN] @ lm_head.weight^T [output rows]
@@ -506,12 +677,17 @@ kernels:
   add_norm [output rows]: x = x + down_proj; x = rms_norm(x, model.norm.weight)
     reads x, down_proj; writes x (bf16)
 
-buffers (5 slots, rows = tokens):
+decode GEMV prologues (a kernel run inside the next GEMM's GEMV, when the GEMV serves the batch):
+  add_post_attention_layernorm_gemv: add_post_attention_layernorm, then gate_up_proj = h (in shared memory) @ W^T
+  add_input_layernorm_gemv: add_input_layernorm, then qkv_proj = h (in shared memory) @ W^T
+
+buffers (6 slots, rows = tokens):
   slot 0: x [HIDDEN] f32, logits [VOCAB] f32
   slot 1: h [HIDDEN] bf16, x [HIDDEN] bf16
-  slot 2: qkv_proj [HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS] bf16, a [HEADS*HEAD_DIM] bf16, x [HIDDEN] f32
-  slot 3: q [HEADS*HEAD_DIM] bf16, o_proj [HIDDEN] bf16, gate_up_proj [2*INTER] bf16, down_proj [HIDDEN] bf16
-  slot 4: h [HIDDEN] bf16, mul [INTER] bf16
+  slot 2: qkv_proj [HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS] bf16, a [HEADS*HEAD_DIM] bf16, h [HIDDEN] bf16, mul [INTER] bf16
+  slot 3: q [HEADS*HEAD_DIM] bf16, o_proj [HIDDEN] bf16, down_proj [HIDDEN] bf16
+  slot 4: x [HIDDEN] f32
+  slot 5: gate_up_proj [2*INTER] bf16
 
 merged weights (concatenated along dim 0 at load):
   model.layers.{i}.self_attn.qkv_proj.weight = cat(model.layers.{i}.self_attn.q_proj.weight, model.layers.{i}.self_attn.k_proj.weight, model.layers.{i}.self_attn.v_proj.weight)

@@ -15,6 +15,8 @@ internal sealed unsafe partial class CudaModelRunner
         public int GemvSplit { get; } = gemvSplit;
         public CudaKernel Gemv { get; } = gemv;
         public List<ulong> Weights { get; } = new();
+        /// <summary>Its GEMV also runs the kernel step before it (a GEMV prologue kernel) at decode.</summary>
+        public bool GemvRunsPrologue { get; set; }
         public SmallGemmChoice[] Choices { get; } = Enumerable.Repeat(SmallGemmChoice.CublasLt, SmallGemms.BucketRows.Length).ToArray();
 
         public SmallGemmChoice ChoiceFor(int rows)
@@ -72,6 +74,20 @@ internal sealed unsafe partial class CudaModelRunner
         LaunchKernel(kernel, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), (uint)(SmallGemms.WarpsPerBlock * 32), ref args);
     }
 
+    /// <summary>The GEMV of <paramref name="gemm"/> with its input computed in each block by a GEMV prologue kernel
+    /// (the kernel step before it) into dynamic shared memory.</summary>
+    private void LaunchGemvPrologue(GemvPrologueBinding gemv, BoundStep gemm, int rows)
+    {
+        var shape = gemm.Gemm!;
+        var choice = shape.ChoiceFor(rows);
+        var args = new KernelArgs();
+        foreach (var pointer in gemv.Arguments) args.Add(pointer);
+        args.Add(gemm.Weight).Add(gemm.Output).Add(rows).Add(shape.N).Add(shape.K).Add(choice.KSplit);
+        var featuresPerBlock = SmallGemms.GemvFeaturesPerBlock(choice.KSplit);
+        LaunchKernel(shape.Gemv == _gemvP8 ? gemv.P8 : gemv.P4, (uint)((shape.N + featuresPerBlock - 1) / featuresPerBlock),
+            (uint)(SmallGemms.WarpsPerBlock * 32), ref args, (uint)(rows * shape.K * sizeof(ushort)));
+    }
+
     /// <summary>
     /// Picks the kernel of every GEMM shape and row bucket: each candidate runs over all the model's weights of that
     /// shape (each layer's own, so they stream from memory as in a step; the input stays in L2 as it does there),
@@ -102,7 +118,7 @@ internal sealed unsafe partial class CudaModelRunner
             {
                 var rows = SmallGemms.BucketRows[b];
                 var best = (Choice: SmallGemmChoice.CublasLt, Ms: double.MaxValue);
-                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit))
+                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit, shape.GemvRunsPrologue))
                 {
                     var ms = double.MaxValue;
                     for (var pass = 0; pass < 3; pass++) // the first pass warms up (module load, cuBLASLt's plan)

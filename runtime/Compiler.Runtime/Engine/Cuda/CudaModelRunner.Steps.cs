@@ -74,24 +74,39 @@ internal sealed unsafe partial class CudaModelRunner
         EnqueueSteps(ForwardMode.Decode, batchSize, batchSize, batchSize, 1, splits);
     }
 
-    /// <summary>The plan's launches: prologue, every layer, epilogue.</summary>
+    /// <summary>The plan's launches: prologue, every layer, epilogue. A decode kernel step with a GEMV prologue kernel
+    /// and the GEMM after it (in the next layer, for the layer's last step) become one launch when the GEMV serves it.</summary>
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
-        foreach (var step in _prologue) Enqueue(step, tokens, batchSize, logitsRows, maxExtend, splits);
-        foreach (var layer in layerSteps)
-            foreach (var step in layer) Enqueue(step, tokens, batchSize, logitsRows, maxExtend, splits);
-        foreach (var step in _epilogue) Enqueue(step, tokens, batchSize, logitsRows, maxExtend, splits);
+        foreach (var step in _prologue) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
+        var skipGemm = false;
+        for (var l = 0; l < layerSteps.Length; l++)
+        {
+            var layer = layerSteps[l];
+            for (var s = 0; s < layer.Length; s++)
+            {
+                if (skipGemm) { skipGemm = false; continue; }
+                var step = layer[s];
+                // Bound only where a GEMM follows: not in the last layer, whose last kernel is the exit kernel.
+                var gemm = step.Gemv is null ? null : s + 1 < layer.Length ? layer[s + 1] : layerSteps[l + 1][0];
+                skipGemm = gemm is not null && gemm.Gemm!.ChoiceFor(tokens).Kernel == SmallGemmKernel.Gemv;
+                Enqueue(step, skipGemm ? gemm : null, tokens, batchSize, logitsRows, maxExtend, splits);
+            }
+        }
+        foreach (var step in _epilogue) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
     }
 
-    private void Enqueue(BoundStep step, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    /// <summary>Launches <paramref name="step"/>, or with <paramref name="gemm"/> its GEMV prologue kernel, which also
+    /// runs that GEMM.</summary>
+    private void Enqueue(BoundStep step, BoundStep? gemm, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
-        if (_profile is null) { Launch(step, tokens, batchSize, logitsRows, maxExtend, splits); return; }
+        if (_profile is null) { Launch(step, gemm, tokens, batchSize, logitsRows, maxExtend, splits); return; }
         var (start, end) = (CudaEvent.Create(), CudaEvent.Create());
         start.Record(_stream);
-        Launch(step, tokens, batchSize, logitsRows, maxExtend, splits);
+        Launch(step, gemm, tokens, batchSize, logitsRows, maxExtend, splits);
         end.Record(_stream);
-        var name = step.Kind == StepKind.Kernel ? step.Fused!.Name : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
+        var name = gemm is not null ? step.Gemv!.Name : step.Kind == StepKind.Kernel ? step.Fused!.Name : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
         _profile.Add((name, start, end));
     }
 
@@ -104,6 +119,36 @@ internal sealed unsafe partial class CudaModelRunner
         public ulong[] Arguments { get; init; } = [];
         public ulong Weight { get; init; }
         public GemmShapeKernels? Gemm { get; init; }
+        /// <summary>Decode kernel step: its GEMV prologue kernel (the plan's, both prefetch depths) and its pointer arguments.</summary>
+        public GemvPrologueBinding? Gemv { get; init; }
+    }
+
+    private sealed record GemvPrologueBinding(string Name, CudaKernel P4, CudaKernel P8, ulong[] Arguments);
+
+    /// <summary>The entry points of a GEMV prologue kernel, as gemv_bf16_p4/p8 (GemvFor picks the depth).</summary>
+    private static readonly string[] GemvPrologueDepths = ["_p4", "_p8"];
+
+    /// <summary>A decode layer step, with its GEMV prologue kernel bound where the plan has one and a GEMM follows in
+    /// this runner (every layer but the last; not with <see cref="CudaRunnerOptions.DisableGemvPrologues"/>).</summary>
+    private BoundStep BindDecode(Step step, int layer)
+    {
+        var bound = Bind(step, layer);
+        if (step.GemvPrologue is not { } name || layer == _layers - 1 || _options.DisableGemvPrologues) return bound;
+        var gemv = _plan.GemvPrologues.First(g => g.Name == name);
+        var (p4, p8) = (_kernels[name + GemvPrologueDepths[0]], _kernels[name + GemvPrologueDepths[1]]);
+        // Its input rows live in dynamic shared memory: up to GemvMaxRows rows of the GEMM's K bf16 (64 KiB for
+        // Llama-3.1-8B's 4096), past the 48 KiB a launch gets without asking.
+        var bytes = SmallGemms.GemvMaxRows * GemvPrologueInputLength(step) * sizeof(ushort);
+        p4.SetMaxDynamicSharedMemory(bytes);
+        p8.SetMaxDynamicSharedMemory(bytes);
+        return bound with { Gemv = new GemvPrologueBinding(name, p4, p8, gemv.Params.Select(p => Pointer(p, layer)).ToArray()) };
+    }
+
+    /// <summary>The GEMM's K: the row length of the value the prologue keeps in shared memory.</summary>
+    private int GemvPrologueInputLength(Step step)
+    {
+        var input = _plan.GemvPrologues.First(g => g.Name == step.GemvPrologue).Input;
+        return (int)_constants.Dim(_plan.Buffers.First(b => b.Value == input).Length);
     }
 
     /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor
@@ -182,10 +227,15 @@ internal sealed unsafe partial class CudaModelRunner
         finally { _profile = null; }
     }
 
-    private void Launch(BoundStep step, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    private void Launch(BoundStep step, BoundStep? gemm, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var rows = step.Rows == RowSet.AllTokens ? tokens : logitsRows;
         var layer = step.Layer;
+        if (gemm is not null)
+        {
+            LaunchGemvPrologue(step.Gemv!, gemm, rows);
+            return;
+        }
         switch (step.Kind)
         {
             case StepKind.Kernel:

@@ -80,6 +80,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var compiler = new KernelCompiler(_device, options.KernelCacheDirectory, log);
         var module = Own(compiler.Compile(plan.Architecture, KernelSources.ResolveIncludes(plan.CudaSource), _constants.KernelDefines()));
         foreach (var kernel in plan.Kernels) _kernels[kernel.Name] = module.Module.GetKernel(kernel.Name);
+        foreach (var gemv in plan.GemvPrologues)
+            foreach (var prefetch in GemvPrologueDepths) _kernels[gemv.Name + prefetch] = module.Module.GetKernel(gemv.Name + prefetch);
         var attentionStep = plan.ExtendLayer.First(s => s.Kind == StepKind.ExtendAttention);
         _attention = new AttentionKernels((int)_constants.Dim(attentionStep.Heads!), (int)_constants.Dim(attentionStep.KvHeads!), (int)_constants.Dim(attentionStep.HeadDim!));
         var attentionDefines = _attention.Defines;
@@ -162,8 +164,11 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
 
         _prologue = plan.Prologue.Select(s => Bind(s, 0)).ToArray();
         _extendLayers = Enumerable.Range(0, _layers).Select(l => plan.ExtendLayer.Select(s => Bind(s, l)).ToArray()).ToArray();
-        _decodeLayers = Enumerable.Range(0, _layers).Select(l => plan.DecodeLayer.Select(s => Bind(s, l)).ToArray()).ToArray();
+        _decodeLayers = Enumerable.Range(0, _layers).Select(l => plan.DecodeLayer.Select(s => BindDecode(s, l)).ToArray()).ToArray();
         _epilogue = plan.Epilogue.Select(s => Bind(s, _layers - 1)).ToArray();
+        foreach (var layer in _decodeLayers)
+            for (var s = 0; s < layer.Length; s++)
+                if (layer[s].Gemv is not null) (s + 1 < layer.Length ? layer[s + 1] : _decodeLayers[0][0]).Gemm!.GemvRunsPrologue = true;
         _stream.Synchronize();
 
         ChooseSmallGemms(log);

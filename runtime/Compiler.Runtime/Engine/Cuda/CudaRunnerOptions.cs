@@ -17,6 +17,9 @@ internal sealed record CudaRunnerOptions
     /// <summary>Launch every kernel only after the previous one has finished, instead of letting it start early and
     /// load its weights meanwhile (programmatic dependent launch, sm_90+). For measuring what the overlap buys.</summary>
     public bool DisableProgrammaticLaunch { get; init; }
+    /// <summary>Launch each residual add + RMS norm kernel on its own at decode instead of inside the next GEMM's GEMV
+    /// (the plan's GEMV prologue kernels). For measuring what the fusion buys, and for tests comparing the two.</summary>
+    public bool DisableGemvPrologues { get; init; }
     /// <summary>Run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of timing the
     /// candidates at load and taking the fastest. For tests of each kernel.</summary>
     public SmallGemmKernel? SmallGemmKernel { get; init; }

@@ -72,11 +72,15 @@ internal static class SmallGemms
     /// <summary>What may run a GEMM of <paramref name="rows"/> rows and reduction length <paramref name="k"/>:
     /// cuBLASLt always; gemv at its one K split (<paramref name="gemvSplit"/>, from the feature count) up to
     /// <see cref="GemvMaxRows"/> rows; gemm_skinny up to <see cref="SkinnyMaxRows"/> rows at every K split whose slices
-    /// are whole 32-element blocks. In this order, which the tuner prefers at near-ties.</summary>
-    public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit)
+    /// are whole 32-element blocks. In this order, which the tuner prefers at near-ties; with
+    /// <paramref name="gemvFirst"/> (the GEMV of this shape also runs the kernel before it, a GEMV prologue, so it saves
+    /// a launch that timing the GEMM alone does not see) the GEMV comes first.</summary>
+    public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit, bool gemvFirst = false)
     {
+        var gemv = rows <= GemvMaxRows && k % (8 * gemvSplit) == 0;
+        if (gemv && gemvFirst) yield return new(SmallGemmKernel.Gemv, gemvSplit);
         yield return SmallGemmChoice.CublasLt;
-        if (rows <= GemvMaxRows && k % (8 * gemvSplit) == 0) yield return new(SmallGemmKernel.Gemv, gemvSplit);
+        if (gemv && !gemvFirst) yield return new(SmallGemmKernel.Gemv, gemvSplit);
         if (rows > SkinnyMaxRows) yield break;
         for (var split = 1; split <= WarpsPerBlock; split *= 2)
             if (k % (32 * split) == 0) yield return new(SmallGemmKernel.Skinny, split);
