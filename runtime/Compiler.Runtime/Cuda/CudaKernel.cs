@@ -23,6 +23,15 @@ internal sealed unsafe class CudaKernel
     /// <summary>The most threads per block this kernel can launch with.</summary>
     public int MaxThreadsPerBlock => GetAttribute(CuFunctionAttribute.MaxThreadsPerBlock);
 
+    /// <summary>How many blocks of this kernel fit on one SM at once (registers, shared memory, threads).</summary>
+    public int MaxActiveBlocksPerMultiprocessor(int blockSize, int dynamicSharedMemoryBytes)
+    {
+        int blocks;
+        Cu.Check(CuDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Handle, blockSize, (nuint)dynamicSharedMemoryBytes),
+            "cuOccupancyMaxActiveBlocksPerMultiprocessor", $"kernel '{Name}', {blockSize} threads, {dynamicSharedMemoryBytes} bytes of dynamic shared memory");
+        return blocks;
+    }
+
     /// <summary>Allows more than 48 KiB of dynamic shared memory (up to the device's opt-in limit).</summary>
     public void SetMaxDynamicSharedMemory(int bytes) =>
         Cu.Check(CuDriver.cuFuncSetAttribute(Handle, CuFunctionAttribute.MaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute", $"setting {bytes} bytes of dynamic shared memory on kernel '{Name}'");

@@ -49,6 +49,7 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib)] public static partial CuResult cuModuleGetFunction(nint* function, nint module, byte* name);
     [LibraryImport(Lib)] public static partial CuResult cuFuncSetAttribute(nint function, CuFunctionAttribute attribute, int value);
     [LibraryImport(Lib)] public static partial CuResult cuFuncGetAttribute(int* value, CuFunctionAttribute attribute, nint function);
+    [LibraryImport(Lib)] public static partial CuResult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* numBlocks, nint function, int blockSize, nuint dynamicSMemSize);
     [LibraryImport(Lib)]
     public static partial CuResult cuLaunchKernel(
         nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,

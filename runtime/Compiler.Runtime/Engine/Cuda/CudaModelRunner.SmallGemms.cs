@@ -15,8 +15,16 @@ internal sealed unsafe partial class CudaModelRunner
         public int GemvSplit { get; } = gemvSplit;
         public CudaKernel Gemv { get; } = gemv;
         public List<ulong> Weights { get; } = new();
-        /// <summary>Its GEMV also runs the kernel step before it (a GEMV prologue kernel) at decode.</summary>
-        public bool GemvRunsPrologue { get; set; }
+        /// <summary>A GEMV prologue kernel that runs the kernel step before this shape's GEMMs at decode (the first one
+        /// bound, for the occupancy below), and per row bucket whether it serves them when the GEMV is chosen.</summary>
+        public GemvPrologueBinding? Prologue { get; set; }
+        public bool[] PrologueServes { get; } = new bool[SmallGemms.BucketRows.Length];
+
+        public bool RunsPrologue(int rows)
+        {
+            var bucket = SmallGemms.Bucket(rows);
+            return bucket >= 0 && PrologueServes[bucket] && Choices[bucket].Kernel == SmallGemmKernel.Gemv;
+        }
         public SmallGemmChoice[] Choices { get; } = Enumerable.Repeat(SmallGemmChoice.CublasLt, SmallGemms.BucketRows.Length).ToArray();
 
         public SmallGemmChoice ChoiceFor(int rows)
@@ -88,6 +96,36 @@ internal sealed unsafe partial class CudaModelRunner
             (uint)(SmallGemms.WarpsPerBlock * 32), ref args, (uint)(rows * shape.K * sizeof(ushort)));
     }
 
+    /// <summary>At most this many waves of GEMV blocks for a GEMV prologue kernel: every block repeats the prologue (its
+    /// loads and norm), so each further wave adds its latency again. Measured on the H100 at batch 1: Qwen3-0.6B's
+    /// gate_up_proj (768 blocks, under 2 waves) and qkv_proj gain (decode step 0.95 -> 0.91 ms on the GPU);
+    /// Llama-3.1-8B's gate_up_proj (3,584 blocks, ~7 waves) lost (6.07 -> 6.32 ms).</summary>
+    private const int MaxGemvPrologueWaves = 2;
+
+    /// <summary>Decides per GEMM shape and row bucket whether its GEMV prologue kernel may serve it (before the
+    /// small-GEMM choice, which then puts the GEMV first at those buckets); logs where it does.</summary>
+    private void PlanGemvPrologues(Action<string> log)
+    {
+        foreach (var layer in _decodeLayers)
+            for (var s = 0; s < layer.Length; s++)
+                if (layer[s].Gemv is { } gemv) (s + 1 < layer.Length ? layer[s + 1] : _decodeLayers[0][0]).Gemm!.Prologue ??= gemv;
+        var served = new List<string>();
+        foreach (var shape in _gemmShapes.Values.Where(s => s.Prologue is not null))
+        {
+            var kernel = shape.Gemv == _gemvP8 ? shape.Prologue!.P8 : shape.Prologue!.P4;
+            var blocks = (shape.N + SmallGemms.GemvFeaturesPerBlock(shape.GemvSplit) - 1) / SmallGemms.GemvFeaturesPerBlock(shape.GemvSplit);
+            var rows = new List<int>();
+            for (var b = 0; b < SmallGemms.BucketRows.Length && SmallGemms.BucketRows[b] <= SmallGemms.GemvMaxRows; b++)
+            {
+                var perSm = kernel.MaxActiveBlocksPerMultiprocessor(SmallGemms.WarpsPerBlock * 32, SmallGemms.BucketRows[b] * shape.K * sizeof(ushort));
+                shape.PrologueServes[b] = blocks <= MaxGemvPrologueWaves * perSm * _device.MultiprocessorCount;
+                if (shape.PrologueServes[b]) rows.Add(SmallGemms.BucketRows[b]);
+            }
+            served.Add($"{shape} ({blocks} blocks): {(rows.Count > 0 ? "rows " + string.Join("/", rows) : "none")}");
+        }
+        if (served.Count > 0) log($"GEMV prologue kernels (up to {MaxGemvPrologueWaves} waves of blocks) serve {string.Join("; ", served)}");
+    }
+
     /// <summary>
     /// Picks the kernel of every GEMM shape and row bucket: each candidate runs over all the model's weights of that
     /// shape (each layer's own, so they stream from memory as in a step; the input stays in L2 as it does there),
@@ -118,7 +156,7 @@ internal sealed unsafe partial class CudaModelRunner
             {
                 var rows = SmallGemms.BucketRows[b];
                 var best = (Choice: SmallGemmChoice.CublasLt, Ms: double.MaxValue);
-                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit, shape.GemvRunsPrologue))
+                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit, shape.PrologueServes[b]))
                 {
                     var ms = double.MaxValue;
                     for (var pass = 0; pass < 3; pass++) // the first pass warms up (module load, cuBLASLt's plan)

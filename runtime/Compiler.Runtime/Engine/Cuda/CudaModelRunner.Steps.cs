@@ -75,7 +75,8 @@ internal sealed unsafe partial class CudaModelRunner
     }
 
     /// <summary>The plan's launches: prologue, every layer, epilogue. A decode kernel step with a GEMV prologue kernel
-    /// and the GEMM after it (in the next layer, for the layer's last step) become one launch when the GEMV serves it.</summary>
+    /// and the GEMM after it (in the next layer, for the layer's last step) become one launch where the GEMV runs that
+    /// GEMM and the prologue kernel serves it (PlanGemvPrologues).</summary>
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
@@ -90,7 +91,7 @@ internal sealed unsafe partial class CudaModelRunner
                 var step = layer[s];
                 // Bound only where a GEMM follows: not in the last layer, whose last kernel is the exit kernel.
                 var gemm = step.Gemv is null ? null : s + 1 < layer.Length ? layer[s + 1] : layerSteps[l + 1][0];
-                skipGemm = gemm is not null && gemm.Gemm!.ChoiceFor(tokens).Kernel == SmallGemmKernel.Gemv;
+                skipGemm = gemm is not null && gemm.Gemm!.RunsPrologue(tokens);
                 Enqueue(step, skipGemm ? gemm : null, tokens, batchSize, logitsRows, maxExtend, splits);
             }
         }

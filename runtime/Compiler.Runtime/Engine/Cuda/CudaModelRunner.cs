@@ -166,11 +166,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _extendLayers = Enumerable.Range(0, _layers).Select(l => plan.ExtendLayer.Select(s => Bind(s, l)).ToArray()).ToArray();
         _decodeLayers = Enumerable.Range(0, _layers).Select(l => plan.DecodeLayer.Select(s => BindDecode(s, l)).ToArray()).ToArray();
         _epilogue = plan.Epilogue.Select(s => Bind(s, _layers - 1)).ToArray();
-        foreach (var layer in _decodeLayers)
-            for (var s = 0; s < layer.Length; s++)
-                if (layer[s].Gemv is not null) (s + 1 < layer.Length ? layer[s + 1] : _decodeLayers[0][0]).Gemm!.GemvRunsPrologue = true;
         _stream.Synchronize();
 
+        PlanGemvPrologues(log);
         ChooseSmallGemms(log);
         if (!options.DisableCudaGraph) CaptureDecodeGraphs(log);
     }
