@@ -106,9 +106,9 @@ internal sealed unsafe partial class CudaModelRunner
     /// small-GEMM choice, which then puts the GEMV first at those buckets); logs where it does.</summary>
     private void PlanGemvPrologues(Action<string> log)
     {
-        foreach (var layer in _decodeLayers)
-            for (var s = 0; s < layer.Length; s++)
-                if (layer[s].Gemv is { } gemv) (s + 1 < layer.Length ? layer[s + 1] : _decodeLayers[0][0]).Gemm!.Prologue ??= gemv;
+        for (var l = 0; l < _decodeLayers.Length; l++)
+            for (var s = 0; s < _decodeLayers[l].Length; s++)
+                if (_decodeLayers[l][s].Gemv is { } gemv) GemvPrologueGemm(_decodeLayers, l, s).Gemm!.Prologue ??= gemv;
         var served = new List<string>();
         foreach (var shape in _gemmShapes.Values.Where(s => s.Prologue is not null))
         {

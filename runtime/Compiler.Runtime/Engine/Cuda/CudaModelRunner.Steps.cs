@@ -89,8 +89,7 @@ internal sealed unsafe partial class CudaModelRunner
             {
                 if (skipGemm) { skipGemm = false; continue; }
                 var step = layer[s];
-                // Bound only where a GEMM follows: not in the last layer, whose last kernel is the exit kernel.
-                var gemm = step.Gemv is null ? null : s + 1 < layer.Length ? layer[s + 1] : layerSteps[l + 1][0];
+                var gemm = step.Gemv is null ? null : GemvPrologueGemm(layerSteps, l, s);
                 skipGemm = gemm is not null && gemm.Gemm!.RunsPrologue(tokens);
                 Enqueue(step, skipGemm ? gemm : null, tokens, batchSize, logitsRows, maxExtend, splits);
             }
@@ -126,6 +125,10 @@ internal sealed unsafe partial class CudaModelRunner
 
     private sealed record GemvPrologueBinding(string Name, CudaKernel P4, CudaKernel P8, ulong[] Arguments);
 
+    /// <summary>The GEMM a GEMV prologue kernel bound to step <paramref name="s"/> of layer <paramref name="l"/> runs:
+    /// the next step, or for the layer's last step the next layer's first (bound in every layer but the last).</summary>
+    private static BoundStep GemvPrologueGemm(BoundStep[][] layers, int l, int s) => s + 1 < layers[l].Length ? layers[l][s + 1] : layers[l + 1][0];
+
     /// <summary>The entry points of a GEMV prologue kernel, as gemv_bf16_p4/p8 (GemvFor picks the depth).</summary>
     private static readonly string[] GemvPrologueDepths = ["_p4", "_p8"];
 
@@ -139,18 +142,13 @@ internal sealed unsafe partial class CudaModelRunner
         var (p4, p8) = (_kernels[name + GemvPrologueDepths[0]], _kernels[name + GemvPrologueDepths[1]]);
         // Its input rows live in dynamic shared memory: up to GemvMaxRows rows of the GEMM's K bf16 (64 KiB for
         // Llama-3.1-8B's 4096), past the 48 KiB a launch gets without asking.
-        var bytes = SmallGemms.GemvMaxRows * GemvPrologueInputLength(step) * sizeof(ushort);
+        var k = _constants.Dim(_plan.Buffers.First(b => b.Value == gemv.Input).Length); // the GEMM's K
+        var bytes = (int)(SmallGemms.GemvMaxRows * k * sizeof(ushort));
         p4.SetMaxDynamicSharedMemory(bytes);
         p8.SetMaxDynamicSharedMemory(bytes);
         return bound with { Gemv = new GemvPrologueBinding(name, p4, p8, gemv.Params.Select(p => Pointer(p, layer)).ToArray()) };
     }
 
-    /// <summary>The GEMM's K: the row length of the value the prologue keeps in shared memory.</summary>
-    private int GemvPrologueInputLength(Step step)
-    {
-        var input = _plan.GemvPrologues.First(g => g.Name == step.GemvPrologue).Input;
-        return (int)_constants.Dim(_plan.Buffers.First(b => b.Value == input).Length);
-    }
 
     /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor
     /// runs (all kernels the runner launches call griddepcontrol.wait before touching their predecessor's data).</summary>
