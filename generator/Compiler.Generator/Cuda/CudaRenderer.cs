@@ -46,6 +46,7 @@ internal static class CudaRenderer
     {
         private readonly KernelSpec _kernel;
         private readonly GemvPrologueSpec? _gemv;
+        private readonly BufferPlan _buffers;
         private readonly SourceWriter _w;
         private readonly List<KernelParam> _params;
         private readonly Dictionary<int, KernelOp> _producer = new();
@@ -67,6 +68,7 @@ internal static class CudaRenderer
         {
             _kernel = kernel;
             _gemv = gemv;
+            _buffers = buffers;
             _w = writer;
             _params = KernelParams.Of(kernel, buffers);
             foreach (var op in kernel.Ops.Where(o => o.Result >= 0)) _producer[op.Result] = op;
@@ -97,8 +99,7 @@ internal static class CudaRenderer
         {
             _w.Line($"// {_kernel.Fuses}");
             _w.Line($"extern \"C\" __global__ void __launch_bounds__(KERNEL_BLOCK) {_kernel.Name}(");
-            for (var i = 0; i < _params.Count; i++)
-                _w.Line($"    {_params[i].CType} __restrict__ {_params[i].Name}{(i < _params.Count - 1 ? "," : ")")}");
+            WriteParameters(_params.Select(p => $"{p.CType} __restrict__ {p.Name}").ToList());
             _w.Line("{");
             var head = new List<string>
             {
@@ -124,17 +125,16 @@ internal static class CudaRenderer
         /// previous kernel after loading its first weights and then calls the prologue.</summary>
         private void RenderGemvPrologue(GemvPrologueSpec gemv)
         {
-            var parameters = _params.Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == gemv.Input))
-                .Select(p => $"{p.CType} __restrict__ {p.Name}")
+            var producer = KernelParams.OfGemvPrologue(_kernel, gemv, _buffers);
+            var parameters = producer.Select(p => $"{p.CType} __restrict__ {p.Name}")
                 .Concat(["const bf16* __restrict__ gemv_w", "bf16* __restrict__ gemv_y", "int gemv_m", "int gemv_n", "int gemv_k", "int gemv_ksplit"]).ToList();
-            var arguments = string.Join(", ", _params.Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == gemv.Input)).Select(p => p.Name)
-                .Concat(["gemv_w", "gemv_y", "gemv_m", "gemv_n", "gemv_k", "gemv_ksplit"]));
+            var arguments = string.Join(", ", producer.Select(p => p.Name).Concat(["gemv_w", "gemv_y", "gemv_m", "gemv_n", "gemv_k", "gemv_ksplit"]));
             _w.Line($"// {_kernel.Name} as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes");
             _w.Line($"// the rows of {_kernel.Ops.First(o => o.Op == PrimOp.StoreRow && o.Value == gemv.Input).Label} it multiplies into shared memory ({C(gemv.K)} per row, dynamic shared memory), block 0 also stores the rest.");
             _w.Line($"// {_kernel.Fuses}");
             _w.Line("template <int PREFETCH>");
             _w.Line($"static __device__ __forceinline__ void {gemv.Name}(");
-            for (var i = 0; i < parameters.Count; i++) _w.Line($"    {parameters[i]}{(i < parameters.Count - 1 ? "," : ")")}");
+            WriteParameters(parameters);
             _w.Line("{");
             _w.Line("    extern __shared__ __align__(16) bf16 s_gemv_x[];");
             foreach (var line in SharedArrays()) _w.Line("    " + line);
@@ -150,11 +150,17 @@ internal static class CudaRenderer
             foreach (var prefetch in new[] { 4, 8 })
             {
                 _w.Line($"extern \"C\" __global__ void __launch_bounds__(KERNEL_BLOCK) {gemv.Name}_p{prefetch}(");
-                for (var i = 0; i < parameters.Count; i++) _w.Line($"    {parameters[i]}{(i < parameters.Count - 1 ? "," : ")")}");
+                WriteParameters(parameters);
                 _w.Line("{");
                 _w.Line($"    {gemv.Name}<{prefetch}>({arguments});");
                 _w.Line("}");
             }
+        }
+
+        /// <summary>A parameter list, one per line, closing the signature.</summary>
+        private void WriteParameters(List<string> parameters)
+        {
+            for (var i = 0; i < parameters.Count; i++) _w.Line($"    {parameters[i]}{(i < parameters.Count - 1 ? "," : ")")}");
         }
 
         /// <summary>Shared arrays of materialized values and norms; each norm's weight is copied in before the wait.</summary>

@@ -51,6 +51,11 @@ internal static class KernelParams
         return result;
     }
 
+    /// <summary>The producer's arguments in a GEMV prologue kernel: its own, less the GEMM input it keeps in shared memory
+    /// (the GEMV's arguments follow).</summary>
+    public static List<KernelParam> OfGemvPrologue(KernelSpec producer, GemvPrologueSpec gemv, BufferPlan buffers) =>
+        Of(producer, buffers).Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == gemv.Input)).ToList();
+
     private static KernelParam WeightParam(KernelOp op) =>
         new(ParamKind.Weight, "w_" + Identifier(ShortName(op.Weight!)), "const bf16*") { Weight = op.Weight, LayerOffset = op.LayerOffset };
 

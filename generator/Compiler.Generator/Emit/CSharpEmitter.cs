@@ -53,7 +53,7 @@ internal static class CSharpEmitter
             {
                 w.Line($"    new({Str(g.Name)}, {Str(g.Kernel)}, {g.Input},");
                 w.Line("    [");
-                foreach (var p in KernelParams.Of(kernels[g.Kernel], buffers).Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == g.Input))) Param(w, p);
+                foreach (var p in KernelParams.OfGemvPrologue(kernels[g.Kernel], g, buffers)) Param(w, p);
                 w.Line("    ]),");
             }
             w.Line("],");
