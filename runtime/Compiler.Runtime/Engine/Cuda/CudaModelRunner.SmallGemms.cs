@@ -15,6 +15,14 @@ internal sealed unsafe partial class CudaModelRunner
         public int GemvSplit { get; } = gemvSplit;
         public CudaKernel Gemv { get; } = gemv;
         public List<ulong> Weights { get; } = new();
+        public SmallGemmChoice[] Choices { get; } = Enumerable.Repeat(SmallGemmChoice.CublasLt, SmallGemms.BucketRows.Length).ToArray();
+
+        public SmallGemmChoice ChoiceFor(int rows)
+        {
+            var bucket = SmallGemms.Bucket(rows);
+            return bucket < 0 ? SmallGemmChoice.CublasLt : Choices[bucket];
+        }
+
         /// <summary>A GEMV prologue kernel that runs the kernel step before this shape's GEMMs at decode (the first one
         /// bound, for the occupancy below), and per row bucket whether it serves them when the GEMV is chosen.</summary>
         public GemvPrologueBinding? Prologue { get; set; }
@@ -24,13 +32,6 @@ internal sealed unsafe partial class CudaModelRunner
         {
             var bucket = SmallGemms.Bucket(rows);
             return bucket >= 0 && PrologueServes[bucket] && Choices[bucket].Kernel == SmallGemmKernel.Gemv;
-        }
-        public SmallGemmChoice[] Choices { get; } = Enumerable.Repeat(SmallGemmChoice.CublasLt, SmallGemms.BucketRows.Length).ToArray();
-
-        public SmallGemmChoice ChoiceFor(int rows)
-        {
-            var bucket = SmallGemms.Bucket(rows);
-            return bucket < 0 ? SmallGemmChoice.CublasLt : Choices[bucket];
         }
 
         public override string ToString() => $"{N}x{K}";
@@ -92,9 +93,12 @@ internal sealed unsafe partial class CudaModelRunner
         foreach (var pointer in gemv.Arguments) args.Add(pointer);
         args.Add(gemm.Weight).Add(gemm.Output).Add(rows).Add(shape.N).Add(shape.K).Add(choice.KSplit);
         var featuresPerBlock = SmallGemms.GemvFeaturesPerBlock(choice.KSplit);
-        LaunchKernel(shape.Gemv == _gemvP8 ? gemv.P8 : gemv.P4, (uint)((shape.N + featuresPerBlock - 1) / featuresPerBlock),
+        LaunchKernel(GemvPrologueKernel(gemv, shape), (uint)((shape.N + featuresPerBlock - 1) / featuresPerBlock),
             (uint)(SmallGemms.WarpsPerBlock * 32), ref args, (uint)(rows * shape.K * sizeof(ushort)));
     }
+
+    /// <summary>The prologue kernel's entry point with the prefetch depth of the shape's own GEMV (GemvFor).</summary>
+    private CudaKernel GemvPrologueKernel(GemvPrologueBinding gemv, GemmShapeKernels shape) => shape.Gemv == _gemvP8 ? gemv.P8 : gemv.P4;
 
     /// <summary>At most this many waves of GEMV blocks for a GEMV prologue kernel: every block repeats the prologue (its
     /// loads and norm), so each further wave adds its latency again. Measured on the H100 at batch 1: Qwen3-0.6B's
@@ -112,7 +116,7 @@ internal sealed unsafe partial class CudaModelRunner
         var served = new List<string>();
         foreach (var shape in _gemmShapes.Values.Where(s => s.Prologue is not null))
         {
-            var kernel = shape.Gemv == _gemvP8 ? shape.Prologue!.P8 : shape.Prologue!.P4;
+            var kernel = GemvPrologueKernel(shape.Prologue!, shape);
             var blocks = (shape.N + SmallGemms.GemvFeaturesPerBlock(shape.GemvSplit) - 1) / SmallGemms.GemvFeaturesPerBlock(shape.GemvSplit);
             var rows = new List<int>();
             for (var b = 0; b < SmallGemms.BucketRows.Length && SmallGemms.BucketRows[b] <= SmallGemms.GemvMaxRows; b++)

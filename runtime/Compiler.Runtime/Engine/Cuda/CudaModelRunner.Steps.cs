@@ -149,7 +149,6 @@ internal sealed unsafe partial class CudaModelRunner
         return bound with { Gemv = new GemvPrologueBinding(name, p4, p8, gemv.Params.Select(p => Pointer(p, layer)).ToArray()) };
     }
 
-
     /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor
     /// runs (all kernels the runner launches call griddepcontrol.wait before touching their predecessor's data).</summary>
     private void LaunchKernel(CudaKernel kernel, Dim3 grid, Dim3 block, ref KernelArgs args, uint sharedMemoryBytes = 0)

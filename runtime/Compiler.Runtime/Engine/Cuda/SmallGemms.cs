@@ -5,7 +5,7 @@ internal enum SmallGemmKernel
 {
     /// <summary>cuBLASLt's tensor-core GEMM: its heuristics tile for throughput, and stream large weights well.</summary>
     CublasLt,
-    /// <summary>gemv_bf16_p{4,8}: CUDA cores, up to <see cref="SmallGemms.GemvMaxRows"/> rows.</summary>
+    /// <summary>gemv_bf16_p{4,8} (gemv.cuh): CUDA cores, up to <see cref="SmallGemms.GemvMaxRows"/> rows.</summary>
     Gemv,
     /// <summary>gemm_skinny_m16: mma.sync with every operand one 16-byte global load, up to <see cref="SmallGemms.SkinnyMaxRows"/> rows.</summary>
     Skinny,
@@ -45,10 +45,10 @@ internal static class SmallGemms
     /// <summary>The most rows gemm_skinny takes (its entry point gemm_skinny_m16).</summary>
     public const int SkinnyMaxRows = 16;
 
-    /// <summary>GEMV_MAX_M of runtime_kernels.cu.</summary>
+    /// <summary>GEMV_MAX_M of gemv.cuh.</summary>
     public const int GemvMaxRows = 8;
 
-    /// <summary>GEMV_WARPS and SK_WARPS of runtime_kernels.cu: warps per CTA, split among a feature's K slices.</summary>
+    /// <summary>GEMV_WARPS of gemv.cuh and SK_WARPS of runtime_kernels.cu: warps per CTA, split among a feature's K slices.</summary>
     public const int WarpsPerBlock = 8;
 
     /// <summary>The bucket for a GEMM of <paramref name="rows"/> rows, or -1 past the last one.</summary>
