@@ -1,3 +1,4 @@
+using Compiler.Runtime.Engine;
 using Compiler.Runtime.Sampling;
 
 namespace Compiler.Runtime.Server;
@@ -96,9 +97,9 @@ internal static class ChoiceRunner
     /// <summary>Token ids must name rows of the model's vocabulary.</summary>
     public static void CheckTokenIds(ReadOnlySpan<int> ids, int vocab, string param)
     {
-        for (int i = 0; i < ids.Length; i++)
-            if ((uint)ids[i] >= (uint)vocab)
-                throw ApiException.BadRequest($"Token id {ids[i]} at position {i} of '{param}' is outside the model's vocabulary [0, {vocab}).", param);
+        var i = TokenIds.FirstOutsideVocabulary(ids, vocab);
+        if (i >= 0)
+            throw ApiException.BadRequest($"Token id {ids[i]} at position {i} of '{param}' is outside the model's vocabulary [0, {vocab}).", param);
     }
 
     /// <summary>SGLang's context checks, with its messages.</summary>

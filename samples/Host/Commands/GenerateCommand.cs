@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Numerics.Tensors;
+using Compiler.Runtime.Engine;
 using Compiler.Runtime.Engine.Cuda;
 using Compiler.Runtime.Sampling;
 using Compiler.Runtime.Text;
@@ -46,9 +47,8 @@ internal static class GenerateCommand
                 MaxTotalTokens = ids.Length + newTokens + 1, MaxLogitsRows = ids.Length, CudaGraphBatchSizes = [1], Log = Console.Error.WriteLine,
             };
             using var host = ModelHost.Open(path, result.GetValue(loadFormat)!, result.GetValue(device)!, options);
-            foreach (var id in ids)
-                if ((uint)id >= (uint)host.Runner.VocabSize)
-                    throw new ArgumentException($"--input-ids: token id {id} is outside the model's vocabulary (0..{host.Runner.VocabSize - 1})");
+            if (TokenIds.FirstOutsideVocabulary(ids, host.Runner.VocabSize) is var bad and >= 0)
+                throw new ArgumentException($"--input-ids: token id {ids[bad]} is outside the model's vocabulary (0..{host.Runner.VocabSize - 1})");
             var output = Run(host, ids, newTokens, result.GetValue(temperature), result.GetValue(seed), logprobs);
             if (tokenizer is not null) output["text"] = tokenizer.Decode(output["output_ids"]!.AsArray().Select(n => (int)n!).ToArray());
             Console.WriteLine(output.ToJsonString());
