@@ -60,16 +60,7 @@ public sealed class GemvPrologueTests
         var logits = new float[prompts.Length * vocab];
         for (var r = 0; r < prompts.Length; r++)
         {
-            batch.Reset(ForwardMode.Extend, prompts[r].Length, 1);
-            Assert.True(allocator.TryAlloc(batch.OutCacheLoc));
-            for (var j = 0; j < prompts[r].Length; j++)
-            {
-                batch.InputIds[j] = prompts[r][j];
-                batch.Positions[j] = j;
-                pool.Row(reqs[r])[j] = batch.OutCacheLoc[j];
-            }
-            (batch.ReqPoolIndices[0], batch.ExtendPrefixLens[0], batch.ExtendSeqLens[0], batch.SeqLens[0]) = (reqs[r], 0, prompts[r].Length, prompts[r].Length);
-            batch.AddLogitsRow(prompts[r].Length - 1);
+            BatchStaging.Prompt(batch, pool, allocator, reqs[r], prompts[r]);
             runner.Forward(batch, logits.AsSpan(0, vocab));
         }
 
@@ -79,14 +70,7 @@ public sealed class GemvPrologueTests
             batch.Reset(ForwardMode.Decode, prompts.Length, prompts.Length);
             Assert.True(allocator.TryAlloc(batch.OutCacheLoc));
             for (var r = 0; r < prompts.Length; r++)
-            {
-                var position = prompts[r].Length + step;
-                batch.InputIds[r] = (prompts[r][step % prompts[r].Length] + 31 * step) % Math.Min(vocab, 4000);
-                batch.Positions[r] = position;
-                pool.Row(reqs[r])[position] = batch.OutCacheLoc[r];
-                (batch.ReqPoolIndices[r], batch.ExtendPrefixLens[r], batch.ExtendSeqLens[r], batch.SeqLens[r]) = (reqs[r], position, 1, position + 1);
-                batch.AddLogitsRow(r);
-            }
+                BatchStaging.DecodeRow(batch, pool, r, reqs[r], (prompts[r][step % prompts[r].Length] + 31 * step) % Math.Min(vocab, 4000), prompts[r].Length + step);
             runner.Forward(batch, logits);
             all.AddRange(logits);
         }

@@ -47,16 +47,7 @@ public sealed class OverlapLaunchTests
         var token = new int[prompts.Length];
         for (var r = 0; r < prompts.Length; r++)
         {
-            batch.Reset(ForwardMode.Extend, prompts[r].Length, 1);
-            Assert.True(allocator.TryAlloc(batch.OutCacheLoc));
-            for (var j = 0; j < prompts[r].Length; j++)
-            {
-                batch.InputIds[j] = prompts[r][j];
-                batch.Positions[j] = j;
-                pool.Row(reqs[r])[j] = batch.OutCacheLoc[j];
-            }
-            (batch.ReqPoolIndices[0], batch.ExtendPrefixLens[0], batch.ExtendSeqLens[0], batch.SeqLens[0]) = (reqs[r], 0, prompts[r].Length, prompts[r].Length);
-            batch.AddLogitsRow(prompts[r].Length - 1);
+            BatchStaging.Prompt(batch, pool, allocator, reqs[r], prompts[r]);
             runner.ForwardGreedy(batch, token.AsSpan(r, 1));
             outputs[r].Add(token[r]);
         }
@@ -72,13 +63,9 @@ public sealed class OverlapLaunchTests
             var row = 0;
             foreach (var r in order)
             {
-                var position = prompts[r].Length + step;
                 // Overlapped, a step's input is still on the device when it is launched (the first decode step excepted).
-                batch.InputIds[row] = overlap && step > 0 ? -(previousRow[r] + 1) : outputs[r][^1];
-                batch.Positions[row] = position;
-                pool.Row(reqs[r])[position] = batch.OutCacheLoc[row];
-                (batch.ReqPoolIndices[row], batch.ExtendPrefixLens[row], batch.ExtendSeqLens[row], batch.SeqLens[row]) = (reqs[r], position, 1, position + 1);
-                batch.AddLogitsRow(row);
+                var input = overlap && step > 0 ? -(previousRow[r] + 1) : outputs[r][^1];
+                BatchStaging.DecodeRow(batch, pool, row, reqs[r], input, prompts[r].Length + step);
                 rowOf[r] = row++;
             }
             if (!overlap)
