@@ -310,8 +310,59 @@ int decode_num_splits(int batch, int max_seq_len, bool wide)
     return std::max(1, std::min(by_sm, by_len));
 }
 
+// A cascade plan for Problem's groups (request b shares its first `shared` tokens with request b % groups): the
+// members of each group in tiles of up to SP_TILE_REQUESTS, each tile's prefix its shortest shareable length in whole
+// key tiles, cut into chunks of at least 256 tokens (at most DA_MAX_PREFIX_CHUNKS). Not SharedPrefixPlanner's exact
+// rule (the kernels take any plan of this form), so the harness checks them on plans of its own.
+struct CascadePlan
+{
+    std::vector<int> prefix_lens, prefix_chunks, tiles, work{0, 0, 0, 0};
+    int items() const { return work[0]; }
+
+    CascadePlan(const std::vector<int>& seq_lens, int groups, int shared)
+        : prefix_lens(seq_lens.size(), 0), prefix_chunks(seq_lens.size(), 0)
+    {
+        const int batch = (int)seq_lens.size();
+        for (int g = 0; g < groups; ++g)
+        {
+            std::vector<int> members;
+            for (int b = g; b < batch; b += groups)
+                members.push_back(b);
+            for (size_t first = 0; first < members.size(); first += SP_TILE_REQUESTS)
+            {
+                const size_t last = std::min(members.size(), first + SP_TILE_REQUESTS);
+                int prefix = std::min(shared, seq_lens[g]); // what the group's first request has of it
+                for (size_t m = first; m < last; ++m)
+                    prefix = std::min(prefix, seq_lens[members[m]] - 1);
+                prefix = prefix / EA_BLOCK_N * EA_BLOCK_N;
+                if (last - first < 2 || prefix < EA_BLOCK_N)
+                    continue;
+                int chunks = std::min(DA_MAX_PREFIX_CHUNKS, std::max(1, prefix / 256));
+                const int chunk = ((prefix + chunks - 1) / chunks + EA_BLOCK_N - 1) / EA_BLOCK_N * EA_BLOCK_N;
+                chunks = (prefix + chunk - 1) / chunk;
+                const int tile = (int)(tiles.size() / SP_TILE_REQUESTS);
+                for (int c = 0; c < chunks; ++c)
+                {
+                    work.insert(work.end(), {tile, c, c * chunk, std::min(prefix, (c + 1) * chunk)});
+                    ++work[0];
+                }
+                for (int j = 0; j < SP_TILE_REQUESTS; ++j)
+                {
+                    const int b = first + j < last ? members[first + j] : -1;
+                    tiles.push_back(b);
+                    if (b >= 0)
+                        prefix_lens[b] = prefix, prefix_chunks[b] = chunks;
+                }
+            }
+        }
+        if (tiles.empty())
+            tiles.push_back(-1);
+    }
+};
+
+// cascade: the groups' shared prefixes go through shared_prefix_attention first (timed together with decode).
 void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int forced_splits = 0, bool wide = false,
-                int groups = 0, int shared = 0)
+                int groups = 0, int shared = 0, bool cascade = false)
 {
     const int batch = (int)seq_lens.size();
     std::vector<int> prefix(batch), extend(batch, 1);
@@ -328,13 +379,25 @@ void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int
     DeviceBuf counters((size_t)batch * KVH * 4);
     DeviceBuf partials((size_t)batch * splits * H * (D + 2) * 4);
     CUDA_CHECK(cudaMemset(counters.ptr, 0, (size_t)batch * KVH * 4));
+    const CascadePlan plan(seq_lens, cascade ? groups : 0, shared);
+    DeviceBuf dprefix_lens(batch * 4), dprefix_chunks(batch * 4), dtiles(plan.tiles.size() * 4), dwork(plan.work.size() * 4);
+    DeviceBuf prefix_partials((size_t)batch * DA_MAX_PREFIX_CHUNKS * H * (D + 2) * 4);
+    upload(dprefix_lens, plan.prefix_lens);
+    upload(dprefix_chunks, plan.prefix_chunks);
+    upload(dtiles, plan.tiles);
+    upload(dwork, plan.work);
     const float sm_scale = 1.f / std::sqrt((float)D);
     const auto kernel = wide ? decode_attention_wide : decode_attention;
     auto launch = [&] {
+        if (plan.items() > 0)
+            shared_prefix_attention<<<dim3(std::min(plan.items(), (4 * g_sms + KVH - 1) / KVH), KVH), EA_THREADS, EA_SMEM_BYTES>>>(
+                p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
+                p.dpool->as<int>(), dtiles.as<int>(), dwork.as<int>(), prefix_partials.as<float>(), batch,
+                DA_MAX_PREFIX_CHUNKS, sm_scale);
         kernel<<<dim3(batch, KVH, splits), wide ? DA_WIDE_THREADS : DA_THREADS>>>(
             p.dq->as<__nv_bfloat16>(), p.dk->as<__nv_bfloat16>(), p.dv->as<__nv_bfloat16>(), p.dr2t->as<int>(), p.stride,
             p.dpool->as<int>(), p.dseq->as<int>(), p.dout->as<__nv_bfloat16>(), counters.as<unsigned int>(),
-            partials.as<float>(), sm_scale);
+            partials.as<float>(), sm_scale, dprefix_lens.as<int>(), dprefix_chunks.as<int>(), prefix_partials.as<float>());
     };
     launch();
     CUDA_CHECK(cudaGetLastError());
@@ -353,7 +416,7 @@ void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int
     if (!ok)
         ++g_failures;
 
-    std::printf("decode%s %-8s batch=%-3d seq=%-6d splits=%-3d max_abs=%.2e rel_l2=%.2e %s%s%s", wide ? "-wide" : "", label, batch, max_seq, splits,
+    std::printf("decode%s %-8s batch=%-3d seq=%-6d splits=%-3d cascade=%-3d max_abs=%.2e rel_l2=%.2e %s%s%s", wide ? "-wide" : "", label, batch, max_seq, splits, plan.items(),
                 c.max_abs, c.rel_l2, ok ? "PASS" : "FAIL", counters_zero ? "" : " (counters not reset)",
                 deterministic ? "" : " (not deterministic)");
     if (g_timing && forced_splits == 0)
@@ -422,7 +485,10 @@ int main(int argc, char** argv)
     g_sms = prop.multiProcessorCount;
     CUDA_CHECK(cudaMalloc(&g_flush, kFlushBytes));
     if (EA_SMEM_BYTES > 48 * 1024)
+    {
         CUDA_CHECK(cudaFuncSetAttribute(extend_attention, cudaFuncAttributeMaxDynamicSharedMemorySize, EA_SMEM_BYTES));
+        CUDA_CHECK(cudaFuncSetAttribute(shared_prefix_attention, cudaFuncAttributeMaxDynamicSharedMemorySize, EA_SMEM_BYTES));
+    }
 
     cudaFuncAttributes da, ea;
     CUDA_CHECK(cudaFuncGetAttributes(&da, decode_attention));
@@ -468,8 +534,22 @@ int main(int argc, char** argv)
         for (int& s : lens)
             s = 2048 + 128 + (int)(rng() % 256);
         run_decode("shared", lens, seed, 0, false, 16, 2048);
+        run_decode("cascade", lens, seed, 0, false, 16, 2048, true);
         run_decode("unshared", lens, seed++);
     }
+    // Cascade plans of every shape: one tile of two, prefixes that are not whole tiles, ragged groups, a tile past its
+    // request count, forced split counts after the prefix, and the wide entry point.
+    run_decode("cascade", {300, 300}, seed++, 0, false, 1, 299, true);
+    run_decode("cascade", {1000, 1100, 1200, 70, 1500}, seed++, 0, false, 2, 900, true);
+    {
+        std::vector<int> lens(100);
+        for (int& s : lens)
+            s = 600 + (int)(rng() % 4000);
+        run_decode("cascade", lens, seed++, 0, false, 3, 5000, true);
+        for (int splits : {1, 3, 64})
+            run_decode("cascade", lens, seed++, splits, false, 3, 3000, true);
+    }
+    run_decode("cascade", {129, 700, 2000, 2000}, seed++, 0, true, 1, 2000, true);
     for (int batch : {128, 256})
         for (int seq : {129, 1024})
             if (!g_quick || batch * seq <= 64 * 1024)

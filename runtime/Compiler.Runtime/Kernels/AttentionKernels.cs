@@ -15,6 +15,8 @@ internal sealed class AttentionKernels
     /// <summary>The decode entry point for few requests (DA_WIDE_THREADS threads, splits of at least two tiles).</summary>
     public const string DecodeWideKernelName = "decode_attention_wide";
     public const string ExtendKernelName = "extend_attention";
+    /// <summary>The shared half of cascade decode attention, in extend_attention.cu (see <see cref="SharedPrefixPlanner"/>).</summary>
+    public const string SharedPrefixKernelName = "shared_prefix_attention";
 
     /// <summary>Threads per decode CTA (DA_THREADS).</summary>
     public const int DecodeThreads = 128;
@@ -22,6 +24,8 @@ internal sealed class AttentionKernels
     public const int DecodeUnroll = 4;
     /// <summary>Most KV splits one decode launch uses (DA_MAX_SPLITS); grid.x beyond it is wasted.</summary>
     public const int DecodeMaxSplits = 64;
+    /// <summary>Most partial states of a request's shared prefix that decode_attention merges (DA_MAX_PREFIX_CHUNKS).</summary>
+    public const int DecodeMaxPrefixChunks = 8;
     /// <summary>Fewest tokens the host plans a decode split for when the context length is short (a long one leaves the
     /// chunking to the kernel, which cuts each request into tiles anyway). Measured on Qwen3-0.6B, 129-token contexts:
     /// one-tile (32-token) splits beat 128-token ones at batch 1 (1.10 vs 1.13 ms a step) and 16 (1.50 vs 1.53).</summary>
@@ -96,7 +100,7 @@ internal sealed class AttentionKernels
 
     private int DecodeTileTokensOf(int threads) => threads / (HeadDim / 8) * DecodeUnroll;
 
-    private int DecodeSharedMemoryOf(int threads) => (threads / (HeadDim / 8) * (HeadDim + 2) + 3 * DecodeMaxSplits) * GroupSize * 4;
+    private int DecodeSharedMemoryOf(int threads) => (threads / (HeadDim / 8) * (HeadDim + 2) + 3 * (DecodeMaxSplits + DecodeMaxPrefixChunks)) * GroupSize * 4;
 
     /// <summary>Dynamic shared memory of extend_attention (EA_SMEM_BYTES): the Q tile and one K and one V tile.</summary>
     public int ExtendSharedMemoryBytes => (ExtendBlockM + 2 * ExtendBlockN) * HeadDim * 2;
@@ -127,6 +131,25 @@ internal sealed class AttentionKernels
         var byLength = (int)Math.Max(1, CeilDiv(Math.Max(1, maxSeqLen), minChunk));
         var byWorkspace = (int)Math.Min(DecodeMaxSplits, (long)maxBatch * maxSplits / batch);
         return Math.Max(1, Math.Min(Math.Min(bySm, byLength), byWorkspace));
+    }
+
+    /// <summary>Requests whose q rows fill one shared_prefix_attention Q tile (SP_TILE_REQUESTS = EA_BLOCK_M / GROUP).</summary>
+    public int SharedPrefixTileRequests => ExtendBlockM / GroupSize;
+
+    /// <summary>Work items per kv head that fill the GPU with shared_prefix_attention CTAs (as many per SM as decode's).</summary>
+    public int SharedPrefixTargetItems(int smCount) => (int)CeilDiv((long)DecodeCtasPerSm * smCount, NumKvHeads);
+
+    /// <summary>Bytes of the prefix partial states for decode batches of up to maxBatch rows: acc and (m, l) of every
+    /// (row, chunk, q head), fp32 (decode_attention's prefix_partials).</summary>
+    public long SharedPrefixPartialsBytes(int maxBatch) => (long)maxBatch * DecodeMaxPrefixChunks * NumHeads * (HeadDim + 2) * sizeof(float);
+
+    /// <summary>Grid (min(maxItems, target items), NUM_KV_HEADS): the CTAs walk the step's work items, so a graph captured
+    /// with it serves any plan. Block 128 and the extend kernel's dynamic shared memory.</summary>
+    public KernelLaunchShape SharedPrefixLaunch(int maxItems, int smCount)
+    {
+        if (maxItems <= 0)
+            throw new ArgumentOutOfRangeException(nameof(maxItems), $"maxItems must be positive (got {maxItems}).");
+        return new KernelLaunchShape(Math.Min(maxItems, SharedPrefixTargetItems(smCount)), NumKvHeads, 1, ExtendThreads, 1, 1, ExtendSharedMemoryBytes);
     }
 
     /// <summary>Bytes of the split counters at the start of the decode workspace (256-byte aligned); zero them once.</summary>

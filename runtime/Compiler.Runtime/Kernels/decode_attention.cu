@@ -20,13 +20,19 @@
 //   partials         float workspace, >= batch * num_splits * NUM_HEADS * (HEAD_DIM + 2) floats:
 //                    acc [batch][num_splits][NUM_HEADS][HEAD_DIM] followed by (m, l) [batch][num_splits][NUM_HEADS][2]
 //   sm_scale         softmax scale, usually 1/sqrt(HEAD_DIM)
+//   prefix_lens      [batch] int32: tokens of the request that shared_prefix_attention (extend_attention.cu) covers
+//                    for it, 0 for none; this kernel attends to positions prefix_lens[b] .. seq_lens[b] - 1 only
+//   prefix_chunks    [batch] int32: how many partial states that kernel left for the request (0 .. DA_MAX_PREFIX_CHUNKS)
+//   prefix_partials  its partial states: acc [batch][DA_MAX_PREFIX_CHUNKS][NUM_HEADS][HEAD_DIM], then (m, l)
+//                    [batch][DA_MAX_PREFIX_CHUNKS][NUM_HEADS][2]; merged into the output with this kernel's splits
 //
 // Launch: grid (batch, NUM_KV_HEADS, num_splits), block DA_THREADS or DA_WIDE_THREADS, no dynamic shared memory
-//   (static shared memory: DA_SMEM_FOR(threads) = (rows * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * GROUP * 4 <= 48 KiB).
+//   (static shared memory: DA_SMEM_FOR(threads) = (rows * (HEAD_DIM + 2) + 3 * DA_MAX_STATES) * GROUP * 4 <= 48 KiB).
 //   num_splits (gridDim.z, at most DA_MAX_SPLITS = 64) is the host's choice from batch, the longest seq_len and the SM count (see
-//   AttentionKernels.DecodeNumSplits); each request cuts its own sequence into chunks of
+//   AttentionKernels.DecodeNumSplits); each request cuts its own sequence (past its shared prefix) into chunks of
 //   ceil(seq_len / num_splits) tokens rounded up to a tile (and to the entry point's minimum), so short requests use fewer splits and a request
-//   that fits one chunk writes o directly without touching the workspace. Idle split CTAs exit at once.
+//   that fits one chunk and has no shared prefix writes o directly without touching the workspace. Idle split CTAs
+//   exit at once.
 //   Workspace bytes: align256(max_batch * NUM_KV_HEADS * 4) for the counters, then the partials.
 //
 // Work split: one CTA = (split, kv head, request) and serves all GROUP = NUM_HEADS / NUM_KV_HEADS q heads of
@@ -47,6 +53,8 @@
 #define DA_TPR (HEAD_DIM / 8)
 #define DA_UNROLL 4
 #define DA_MAX_SPLITS 64
+#define DA_MAX_PREFIX_CHUNKS 8                            // partial states of a request's shared prefix
+#define DA_MAX_STATES (DA_MAX_SPLITS + DA_MAX_PREFIX_CHUNKS) // what the final merge may combine
 #define DA_PREFETCH_TILES 2
 #define DA_ROW_LINES ((HEAD_DIM * 2 + 127) / 128) // 128-byte lines per K or V row of one head
 #define DA_NEG_INF __uint_as_float(0xff800000u) // no <math.h> under NVRTC
@@ -55,7 +63,7 @@ static_assert(NUM_HEADS % NUM_KV_HEADS == 0, "NUM_HEADS must be a multiple of NU
 static_assert(HEAD_DIM >= 16 && HEAD_DIM <= 256 && (HEAD_DIM & (HEAD_DIM - 1)) == 0,
               "HEAD_DIM must be a power of two in [16, 256]");
 // Static shared memory of a CTA of T threads.
-#define DA_SMEM_FOR(T) ((((T) / DA_TPR) * (HEAD_DIM + 2) + 3 * DA_MAX_SPLITS) * DA_GROUP * 4)
+#define DA_SMEM_FOR(T) ((((T) / DA_TPR) * (HEAD_DIM + 2) + 3 * DA_MAX_STATES) * DA_GROUP * 4)
 #define DA_SMEM_BYTES DA_SMEM_FOR(DA_THREADS)
 static_assert(DA_SMEM_BYTES <= 48 * 1024, "decode shared memory exceeds 48 KiB: too many q heads per kv head");
 // decode_attention_wide: the most threads (512, 256 or 128) whose shared memory fits 48 KiB. For few requests: four
@@ -93,15 +101,18 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
                       __nv_bfloat16* __restrict__ o,
                       unsigned int* __restrict__ counters,
                       float* __restrict__ partials,
-                      float sm_scale)
+                      float sm_scale,
+                      const int* __restrict__ prefix_lens,
+                      const int* __restrict__ prefix_chunks,
+                      const float* __restrict__ prefix_partials)
 {
     constexpr int ROWS = THREADS / DA_TPR;    // row groups: tokens start + row + ROWS * k
     constexpr int TILE = ROWS * DA_UNROLL;    // tokens per loop step
     __shared__ __align__(16) float s_acc[ROWS][DA_GROUP][HEAD_DIM];
     __shared__ float s_ml[ROWS][DA_GROUP][2];
-    __shared__ float s_split_m[DA_MAX_SPLITS][DA_GROUP];
-    __shared__ float s_split_l[DA_MAX_SPLITS][DA_GROUP];
-    __shared__ float s_split_w[DA_MAX_SPLITS][DA_GROUP];
+    __shared__ float s_split_m[DA_MAX_STATES][DA_GROUP];
+    __shared__ float s_split_l[DA_MAX_STATES][DA_GROUP];
+    __shared__ float s_split_w[DA_MAX_STATES][DA_GROUP];
     __shared__ int s_is_last;
 
     // Requests vary fastest in the grid: the CTAs resident at once are every request's same (kv head, split), so
@@ -112,19 +123,22 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
     const int num_splits = min((int)gridDim.z, DA_MAX_SPLITS);
     const int batch = gridDim.x;
     const int tid = threadIdx.x;
-    const int seq_len = seq_lens[b]; // a step input: uploaded before the step's first kernel
+    const int seq_len = seq_lens[b]; // step inputs: uploaded before the step's first kernel
+    const int prefix = prefix_lens[b];
+    const int prefix_states = prefix > 0 ? prefix_chunks[b] : 0;
 
     if (split >= num_splits)
         return; // the host asked for more than DA_MAX_SPLITS splits; the extra CTAs have nothing to do
 
-    // Per-request chunking: a multiple of TILE so every step of the loop below is a full tile but the last.
-    // (A request with seq_len <= 0 gets one "split" that writes a zero output.)
-    int chunk = (max(seq_len, 1) + num_splits - 1) / num_splits;
+    // Per-request chunking of the tokens past the shared prefix: a multiple of TILE so every step of the loop below is
+    // a full tile but the last. (A request with seq_len <= 0 gets one "split" that writes a zero output.)
+    const int own = max(seq_len - prefix, 1);
+    int chunk = (own + num_splits - 1) / num_splits;
     chunk = max((chunk + TILE - 1) / TILE * TILE, MIN_TILES * TILE);
-    const int active = (max(seq_len, 1) + chunk - 1) / chunk;
+    const int active = (own + chunk - 1) / chunk;
     if (split >= active)
         return; // this request is too short to use this split; the counter only waits for `active` CTAs
-    const int start = split * chunk;
+    const int start = prefix + split * chunk;
     const int end = min(seq_len, start + chunk);
     const int* __restrict__ tok = req_to_token + (size_t)req_pool_indices[b] * req_to_token_stride;
 
@@ -283,7 +297,7 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
             sum = fmaf(s_ml[r][g][1], w, sum);
             a = fmaf(s_acc[r][g][d], w, a);
         }
-        if (active == 1)
+        if (active == 1 && prefix_states == 0)
         {
             o[((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + d] = __float2bfloat16(a / sum);
         }
@@ -297,45 +311,54 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
             }
         }
     }
-    if (active == 1)
+    if (active == 1 && prefix_states == 0)
         return;
 
-    // Publish this split's partials device-wide before signalling; the last CTA to arrive merges.
+    // Publish this split's partials device-wide before signalling; the last CTA to arrive merges. (A single split
+    // with a shared prefix is its own last CTA: it only merges the prefix's states, which the previous kernel left.)
     __threadfence();
     __syncthreads();
     unsigned int* counter = counters + (size_t)b * NUM_KV_HEADS + kvh;
-    if (tid == 0)
+    if (active > 1)
     {
-        const unsigned int prev = atomicAdd(counter, 1u);
-        s_is_last = prev == (unsigned int)(active - 1);
+        if (tid == 0)
+        {
+            const unsigned int prev = atomicAdd(counter, 1u);
+            s_is_last = prev == (unsigned int)(active - 1);
+        }
+        __syncthreads();
+        if (!s_is_last)
+            return;
+        __threadfence(); // acquire side: order the reads below after observing every other CTA's increment
     }
-    __syncthreads();
-    if (!s_is_last)
-        return;
-    __threadfence(); // acquire side: order the reads below after observing every other CTA's increment
 
-    // Final merge over the active splits: per q head the global max M and sum L once, as normalised weights
-    // w_s = exp2(m_s - M) / L in shared memory; then each output element is one coalesced pass over splits.
+    // Final merge over the active splits and the prefix's states: per q head the global max M and sum L once, as
+    // normalised weights w_s = exp2(m_s - M) / L in shared memory; then each output element is one coalesced pass.
+    const int states = active + prefix_states;
     const size_t req_base = (size_t)b * num_splits * NUM_HEADS + kvh * DA_GROUP;
-    for (int i = tid; i < active * DA_GROUP; i += THREADS)
+    const float* __restrict__ pre_acc = prefix_partials;
+    const float* __restrict__ pre_ml = prefix_partials + (size_t)batch * DA_MAX_PREFIX_CHUNKS * NUM_HEADS * HEAD_DIM;
+    const size_t pre_base = (size_t)b * DA_MAX_PREFIX_CHUNKS * NUM_HEADS + kvh * DA_GROUP;
+    for (int i = tid; i < states * DA_GROUP; i += THREADS)
     {
         const int sp = i / DA_GROUP;
         const int g = i % DA_GROUP;
-        const size_t p = req_base + (size_t)sp * NUM_HEADS + g;
-        s_split_m[sp][g] = __ldcg(part_ml + p * 2);
-        s_split_l[sp][g] = __ldcg(part_ml + p * 2 + 1);
+        const float* ml = sp < active ? part_ml + (req_base + (size_t)sp * NUM_HEADS + g) * 2
+                                      : pre_ml + (pre_base + (size_t)(sp - active) * NUM_HEADS + g) * 2;
+        s_split_m[sp][g] = __ldcg(ml);
+        s_split_l[sp][g] = __ldcg(ml + 1);
     }
     __syncthreads();
     if (tid < DA_GROUP)
     {
         float mx = DA_NEG_INF;
-        for (int sp = 0; sp < active; ++sp)
-            mx = fmaxf(mx, s_split_m[sp][tid]); // every active split saw >= 1 token: mx is finite
+        for (int sp = 0; sp < states; ++sp)
+            mx = fmaxf(mx, s_split_m[sp][tid]); // every state saw >= 1 token: mx is finite
         float sum = 0.f;
-        for (int sp = 0; sp < active; ++sp)
+        for (int sp = 0; sp < states; ++sp)
             sum = fmaf(s_split_l[sp][tid], exp2f(s_split_m[sp][tid] - mx), sum);
         const float inv = 1.f / sum;
-        for (int sp = 0; sp < active; ++sp)
+        for (int sp = 0; sp < states; ++sp)
             s_split_w[sp][tid] = exp2f(s_split_m[sp][tid] - mx) * inv;
     }
     __syncthreads();
@@ -347,9 +370,11 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
 #pragma unroll 4
         for (int sp = 0; sp < active; ++sp)
             a = fmaf(__ldcg(part_acc + (req_base + (size_t)sp * NUM_HEADS + g) * HEAD_DIM + d), s_split_w[sp][g], a);
+        for (int c = 0; c < prefix_states; ++c)
+            a = fmaf(__ldcg(pre_acc + (pre_base + (size_t)c * NUM_HEADS + g) * HEAD_DIM + d), s_split_w[active + c][g], a);
         o[((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + d] = __float2bfloat16(a);
     }
-    if (tid == 0)
+    if (tid == 0 && active > 1)
         *counter = 0u; // ready for the next launch (kernel boundaries order it before the next atomicAdd)
 }
 
@@ -358,10 +383,13 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
     NAME(const __nv_bfloat16* __restrict__ q, const __nv_bfloat16* __restrict__ k_cache,                              \
          const __nv_bfloat16* __restrict__ v_cache, const int* __restrict__ req_to_token, int req_to_token_stride,    \
          const int* __restrict__ req_pool_indices, const int* __restrict__ seq_lens, __nv_bfloat16* __restrict__ o,   \
-         unsigned int* __restrict__ counters, float* __restrict__ partials, float sm_scale)                            \
+         unsigned int* __restrict__ counters, float* __restrict__ partials, float sm_scale,                            \
+         const int* __restrict__ prefix_lens, const int* __restrict__ prefix_chunks,                                   \
+         const float* __restrict__ prefix_partials)                                                                    \
     {                                                                                                                  \
         decode_attention_body<THREADS, MIN_TILES>(q, k_cache, v_cache, req_to_token, req_to_token_stride,              \
-                                                  req_pool_indices, seq_lens, o, counters, partials, sm_scale);       \
+                                                  req_pool_indices, seq_lens, o, counters, partials, sm_scale,         \
+                                                  prefix_lens, prefix_chunks, prefix_partials);                        \
     }
 DA_ENTRY(decode_attention, DA_THREADS, 1)
 DA_ENTRY(decode_attention_wide, DA_WIDE_THREADS, 2)

@@ -33,6 +33,7 @@ internal static class ServeCommand
         var contextLength = new Option<int?>("--context-length") { Description = "default: the model's max_position_embeddings" };
         var disableRadix = new Option<bool>("--disable-radix-cache");
         var disableGraph = new Option<bool>("--disable-cuda-graph");
+        var disableCascade = new Option<bool>("--disable-cascade-attn") { Description = "decode: each request reads a prefix it shares with others on its own (no cascade attention)" };
         var disableOverlap = new Option<bool>("--disable-overlap-schedule") { Description = "schedule, run and process each step in sequence (no CPU/GPU overlap)" };
         var memFraction = new Option<double>("--mem-fraction-static") { DefaultValueFactory = _ => 0.88 };
         var samplingDefaults = new Option<string>("--sampling-defaults")
@@ -44,7 +45,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API")
         {
             modelPath, host, port, device, loadFormat, servedName, apiKey, policy, chunked, mixed, maxRunning, maxPrefill,
-            maxTotal, contextLength, disableRadix, disableGraph, disableOverlap, memFraction, samplingDefaults, logLevel,
+            maxTotal, contextLength, disableRadix, disableGraph, disableCascade, disableOverlap, memFraction, samplingDefaults, logLevel,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -63,7 +64,8 @@ internal static class ServeCommand
             var runnerOptions = new CudaRunnerOptions
             {
                 MaxTotalTokens = result.GetValue(maxTotal) ?? 0, MemFractionStatic = result.GetValue(memFraction), MaxBatchTokens = batchTokens,
-                MaxRunningRequests = running, MaxContextLen = context, MaxLogitsRows = running, DisableCudaGraph = result.GetValue(disableGraph), Log = log,
+                MaxRunningRequests = running, MaxContextLen = context, MaxLogitsRows = running, DisableCudaGraph = result.GetValue(disableGraph),
+                DisableCascadeAttention = result.GetValue(disableCascade), Log = log,
             };
             log($"Loading {path} on {dev} (load format {result.GetValue(loadFormat)}) ...");
             using var model = ModelHost.Open(config, result.GetValue(loadFormat)!, dev, runnerOptions);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Compiler.Runtime.Cuda;
 using Compiler.Runtime.Cuda.Native;
+using Compiler.Runtime.Kernels;
 using Compiler.Runtime.Plan;
 using static Compiler.Runtime.Engine.Cuda.StepInputs;
 
@@ -10,8 +11,9 @@ namespace Compiler.Runtime.Engine.Cuda;
 internal sealed unsafe partial class CudaModelRunner
 {
     /// <summary>Decode inputs for <paramref name="rows"/> rows: the batch's requests, then padding rows that write the
-    /// padding KV slot and attend over the padding request (so a graph captured for a larger batch can serve it).</summary>
-    private void StageDecode(ForwardBatch batch, int rows)
+    /// padding KV slot and attend over the padding request (so a graph captured for a larger batch can serve it).
+    /// Returns whether the step runs cascade attention (requests sharing a prefix worth it; see SharedPrefixPlanner).</summary>
+    private bool StageDecode(ForwardBatch batch, int rows)
     {
         var n = batch.BatchSize;
         var ids = _inputs.Stage(Section.InputIds, rows);
@@ -30,6 +32,25 @@ internal sealed unsafe partial class CudaModelRunner
         {
             ids[r] = 0; positions[r] = 0; slots[r] = 0; requests[r] = _paddingRequest; seqLens[r] = 1;
         }
+        return StageSharedPrefixes(batch, rows);
+    }
+
+    /// <summary>The cascade plan's inputs: every row's shared prefix and chunk count (zero without a plan, as decode
+    /// attention reads them in every step), and the plan's tiles and work items where there is one.</summary>
+    private bool StageSharedPrefixes(ForwardBatch batch, int rows)
+    {
+        var prefixLens = _inputs.Stage(Section.PrefixLens, rows);
+        var prefixChunks = _inputs.Stage(Section.PrefixChunks, rows);
+        prefixLens.Clear();
+        prefixChunks.Clear();
+        if (_prefixPlanner is null) return false;
+        var tiles = _inputs.Stage(Section.PrefixTiles, _prefixPlanner.TilesCapacity(rows));
+        var work = _inputs.Stage(Section.PrefixWork, _prefixPlanner.WorkCapacity(rows));
+        var items = _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out var tileCount);
+        // Upload only what the plan wrote (nothing but the zero item count when there is none).
+        _inputs.Stage(Section.PrefixTiles, tileCount * _attention.SharedPrefixTileRequests);
+        _inputs.Stage(Section.PrefixWork, 4 + 4 * items);
+        return items > 0;
     }
 
     /// <summary>Extend (and mixed) inputs, plus each request's req_to_token row up to its new length.</summary>
@@ -63,8 +84,9 @@ internal sealed unsafe partial class CudaModelRunner
         }
     }
 
-    private void EnqueueDecode(int batchSize)
+    private void EnqueueDecode(int batchSize, bool sharedPrefix)
     {
+        _sharedPrefixStep = sharedPrefix;
         var args = new KernelArgs();
         args.Add(_reqToToken.Pointer).Add(_stride).Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens))
             .Add(_inputs.Pointer(Section.OutCacheLoc)).Add(batchSize);
@@ -209,9 +231,9 @@ internal sealed unsafe partial class CudaModelRunner
         {
             if (batch.Mode == ForwardMode.Decode)
             {
-                StageDecode(batch, batch.BatchSize);
+                var sharedPrefix = StageDecode(batch, batch.BatchSize);
                 UploadInputs(batch);
-                EnqueueDecode(batch.BatchSize);
+                EnqueueDecode(batch.BatchSize, sharedPrefix);
             }
             else Execute(batch);
             _stream.Synchronize();
@@ -260,6 +282,7 @@ internal sealed unsafe partial class CudaModelRunner
             }
             case StepKind.DecodeAttention:
             {
+                if (_sharedPrefixStep) LaunchSharedPrefixAttention(step, batchSize);
                 var wide = _attention.UseWideDecode(batchSize, _device.MultiprocessorCount);
                 var shape = _attention.DecodeLaunch(batchSize, splits, wide);
                 var counters = _decodeWorkspace.Pointer;
@@ -267,11 +290,24 @@ internal sealed unsafe partial class CudaModelRunner
                 var args = new KernelArgs();
                 args.Add(step.Input).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
                     .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(step.Output)
-                    .Add(counters).Add(partials).Add(_softmaxScale);
+                    .Add(counters).Add(partials).Add(_softmaxScale)
+                    .Add(_inputs.Pointer(Section.PrefixLens)).Add(_inputs.Pointer(Section.PrefixChunks)).Add(_prefixPartials?.Pointer ?? 0);
                 LaunchKernel(wide ? _decodeAttentionWide : _decodeAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, ref args);
                 break;
             }
         }
+    }
+
+    /// <summary>The shared half of a cascade decode step: each tile's q rows over its shared prefix, partial states out
+    /// for the decode attention launched next to merge.</summary>
+    private void LaunchSharedPrefixAttention(BoundStep step, int batchSize)
+    {
+        var shape = _attention.SharedPrefixLaunch((_prefixPlanner!.WorkCapacity(batchSize) - 4) / 4, _device.MultiprocessorCount);
+        var args = new KernelArgs();
+        args.Add(step.Input).Add(_kCache[step.Layer]).Add(_vCache[step.Layer]).Add(_reqToToken.Pointer).Add(_stride)
+            .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.PrefixTiles)).Add(_inputs.Pointer(Section.PrefixWork))
+            .Add(_prefixPartials!.Pointer).Add(batchSize).Add(AttentionKernels.DecodeMaxPrefixChunks).Add(_softmaxScale);
+        LaunchKernel(_sharedPrefixAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, 1), shape.BlockX, ref args, (uint)shape.DynamicSharedMemoryBytes);
     }
 
     private ulong Pointer(KernelParam p, int layer) => p.Kind switch
@@ -300,14 +336,18 @@ internal sealed unsafe partial class CudaModelRunner
             padding.Reset(ForwardMode.Decode, 0, 0);
             StageDecode(padding, size);
             UploadInputs(padding);
-            EnqueueDecode(size);
+            EnqueueDecode(size, sharedPrefix: false);
             _stream.Synchronize();
             _kernelEnqueued = false; // the graph's first kernel waits for the uploads before it
-            _graphs[size] = CudaGraph.Capture(_stream, _ => EnqueueDecode(size));
+            _graphs[size] = CudaGraph.Capture(_stream, _ => EnqueueDecode(size, sharedPrefix: false));
+            // A batch of one shares with nobody.
+            if (_prefixPlanner is not null && size > 1)
+                _sharedPrefixGraphs[size] = CudaGraph.Capture(_stream, _ => EnqueueDecode(size, sharedPrefix: true));
         }
         _graphSizes = [.. sizes];
         _stream.Synchronize();
         GraphCaptureTime = watch.Elapsed;
-        log($"CUDA graphs: {sizes.Count} decode batch sizes ({string.Join(", ", sizes)}) captured in {GraphCaptureTime.TotalMilliseconds:F0} ms");
+        var cascade = _prefixPlanner is null ? "" : " (each also with cascade attention, from 2)";
+        log($"CUDA graphs: {sizes.Count} decode batch sizes ({string.Join(", ", sizes)}){cascade} captured in {GraphCaptureTime.TotalMilliseconds:F0} ms");
     }
 }

@@ -22,7 +22,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly CudaRunnerOptions _options;
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, CudaKernel> _kernels = new();
-    private readonly CudaKernel _decodeAttention, _decodeAttentionWide, _extendAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
+    private readonly CudaKernel _decodeAttention, _decodeAttentionWide, _extendAttention, _sharedPrefixAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
     private readonly CudaKernel _gemvP4, _gemvP8, _skinny;
     private readonly AttentionKernels _attention;
     private readonly CudaWeights _weights;
@@ -35,6 +35,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly DeviceBuffer<float> _logits;
     private readonly DeviceBuffer<int> _sampled;
     private readonly DeviceBuffer<byte> _decodeWorkspace;
+    // Cascade decode attention: the planner (null with DisableCascadeAttention) and shared_prefix_attention's partial states.
+    private readonly SharedPrefixPlanner? _prefixPlanner;
+    private readonly DeviceBuffer<byte>? _prefixPartials;
     private readonly DeviceBuffer<float> _invFreq;
     private readonly PinnedHostBuffer<int> _reqToTokenStaging;
     private readonly PinnedHostBuffer<float> _logitsStaging;
@@ -48,10 +51,14 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly int _layers, _vocab, _maxTokens, _maxRequests, _stride, _paddingRequest, _workspaceBatch;
     private readonly float _softmaxScale;
     private readonly Dictionary<int, CudaGraph> _graphs = new();
+    // The same decode steps with cascade attention (shared_prefix_attention before each decode attention).
+    private readonly Dictionary<int, CudaGraph> _sharedPrefixGraphs = new();
     // Programmatic dependent launch is on (sm_90+), and a kernel of the current step is enqueued, so the next kernel
     // may start before it ends (the step's first kernel waits for the input uploads like any stream operation).
     private readonly bool _programmatic;
     private bool _kernelEnqueued;
+    // The decode step being enqueued runs cascade attention (its inputs hold a shared-prefix plan).
+    private bool _sharedPrefixStep;
     // Captured batch sizes in the options' order, so picking one per decode step allocates nothing.
     private int[] _graphSizes = [];
     private readonly Dictionary<string, FusedKernel> _fusedKernels;
@@ -88,8 +95,14 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var decodeModule = Own(compiler.Compile("decode_attention", KernelSources.Load(AttentionKernels.DecodeSourceFile), attentionDefines)).Module;
         _decodeAttention = decodeModule.GetKernel(AttentionKernels.DecodeKernelName);
         _decodeAttentionWide = decodeModule.GetKernel(AttentionKernels.DecodeWideKernelName);
-        _extendAttention = Own(compiler.Compile("extend_attention", KernelSources.Load(AttentionKernels.ExtendSourceFile), attentionDefines)).Module.GetKernel(AttentionKernels.ExtendKernelName);
-        if (_attention.ExtendNeedsSharedMemoryOptIn) _extendAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
+        var extendModule = Own(compiler.Compile("extend_attention", KernelSources.Load(AttentionKernels.ExtendSourceFile), attentionDefines)).Module;
+        _extendAttention = extendModule.GetKernel(AttentionKernels.ExtendKernelName);
+        _sharedPrefixAttention = extendModule.GetKernel(AttentionKernels.SharedPrefixKernelName);
+        if (_attention.ExtendNeedsSharedMemoryOptIn)
+        {
+            _extendAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
+            _sharedPrefixAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
+        }
         var runtime = Own(compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu")));
         _assignDecodeSlots = runtime.Module.GetKernel("assign_decode_slots");
         _argmax = runtime.Module.GetKernel("argmax_rows");
@@ -124,7 +137,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         foreach (var b in plan.Buffers) _valuePointers[b.Value] = _slots[b.Slot];
         _fusedKernels = plan.Kernels.ToDictionary(k => k.Name);
 
-        _inputs = Own(new StepInputs(_maxTokens, _maxRequests + 1));
+        if (!options.DisableCascadeAttention)
+            _prefixPlanner = new SharedPrefixPlanner(_attention.SharedPrefixTileRequests, _attention.SharedPrefixTargetItems(_device.MultiprocessorCount), AttentionKernels.DecodeMaxPrefixChunks);
+        _inputs = Own(new StepInputs(_maxTokens, _maxRequests + 1, _prefixPlanner?.TilesCapacity(_maxRequests + 1) ?? 0, _prefixPlanner?.WorkCapacity(_maxRequests + 1) ?? 0));
         _reqToToken = Own(DeviceBuffer<int>.Allocate((long)(_maxRequests + 1) * _stride));
         _reqToToken.FillBytesAsync(0, _stream);
         _reqToTokenStaging = Own(PinnedHostBuffer<int>.Allocate((long)(_maxRequests + 1) * _stride));
@@ -142,6 +157,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _workspaceBatch = _maxRequests + 1;
         _decodeWorkspace = Own(DeviceBuffer<byte>.Allocate(_attention.DecodeWorkspaceBytes(_workspaceBatch, 8)));
         _decodeWorkspace.FillBytesAsync(0, _stream); // the split counters must start at zero
+        if (_prefixPlanner is not null) _prefixPartials = Own(DeviceBuffer<byte>.Allocate(_attention.SharedPrefixPartialsBytes(_workspaceBatch)));
         var invFreq = plan.RopeHeadDim is null ? [0f] : RopeFrequencies.InvFreq(config.Rope, (int)_constants.Dim(plan.RopeHeadDim));
         _invFreq = Own(DeviceBuffer<float>.From(invFreq));
 
@@ -183,6 +199,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     public TimeSpan CompileTime { get; }
 
     public TimeSpan GraphCaptureTime { get; private set; }
+
+    /// <summary>Decode steps that ran cascade attention (requests sharing a cached prefix; see SharedPrefixPlanner).</summary>
+    public long SharedPrefixSteps { get; private set; }
 
     public CudaDevice Device => _device;
 
@@ -239,15 +258,16 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         if (batch.Mode == ForwardMode.Decode)
         {
             var graphSize = GraphSizeFor(batch.BatchSize);
-            StageDecode(batch, graphSize > 0 ? graphSize : batch.BatchSize);
+            var sharedPrefix = StageDecode(batch, graphSize > 0 ? graphSize : batch.BatchSize);
+            if (sharedPrefix) SharedPrefixSteps++;
             UploadInputs(batch);
             if (graphSize > 0)
             {
-                _graphs[graphSize].Launch(_stream);
+                (sharedPrefix ? _sharedPrefixGraphs : _graphs)[graphSize].Launch(_stream);
                 _kernelEnqueued = false; // a kernel after the graph waits for all of it
                 return graphSize;
             }
-            EnqueueDecode(batch.BatchSize);
+            EnqueueDecode(batch.BatchSize, sharedPrefix);
             return batch.BatchSize;
         }
         StageExtend(batch);
@@ -286,8 +306,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
 
     public void Dispose()
     {
-        foreach (var graph in _graphs.Values) graph.Dispose();
+        foreach (var graph in _graphs.Values.Concat(_sharedPrefixGraphs.Values)) graph.Dispose();
         _graphs.Clear();
+        _sharedPrefixGraphs.Clear();
         for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
         _owned.Clear();
         _device.Dispose();

@@ -20,6 +20,10 @@ internal sealed record CudaRunnerOptions
     /// <summary>Launch each residual add + RMS norm kernel on its own at decode instead of inside the next GEMM's GEMV
     /// (the plan's GEMV prologue kernels). For measuring what the fusion buys, and for tests comparing the two.</summary>
     public bool DisableGemvPrologues { get; init; }
+    /// <summary>Attend every decode request to its whole context itself, instead of letting requests that share a cached
+    /// prefix attend to it together (cascade attention: shared_prefix_attention + decode_attention), vLLM's
+    /// --disable-cascade-attn. For measuring what cascade attention buys, and for tests comparing the two.</summary>
+    public bool DisableCascadeAttention { get; init; }
     /// <summary>Run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of timing the
     /// candidates at load and taking the fastest. For tests of each kernel.</summary>
     public SmallGemmKernel? SmallGemmKernel { get; init; }

@@ -9,16 +9,21 @@ namespace Compiler.Runtime.Engine.Cuda;
 /// </summary>
 internal sealed unsafe class StepInputs : IDisposable
 {
-    public enum Section { InputIds, Positions, OutCacheLoc, LogitsRows, ReqPoolIndices, SeqLens, PrefixLens, QoIndptr }
+    /// <summary>PrefixLens: extend, the tokens cached before the step; decode, the shared prefix each request's cascade
+    /// attention covers (0 for none). PrefixChunks, PrefixTiles and PrefixWork: the rest of a decode step's cascade plan
+    /// (<see cref="Kernels.SharedPrefixPlanner"/>).</summary>
+    public enum Section { InputIds, Positions, OutCacheLoc, LogitsRows, ReqPoolIndices, SeqLens, PrefixLens, QoIndptr, PrefixChunks, PrefixTiles, PrefixWork }
 
     private readonly long[] _offsets;
-    private readonly int[] _used = new int[8];
+    private readonly int[] _used;
     private readonly DeviceBuffer<int> _device;
     private readonly PinnedHostBuffer<int> _host;
 
-    public StepInputs(int maxTokens, int maxRequests)
+    public StepInputs(int maxTokens, int maxRequests, int prefixTiles, int prefixWork)
     {
-        int[] capacity = [maxTokens, maxTokens, maxTokens, Math.Max(maxTokens, maxRequests), maxRequests, maxRequests, maxRequests, maxRequests + 1];
+        int[] capacity = [maxTokens, maxTokens, maxTokens, Math.Max(maxTokens, maxRequests), maxRequests, maxRequests, maxRequests, maxRequests + 1,
+            maxRequests, prefixTiles, prefixWork];
+        _used = new int[capacity.Length];
         _offsets = new long[capacity.Length];
         long total = 0;
         for (var i = 0; i < capacity.Length; i++) { _offsets[i] = total; total += (capacity[i] + 63) / 64 * 64; }
