@@ -53,8 +53,9 @@
 #define DA_TPR (HEAD_DIM / 8)
 #define DA_UNROLL 4
 #define DA_MAX_SPLITS 64
-#define DA_MAX_PREFIX_CHUNKS 8                            // partial states of a request's shared prefix
-#define DA_MAX_STATES (DA_MAX_SPLITS + DA_MAX_PREFIX_CHUNKS) // what the final merge may combine
+// Partial states of a request's shared prefix (shared_prefix_attention's chunks), and all the final merge may combine.
+#define DA_MAX_PREFIX_CHUNKS 8
+#define DA_MAX_STATES (DA_MAX_SPLITS + DA_MAX_PREFIX_CHUNKS)
 #define DA_PREFETCH_TILES 2
 #define DA_ROW_LINES ((HEAD_DIM * 2 + 127) / 128) // 128-byte lines per K or V row of one head
 #define DA_NEG_INF __uint_as_float(0xff800000u) // no <math.h> under NVRTC

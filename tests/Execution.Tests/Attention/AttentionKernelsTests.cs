@@ -12,6 +12,7 @@ public sealed class AttentionKernelsTests
     [InlineData(AttentionKernels.DecodeSourceFile, AttentionKernels.DecodeKernelName)]
     [InlineData(AttentionKernels.DecodeSourceFile, AttentionKernels.DecodeWideKernelName)]
     [InlineData(AttentionKernels.ExtendSourceFile, AttentionKernels.ExtendKernelName)]
+    [InlineData(AttentionKernels.ExtendSourceFile, AttentionKernels.SharedPrefixKernelName)]
     public void Kernel_sources_are_embedded_nvrtc_ready_with_their_entry_point(string file, string kernel)
     {
         var source = KernelSources.Load(file);
@@ -33,6 +34,7 @@ public sealed class AttentionKernelsTests
         Assert.Equal(AttentionKernels.DecodeThreads, Macro(decode, "DA_THREADS"));
         Assert.Equal(AttentionKernels.DecodeUnroll, Macro(decode, "DA_UNROLL"));
         Assert.Equal(AttentionKernels.DecodeMaxSplits, Macro(decode, "DA_MAX_SPLITS"));
+        Assert.Equal(AttentionKernels.DecodeMaxPrefixChunks, Macro(decode, "DA_MAX_PREFIX_CHUNKS"));
         Assert.Equal(AttentionKernels.ExtendBlockM, Macro(extend, "EA_BLOCK_M"));
         Assert.Equal(AttentionKernels.ExtendBlockN, Macro(extend, "EA_BLOCK_N"));
         Assert.Equal(AttentionKernels.ExtendThreads, Macro(extend, "EA_THREADS"));
