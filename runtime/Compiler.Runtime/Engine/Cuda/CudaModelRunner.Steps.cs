@@ -35,22 +35,36 @@ internal sealed unsafe partial class CudaModelRunner
         return StageSharedPrefixes(batch, rows);
     }
 
-    /// <summary>The cascade plan's inputs: every row's shared prefix and chunk count (zero without a plan, as decode
-    /// attention reads them in every step), and the plan's tiles and work items where there is one.</summary>
+    /// <summary>The cascade plan's inputs where the step has one: every row's shared prefix and chunk count, the tiles
+    /// and the work items. Decode attention reads every row's shared prefix in every step, so a step without a plan
+    /// uploads zeros over the rows a plan (or the buffer's first use) left otherwise, and nothing after that.</summary>
     private bool StageSharedPrefixes(ForwardBatch batch, int rows)
     {
-        var prefixLens = _inputs.Stage(Section.PrefixLens, rows);
-        var prefixChunks = _inputs.Stage(Section.PrefixChunks, rows);
-        prefixLens.Clear();
-        prefixChunks.Clear();
-        if (_prefixPlanner is null) return false;
-        var tiles = _inputs.Stage(Section.PrefixTiles, _prefixPlanner.TilesCapacity(rows));
-        var work = _inputs.Stage(Section.PrefixWork, _prefixPlanner.WorkCapacity(rows));
-        var items = _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out var tileCount);
-        // Upload only what the plan wrote (nothing but the zero item count when there is none).
-        _inputs.Stage(Section.PrefixTiles, tileCount * _attention.SharedPrefixTileRequests);
-        _inputs.Stage(Section.PrefixWork, 4 + 4 * items);
-        return items > 0;
+        var items = 0;
+        if (_prefixPlanner is not null && batch.BatchSize > 1)
+        {
+            var prefixLens = _inputs.Stage(Section.SharedPrefixLens, rows);
+            var prefixChunks = _inputs.Stage(Section.PrefixChunks, rows);
+            prefixLens.Clear(); // the padding rows
+            var tiles = _inputs.Stage(Section.PrefixTiles, _prefixPlanner.TilesCapacity(rows));
+            var work = _inputs.Stage(Section.PrefixWork, _prefixPlanner.WorkCapacity(rows));
+            items = _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out var tileCount);
+            if (items > 0)
+            {
+                _inputs.Stage(Section.PrefixTiles, tileCount * _attention.SharedPrefixTileRequests); // only what the plan wrote
+                _inputs.Stage(Section.PrefixWork, 4 + 4 * items);
+                _sharedPrefixRows = Math.Max(_sharedPrefixRows, rows);
+                return true;
+            }
+            foreach (var section in (ReadOnlySpan<Section>)[Section.SharedPrefixLens, Section.PrefixChunks, Section.PrefixTiles, Section.PrefixWork])
+                _inputs.Stage(section, 0);
+        }
+        if (_sharedPrefixRows > 0)
+        {
+            _inputs.Stage(Section.SharedPrefixLens, _sharedPrefixRows).Clear();
+            _sharedPrefixRows = 0;
+        }
+        return false;
     }
 
     /// <summary>Extend (and mixed) inputs, plus each request's req_to_token row up to its new length.</summary>
@@ -291,7 +305,7 @@ internal sealed unsafe partial class CudaModelRunner
                 args.Add(step.Input).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
                     .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(step.Output)
                     .Add(counters).Add(partials).Add(_softmaxScale)
-                    .Add(_inputs.Pointer(Section.PrefixLens)).Add(_inputs.Pointer(Section.PrefixChunks)).Add(_prefixPartials?.Pointer ?? 0);
+                    .Add(_inputs.Pointer(Section.SharedPrefixLens)).Add(_inputs.Pointer(Section.PrefixChunks)).Add(_prefixPartials?.Pointer ?? 0);
                 LaunchKernel(wide ? _decodeAttentionWide : _decodeAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, ref args);
                 break;
             }

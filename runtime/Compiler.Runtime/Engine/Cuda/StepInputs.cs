@@ -9,10 +9,9 @@ namespace Compiler.Runtime.Engine.Cuda;
 /// </summary>
 internal sealed unsafe class StepInputs : IDisposable
 {
-    /// <summary>PrefixLens: extend, the tokens cached before the step; decode, the shared prefix each request's cascade
-    /// attention covers (0 for none). PrefixChunks, PrefixTiles and PrefixWork: the rest of a decode step's cascade plan
-    /// (<see cref="Kernels.SharedPrefixPlanner"/>).</summary>
-    public enum Section { InputIds, Positions, OutCacheLoc, LogitsRows, ReqPoolIndices, SeqLens, PrefixLens, QoIndptr, PrefixChunks, PrefixTiles, PrefixWork }
+    /// <summary>SharedPrefixLens (the prefix each decode request's cascade attention covers, 0 for none), PrefixChunks,
+    /// PrefixTiles and PrefixWork: a decode step's cascade plan (<see cref="Kernels.SharedPrefixPlanner"/>).</summary>
+    public enum Section { InputIds, Positions, OutCacheLoc, LogitsRows, ReqPoolIndices, SeqLens, PrefixLens, QoIndptr, SharedPrefixLens, PrefixChunks, PrefixTiles, PrefixWork }
 
     private readonly long[] _offsets;
     private readonly int[] _used;
@@ -22,7 +21,7 @@ internal sealed unsafe class StepInputs : IDisposable
     public StepInputs(int maxTokens, int maxRequests, int prefixTiles, int prefixWork)
     {
         int[] capacity = [maxTokens, maxTokens, maxTokens, Math.Max(maxTokens, maxRequests), maxRequests, maxRequests, maxRequests, maxRequests + 1,
-            maxRequests, prefixTiles, prefixWork];
+            maxRequests, maxRequests, prefixTiles, prefixWork];
         _used = new int[capacity.Length];
         _offsets = new long[capacity.Length];
         long total = 0;
