@@ -40,7 +40,6 @@ internal sealed unsafe partial class CudaModelRunner
     /// uploads zeros over the rows a plan (or the buffer's first use) left otherwise, and nothing after that.</summary>
     private bool StageSharedPrefixes(ForwardBatch batch, int rows)
     {
-        var items = 0;
         if (_prefixPlanner is not null && batch.BatchSize > 1)
         {
             var prefixLens = _inputs.Stage(Section.SharedPrefixLens, rows);
@@ -48,7 +47,7 @@ internal sealed unsafe partial class CudaModelRunner
             prefixLens.Clear(); // the padding rows
             var tiles = _inputs.Stage(Section.PrefixTiles, _prefixPlanner.TilesCapacity(rows));
             var work = _inputs.Stage(Section.PrefixWork, _prefixPlanner.WorkCapacity(rows));
-            items = _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out var tileCount);
+            var items = _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out var tileCount);
             if (items > 0)
             {
                 _inputs.Stage(Section.PrefixTiles, tileCount * _attention.SharedPrefixTileRequests); // only what the plan wrote
