@@ -39,9 +39,13 @@ internal sealed class SharedPrefixPlanner
     /// <summary>Entries of the tiles input for <paramref name="rows"/> batch rows (at most one tile per row).</summary>
     public int TilesCapacity(int rows) => rows * _tileRequests;
 
+    /// <summary>Most work items a plan for <paramref name="rows"/> batch rows can have (every row its own tile, each cut
+    /// into the most chunks).</summary>
+    public int MaxItems(int rows) => rows * _maxChunks;
+
     /// <summary>Entries of the work input for <paramref name="rows"/> batch rows: the count, padding to 16 bytes, and
     /// four per item.</summary>
-    public int WorkCapacity(int rows) => 4 + 4 * rows * _maxChunks;
+    public int WorkCapacity(int rows) => 4 + 4 * MaxItems(rows);
 
     /// <summary>
     /// Plans the step. Writes each row's shared prefix length and chunk count (zero where it takes no part), the tiles

@@ -315,7 +315,7 @@ internal sealed unsafe partial class CudaModelRunner
     /// for the decode attention launched next to merge.</summary>
     private void LaunchSharedPrefixAttention(BoundStep step, int batchSize)
     {
-        var shape = _attention.SharedPrefixLaunch((_prefixPlanner!.WorkCapacity(batchSize) - 4) / 4, _device.MultiprocessorCount);
+        var shape = _attention.SharedPrefixLaunch(_prefixPlanner!.MaxItems(batchSize), _device.MultiprocessorCount);
         var args = new KernelArgs();
         args.Add(step.Input).Add(_kCache[step.Layer]).Add(_vCache[step.Layer]).Add(_reqToToken.Pointer).Add(_stride)
             .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.PrefixTiles)).Add(_inputs.Pointer(Section.PrefixWork))
