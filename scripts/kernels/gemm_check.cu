@@ -1,8 +1,8 @@
 // gemm_check.cu -- correctness and timing harness for the decode GEMMs of runtime_kernels.cu (gemv_bf16_p*,
-// gemm_skinny_*), against cuBLAS.
+// gemm_skinny_*, gemm_tiled_s*), against cuBLAS.
 //
 // Build: nvcc -std=c++17 -O3 -arch=sm_90 -I runtime/Compiler.Runtime/Kernels -o gemm_check scripts/kernels/gemm_check.cu -lcublas
-// Run:   ./gemm_check [--no-timing]
+// Run:   ./gemm_check [--no-timing] [--rows 32,64]
 //
 // Correctness: odd row counts, feature counts that are not a multiple of a tile and every ksplit, bf16 and fp32
 // outputs, against a CPU reference from the same bf16 inputs; any mismatch makes the process exit 1.
@@ -37,6 +37,17 @@ GEMM_SKINNY_ENTRY(sk_2_2_4, 2, 2, 4)
 GEMM_SKINNY_ENTRY(sk_4_1_4, 4, 1, 4)
 GEMM_SKINNY_ENTRY(sk_4_2_4, 4, 2, 4)
 GEMM_SKINNY_ENTRY(sk_4_2_2, 4, 2, 2)
+// gemm_tiled variants (F features per CTA, STAGES deep), one entry point per K split S (the cluster size); the
+// runtime's is gemm_tiled_s* (GT_FEATURES, GT_STAGES).
+#define TILED_VARIANT(F, STAGES)                                                                                        \
+    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s1, F, STAGES, 1)                                                               \
+    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s2, F, STAGES, 2)                                                               \
+    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s4, F, STAGES, 4)                                                               \
+    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s8, F, STAGES, 8)
+TILED_VARIANT(64, 6)
+TILED_VARIANT(128, 3)
+TILED_VARIANT(128, 4)
+TILED_VARIANT(32, 6)
 
 namespace
 {
@@ -48,6 +59,7 @@ const Variant kSkinny[] = {
     {"sk_4_1_4", sk_4_1_4, 4, 1}, {"sk_4_2_4", sk_4_2_4, 4, 2}, {"sk_4_2_2", sk_4_2_2, 4, 2},
 };
 int g_failures = 0;
+std::vector<int> g_rows = {1, 2, 4, 8, 16, 32, 64}; // --rows 32,64 times only those
 int g_sms = 0;
 
 
@@ -76,6 +88,28 @@ void launch_skinny(const Variant& v, int ksplit, const __nv_bfloat16* x, const _
 {
     const int features_per_block = SK_WARPS / ksplit * 8 * v.f;
     v.kernel<<<(N + features_per_block - 1) / features_per_block, SK_WARPS * 32>>>(x, w, y, yf, M, N, K, ksplit);
+}
+
+using TiledKernel = void (*)(const __nv_bfloat16*, const __nv_bfloat16*, __nv_bfloat16*, float*, int, int, int);
+struct TiledVariant { const char* name; TiledKernel kernels[4]; int features, stages; };
+const TiledVariant kTiled[] = {
+    {"tiled", {gemm_tiled_s1, gemm_tiled_s2, gemm_tiled_s4, gemm_tiled_s8}, GT_FEATURES, GT_STAGES},
+    {"gt_64_6", {gt_64_6_s1, gt_64_6_s2, gt_64_6_s4, gt_64_6_s8}, 64, 6},
+    {"gt_128_3", {gt_128_3_s1, gt_128_3_s2, gt_128_3_s4, gt_128_3_s8}, 128, 3},
+    {"gt_128_4", {gt_128_4_s1, gt_128_4_s2, gt_128_4_s4, gt_128_4_s8}, 128, 4},
+    {"gt_32_6", {gt_32_6_s1, gt_32_6_s2, gt_32_6_s4, gt_32_6_s8}, 32, 6},
+};
+
+bool tiled_fits(int split, int M, int K) { return M <= GT_ROWS && K % (GT_BK * split) == 0; }
+
+// gemm_tiled's launch: the runtime's LaunchGemm for SmallGemmKernel.Tiled (split = the cluster size).
+void launch_tiled(const TiledVariant& v, int split, const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf,
+                  int M, int N, int K)
+{
+    const int index = split == 1 ? 0 : split == 2 ? 1 : split == 4 ? 2 : 3;
+    const int bytes = gt_shared_bytes(v.features, v.stages);
+    CUDA_CHECK(cudaFuncSetAttribute(v.kernels[index], cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+    v.kernels[index]<<<dim3(split, (N + v.features - 1) / v.features), GT_THREADS, bytes>>>(x, w, y, yf, M, N, K);
 }
 
 bool skinny_fits(const Variant& v, int ksplit, int M, int K) { return M <= 16 * v.mt && K % (32 * ksplit) == 0; }
@@ -137,6 +171,15 @@ void check(int M, int N, int K, bool float_out)
             CUDA_CHECK(cudaDeviceSynchronize());
             compare(std::string(v.name) + "/" + std::to_string(ks));
         }
+    for (const auto& v : kTiled)
+        for (int split = 1; split <= 8; split *= 2)
+        {
+            if (!tiled_fits(split, M, K)) continue;
+            clear();
+            launch_tiled(v, split, dx, dw, float_out ? nullptr : dy, float_out ? dyf : nullptr, M, N, K);
+            CUDA_CHECK(cudaDeviceSynchronize());
+            compare(std::string(v.name) + "/" + std::to_string(split));
+        }
     cudaFree(dx); cudaFree(dw); cudaFree(dy); cudaFree(dyf);
 }
 
@@ -167,7 +210,7 @@ void bench(cublasHandle_t blas, const char* label, int N, int K, __nv_bfloat16* 
     const double bytes = elems * 2.0;
     float* out_f = float_out ? yf : nullptr;
     __nv_bfloat16* out_b = float_out ? nullptr : y;
-    for (int M : {1, 2, 4, 8, 16, 32, 64})
+    for (int M : g_rows)
     {
         const float alpha = 1, beta = 0;
         const float t_blas = time_per_launch([&](int i) {
@@ -193,8 +236,21 @@ void bench(cublasHandle_t blas, const char* label, int N, int K, __nv_bfloat16* 
                 if (t < best) { best = t; best_name = std::string(v.name) + "/" + std::to_string(ks); }
             }
         }
-        std::printf("bench %-8s N=%-6d K=%-5d M=%-2d cublas %7.2f us  gemv %7.2f us  skinny %7.2f us (%s, %6.0f GB/s)\n", label,
-                    N, K, M, t_blas, t_gemv, best, best_name.c_str(), bytes / (best * 1e-6) / 1e9);
+        std::string tiled_name;
+        float tiled = INFINITY;
+        for (const auto& v : kTiled)
+            for (int split = 1; split <= 8; split *= 2)
+            {
+                if (!tiled_fits(split, M, K)) continue;
+                const float t = time_per_launch([&](int i) { launch_tiled(v, split, x, pool + i * elems, out_b, out_f, M, N, K); }, copies);
+                char buf[48];
+                std::snprintf(buf, sizeof buf, " %s/%d=%.1f", v.name, split, t);
+                all += buf;
+                if (t < tiled) { tiled = t; tiled_name = std::string(v.name) + "/" + std::to_string(split); }
+            }
+        std::printf("bench %-8s N=%-6d K=%-5d M=%-2d cublas %7.2f us  gemv %7.2f us  skinny %7.2f us (%s, %6.0f GB/s)  tiled %7.2f us (%s, %6.0f GB/s)\n",
+                    label, N, K, M, t_blas, t_gemv, best, best_name.c_str(), bytes / (best * 1e-6) / 1e9, tiled, tiled_name.c_str(),
+                    bytes / (tiled * 1e-6) / 1e9);
         std::printf("   all:%s\n", all.c_str());
     }
 }
@@ -202,7 +258,16 @@ void bench(cublasHandle_t blas, const char* label, int N, int K, __nv_bfloat16* 
 
 int main(int argc, char** argv)
 {
-    const bool timing = !(argc > 1 && !std::strcmp(argv[1], "--no-timing"));
+    bool timing = true;
+    for (int i = 1; i < argc; ++i)
+    {
+        if (!std::strcmp(argv[i], "--no-timing")) timing = false;
+        else if (!std::strcmp(argv[i], "--rows") && i + 1 < argc)
+        {
+            g_rows.clear();
+            for (const char* p = argv[++i]; *p; p = std::strchr(p, ',') ? std::strchr(p, ',') + 1 : "") g_rows.push_back(std::atoi(p));
+        }
+    }
     cudaDeviceProp prop;
     CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     g_sms = prop.multiProcessorCount;
@@ -213,6 +278,11 @@ int main(int argc, char** argv)
         check(M, 72, 96, M % 2 == 1); // K = 3 blocks of 32: ksplit 1 only; fp32 output
     }
     check(64, 4096, 1024, false);
+    for (int M : {1, 20, 33, 64})
+    {
+        check(M, 1024, 3072, false); // down_proj: 6 k-steps per CTA at split 8
+        check(M, 130, 64, true);     // one k-step (fewer than the pipeline's depth), a partial feature tile
+    }
     if (timing)
     {
         const size_t pool_elems = (size_t)1 << 29; // 1 GiB of bf16

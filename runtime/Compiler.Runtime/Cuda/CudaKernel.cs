@@ -36,6 +36,11 @@ internal sealed unsafe class CudaKernel
     public void SetMaxDynamicSharedMemory(int bytes) =>
         Cu.Check(CuDriver.cuFuncSetAttribute(Handle, CuFunctionAttribute.MaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute", $"setting {bytes} bytes of dynamic shared memory on kernel '{Name}'");
 
+    /// <summary>Asks for an SM split of L1 and shared memory with <paramref name="percent"/> % of the most shared memory
+    /// an SM has (rounded up to a configuration the GPU supports; more where the kernel needs it).</summary>
+    public void PreferSharedMemoryCarveout(int percent) =>
+        Cu.Check(CuDriver.cuFuncSetAttribute(Handle, CuFunctionAttribute.PreferredSharedMemoryCarveout, percent), "cuFuncSetAttribute", $"preferring a {percent} % shared-memory carveout for kernel '{Name}'");
+
     /// <summary>Enqueues the kernel on <paramref name="stream"/>. With <paramref name="programmatic"/> (sm_90+) it may
     /// start while the previous kernel of the stream still runs (programmatic dependent launch): the kernel must
     /// execute <c>griddepcontrol.wait</c> before it reads or writes anything that kernel touches.</summary>

@@ -39,6 +39,9 @@ internal sealed unsafe class CudaModule : IDisposable
         return new CudaModule(name, handle);
     }
 
+    /// <summary>The kernels looked up so far.</summary>
+    public IEnumerable<CudaKernel> LoadedKernels => kernels.Values;
+
     /// <summary>The kernel called <paramref name="kernelName"/>; declare it <c>extern "C" __global__</c> so its name is not mangled.</summary>
     public CudaKernel GetKernel(string kernelName)
     {

@@ -218,3 +218,199 @@ static __device__ __forceinline__ void gemm_skinny(const __nv_bfloat16* __restri
 // The variant scripts/kernels/gemm_check.cu found fastest on the H100 at 16 rows (the host's
 // SmallGemms.SkinnyFeaturesPerBlock knows its F).
 GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
+
+// Tiled GEMM on tensor cores for 17-64 rows (decode batches up to 64 requests), where gemm_skinny's per-warp loads of
+// x would cross L2 once per 8 features: y[m, n] = sum_k x[m, k] * w[n, k]. A CTA computes all 64 rows (rows >= M are
+// zero-filled, their warps idle) of GT_FEATURES features over K / S, streaming 64-wide k slices of x and w through a
+// GT_STAGES-deep cp.async pipeline in XOR-swizzled shared memory (conflict-free ldmatrix); warp i owns rows 16i..16i+15.
+// The first stages' weights are requested before waiting on the previous kernel. Few features (o_proj, down_proj:
+// 1024) make too few CTAs to stream the weight at HBM speed, so K is split over the S CTAs of a thread-block cluster
+// (sm_90), which add their partial tiles through distributed shared memory, each CTA summing and writing 64 / S rows
+// in rank order (deterministic). K % (64 * S) == 0. Grid (S, ceil(N / GT_FEATURES)), GT_THREADS threads,
+// gt_shared_bytes(GT_FEATURES, GT_STAGES) of dynamic shared memory.
+#define GT_ROWS 64
+#define GT_BK 64
+#define GT_THREADS 128
+#define GT_FEATURES 64 // the runtime's entry points: features per CTA ...
+#define GT_STAGES 4    // ... and pipeline depth (scripts/kernels/gemm_check.cu times others)
+
+// Dynamic shared memory of a CTA: the pipeline's stages, reused for the fp32 partial tile (rows padded by 8 floats,
+// so half-warps store it conflict-free).
+static __host__ __device__ constexpr int gt_partial_stride(int features) { return features + 8; }
+static __host__ __device__ constexpr int gt_shared_bytes(int features, int stages)
+{
+    return stages * (GT_ROWS + features) * GT_BK * 2 > GT_ROWS * gt_partial_stride(features) * 4
+        ? stages * (GT_ROWS + features) * GT_BK * 2 : GT_ROWS * gt_partial_stride(features) * 4;
+}
+
+// Byte offset of 16-byte chunk c (of 8) in row r of a tile of 128-byte rows: chunks XOR the row's low bits, so the
+// 8 rows one ldmatrix phase reads hit 8 distinct bank groups.
+static __device__ __forceinline__ unsigned gt_swizzle(int r, int c) { return r * 128 + ((c ^ (r & 7)) << 4); }
+
+static __device__ __forceinline__ void gt_load16(unsigned dst, const void* src, bool valid)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
+}
+
+static __device__ __forceinline__ void gt_ldmatrix_x4(unsigned (&r)[4], unsigned address)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address));
+}
+
+// Cluster barrier: every thread of every CTA of the cluster arrives; shared-memory writes before it are visible to
+// the cluster after it.
+static __device__ __forceinline__ void gt_cluster_sync()
+{
+    asm volatile("barrier.cluster.arrive.release.aligned;\n\tbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+}
+
+static __device__ __forceinline__ float4 gt_load_partial(unsigned local, int rank, bool remote)
+{
+    float4 v;
+    if (!remote)
+    {
+        asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];" : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(local));
+        return v;
+    }
+    unsigned address;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(address) : "r"(local), "r"(rank));
+    asm volatile("ld.shared::cluster.v4.f32 {%0, %1, %2, %3}, [%4];" : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(address));
+    return v;
+}
+
+template <int F, int STAGES, int S>
+static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
+                                                  __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K)
+{
+    constexpr int STAGE_BYTES = (GT_ROWS + F) * GT_BK * 2; // x rows, then w rows
+    extern __shared__ __align__(128) unsigned char gt_shared[];
+    const unsigned base = (unsigned)__cvta_generic_to_shared(gt_shared);
+    const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    const int rank = S > 1 ? (int)blockIdx.x : 0; // the CTA's K slice and rank in its cluster
+    const int n0 = blockIdx.y * F;
+    const int k_begin = rank * (K / S), steps = K / S / GT_BK;
+
+    // Stage s of the pipeline: x rows at s * STAGE_BYTES, then w rows. Steps past the last load nothing.
+    auto load_w = [&](int step) {
+        if (step >= steps) return;
+        const unsigned tile = base + (step % STAGES) * STAGE_BYTES + GT_ROWS * 128;
+        const __nv_bfloat16* src = w + k_begin + step * GT_BK;
+#pragma unroll
+        for (int j = 0; j < F * 8 / GT_THREADS; ++j)
+        {
+            const int r = (tid + j * GT_THREADS) >> 3, c = tid & 7;
+            const bool ok = n0 + r < N;
+            gt_load16(tile + gt_swizzle(r, c), src + (long long)(ok ? n0 + r : 0) * K + 8 * c, ok);
+        }
+    };
+    auto load_x = [&](int step) {
+        if (step >= steps) return;
+        const unsigned tile = base + (step % STAGES) * STAGE_BYTES;
+        const __nv_bfloat16* src = x + k_begin + step * GT_BK;
+#pragma unroll
+        for (int j = 0; j < GT_ROWS * 8 / GT_THREADS; ++j)
+        {
+            const int r = (tid + j * GT_THREADS) >> 3, c = tid & 7;
+            gt_load16(tile + gt_swizzle(r, c), src + (long long)(r < M ? r : 0) * K + 8 * c, r < M);
+        }
+    };
+    auto commit = [] { asm volatile("cp.async.commit_group;" ::: "memory"); };
+
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) load_w(s);
+    wait_for_previous_kernel(); // x is the previous kernel's output
+    allow_next_kernel();
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) { load_x(s); commit(); }
+
+    float acc[F / 8][4];
+#pragma unroll
+    for (int j = 0; j < F / 8; ++j)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) acc[j][i] = 0.0f;
+    const bool active = warp * 16 < M; // uniform over the warp: mma needs every lane
+    for (int step = 0; step < steps; ++step)
+    {
+        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 2) : "memory"); // this step's stage landed
+        __syncthreads(); // ... for every thread, and the stage loaded next was consumed by all warps
+        load_w(step + STAGES - 1);
+        load_x(step + STAGES - 1);
+        commit();
+        if (!active) continue;
+        const unsigned xs = base + (step % STAGES) * STAGE_BYTES, ws = xs + GT_ROWS * 128;
+#pragma unroll
+        for (int kk = 0; kk < GT_BK / 16; ++kk)
+        {
+            unsigned a[4];
+            gt_ldmatrix_x4(a, xs + gt_swizzle(warp * 16 + (lane & 15), 2 * kk + (lane >> 4)));
+#pragma unroll
+            for (int p = 0; p < F / 16; ++p)
+            {
+                unsigned b[4]; // features 16p..16p+7 at k 0-7, 8-15, then 16p+8..16p+15 at k 0-7, 8-15
+                gt_ldmatrix_x4(b, ws + gt_swizzle(16 * p + (lane & 7) + ((lane >> 4) << 3), 2 * kk + ((lane >> 3) & 1)));
+                sk_mma(acc[2 * p], a[0], a[1], a[2], a[3], b[0], b[1]);
+                sk_mma(acc[2 * p + 1], a[0], a[1], a[2], a[3], b[2], b[3]);
+            }
+        }
+    }
+    asm volatile("cp.async.wait_group 0;" ::: "memory");
+    __syncthreads(); // the pipeline's shared memory now holds this CTA's partial tile
+
+    // Accumulator i of tile j is row 16 warp + g (+ 8 for i >= 2), feature 8j + 2c (+ 1 for odd i).
+    float* partial = reinterpret_cast<float*>(gt_shared);
+    const int g = lane >> 2, c = lane & 3;
+    if (active)
+#pragma unroll
+        for (int j = 0; j < F / 8; ++j)
+#pragma unroll
+            for (int h = 0; h < 2; ++h)
+                *reinterpret_cast<float2*>(&partial[(warp * 16 + g + 8 * h) * gt_partial_stride(F) + 8 * j + 2 * c]) =
+                    make_float2(acc[j][2 * h], acc[j][2 * h + 1]);
+    if (S > 1) gt_cluster_sync();
+    else __syncthreads();
+
+    // This CTA sums and writes rows [rank * 64 / S, (rank + 1) * 64 / S) of the tile, 4 features per thread.
+    const int r_begin = rank * (GT_ROWS / S), r_end = min(r_begin + GT_ROWS / S, M);
+    for (int i = tid; i < (r_end - r_begin) * (F / 4); i += GT_THREADS)
+    {
+        const int r = r_begin + i / (F / 4), f = i % (F / 4) * 4;
+        const unsigned local = base + (unsigned)((r * gt_partial_stride(F) + f) * 4);
+        float4 sum = gt_load_partial(local, 0, S > 1);
+#pragma unroll
+        for (int s = 1; s < S; ++s)
+        {
+            const float4 v = gt_load_partial(local, s, true);
+            sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
+        }
+        const float values[4] = {sum.x, sum.y, sum.z, sum.w};
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+        {
+            const int n = n0 + f + e;
+            if (n >= N) break;
+            if (y_f32) y_f32[(long long)r * N + n] = values[e];
+            else y_bf16[(long long)r * N + n] = __float2bfloat16(values[e]);
+        }
+    }
+    if (S > 1) gt_cluster_sync(); // the cluster has read this CTA's partial tile: its shared memory may go
+}
+
+#define GEMM_TILED_ARGS                                                                                                \
+    const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w, __nv_bfloat16* __restrict__ y_bf16,     \
+        float* __restrict__ y_f32, int M, int N, int K
+// A variant with split S runs in clusters of S CTAs (sm_90).
+#define GEMM_TILED_ENTRY(NAME, F, STAGES, S)                                                                            \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(GT_THREADS) NAME(GEMM_TILED_ARGS)           \
+    {                                                                                                                   \
+        gemm_tiled<F, STAGES, S>(x, w, y_bf16, y_f32, M, N, K);                                                         \
+    }
+extern "C" __global__ void __launch_bounds__(GT_THREADS) gemm_tiled_s1(GEMM_TILED_ARGS)
+{
+    gemm_tiled<GT_FEATURES, GT_STAGES, 1>(x, w, y_bf16, y_f32, M, N, K);
+}
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900 // thread-block clusters
+GEMM_TILED_ENTRY(gemm_tiled_s2, GT_FEATURES, GT_STAGES, 2)
+GEMM_TILED_ENTRY(gemm_tiled_s4, GT_FEATURES, GT_STAGES, 4)
+GEMM_TILED_ENTRY(gemm_tiled_s8, GT_FEATURES, GT_STAGES, 8)
+#endif

@@ -28,9 +28,9 @@ internal static class BenchOneBatchCommand
         var disableGemvPrologues = new Option<bool>("--disable-gemv-prologues") { Description = "decode: launch each residual add + RMS norm kernel on its own, not inside the next GEMM's GEMV" };
         var smallGemmKernel = new Option<string?>("--small-gemm-kernel")
         {
-            Description = "gemv | skinny | cublaslt: run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of the fastest timed at load",
+            Description = "gemv | skinny | tiled | cublaslt: run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of the fastest timed at load",
         };
-        smallGemmKernel.AcceptOnlyFromAmong("gemv", "skinny", "cublaslt");
+        smallGemmKernel.AcceptOnlyFromAmong("gemv", "skinny", "tiled", "cublaslt");
         var profile = new Option<bool>("--profile") { Description = "also print GPU time per launch of one decode step (cuda)" };
         var contextLength = new Option<int?>("--context-length") { Description = "longest sequence the runner is sized for (default: input + output length); a server's is the model's" };
         var command = new Command("bench-one-batch", "Latency of one static batch: prefill, then decode (mirrors sglang.bench_one_batch)")
@@ -52,6 +52,7 @@ internal static class BenchOneBatchCommand
                 {
                     "gemv" => SmallGemmKernel.Gemv,
                     "skinny" => SmallGemmKernel.Skinny,
+                    "tiled" => SmallGemmKernel.Tiled,
                     "cublaslt" => SmallGemmKernel.CublasLt,
                     _ => null,
                 },

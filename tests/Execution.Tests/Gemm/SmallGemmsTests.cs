@@ -26,16 +26,22 @@ public sealed partial class SmallGemmsTests
     [Fact]
     public void Candidates_are_the_kernels_whose_limits_the_shape_meets()
     {
-        Assert.Equal(["cublasLt", "gemv/4", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(8, 1024, 4)));
-        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(16, 1024, 4)));
-        Assert.Equal(["cublasLt"], Names(SmallGemms.Candidates(17, 1024, 4)));
-        // K = 96: one 32-element block per slice needs K % (32 * split) == 0; gemv's 16-byte chunks need K % (8 * split).
+        string[] tiled = ["tiled/1", "tiled/2", "tiled/4", "tiled/8"];
+        Assert.Equal(["cublasLt", "gemv/4", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(8, 1024, 4)));
+        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(16, 1024, 4)));
+        Assert.Equal(["cublasLt", .. tiled], Names(SmallGemms.Candidates(17, 1024, 4)));
+        Assert.Equal(["cublasLt", .. tiled], Names(SmallGemms.Candidates(64, 1024, 4)));
+        // K = 96: one 32-element block per slice needs K % (32 * split) == 0; gemv's 16-byte chunks need K % (8 * split);
+        // gemm_tiled's slices whole 64-element steps.
         Assert.Equal(["cublasLt", "gemv/2", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 2)));
         Assert.Equal(["cublasLt", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 8)));
+        Assert.Equal(["cublasLt", "tiled/1", "tiled/2"], Names(SmallGemms.Candidates(40, 128, 8)));
         Assert.Equal(["cublasLt"], Names(SmallGemms.Candidates(65, 1024, 4)));
+        // Before sm_90 (no thread-block clusters) gemm_tiled does not split K.
+        Assert.Equal(["cublasLt", "tiled/1"], Names(SmallGemms.Candidates(32, 1024, 4, tiledMaxSplit: 1)));
         // Where the GEMV also runs the kernel before it, it comes first (the others must beat it by the margin).
-        Assert.Equal(["gemv/1", "cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(2, 1024, 1, gemvFirst: true)));
-        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8"], Names(SmallGemms.Candidates(16, 1024, 1, gemvFirst: true)));
+        Assert.Equal(["gemv/1", "cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(2, 1024, 1, gemvFirst: true)));
+        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(16, 1024, 1, gemvFirst: true)));
     }
 
     [Fact]
@@ -47,6 +53,9 @@ public sealed partial class SmallGemmsTests
         Assert.Equal("gemv/4", SmallGemms.Forced(SmallGemmKernel.Gemv, 8, 1024, 4).ToString());
         Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Gemv, 9, 1024, 4).ToString());
         Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Skinny, 65, 1024, 4).ToString());
+        Assert.Equal("tiled/8", SmallGemms.Forced(SmallGemmKernel.Tiled, 64, 1024, 4).ToString());
+        Assert.Equal("tiled/1", SmallGemms.Forced(SmallGemmKernel.Tiled, 64, 1024, 4, tiledMaxSplit: 1).ToString());
+        Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Tiled, 65, 1024, 4).ToString());
     }
 
     [Fact]
@@ -60,6 +69,16 @@ public sealed partial class SmallGemmsTests
         Assert.Equal(SmallGemms.SkinnyKernelName, entry.Groups["name"].Value);
         Assert.Equal(SmallGemms.SkinnyMaxRows, 16 * int.Parse(entry.Groups["mt"].Value));
         Assert.Equal(SmallGemms.SkinnyFeaturesPerBlock(1), SmallGemms.WarpsPerBlock * 8 * int.Parse(entry.Groups["f"].Value));
+
+        Assert.Matches($@"#define GT_ROWS {SmallGemms.TiledMaxRows}\b", source);
+        Assert.Matches($@"#define GT_FEATURES {SmallGemms.TiledFeaturesPerBlock}\b", source);
+        Assert.Matches($@"#define GT_BK {SmallGemms.TiledStepK}\b", source);
+        Assert.Matches($@"#define GT_THREADS {SmallGemms.TiledThreads}\b", source);
+        var stages = int.Parse(Regex.Match(source, @"#define GT_STAGES (\d+)\b").Groups[1].Value);
+        Assert.Equal(SmallGemms.TiledSharedBytes, stages * (SmallGemms.TiledMaxRows + SmallGemms.TiledFeaturesPerBlock) * SmallGemms.TiledStepK * 2);
+        Assert.Contains($"{SmallGemms.TiledKernelName(1)}(GEMM_TILED_ARGS)", source);
+        for (var split = 2; split <= SmallGemms.TiledMaxSplit; split *= 2)
+            Assert.Contains($"GEMM_TILED_ENTRY({SmallGemms.TiledKernelName(split)}, GT_FEATURES, GT_STAGES, {split})", source);
     }
 
     private static string[] Names(IEnumerable<SmallGemmChoice> choices) => choices.Select(c => c.ToString()).ToArray();

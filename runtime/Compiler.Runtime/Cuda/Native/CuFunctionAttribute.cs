@@ -7,4 +7,5 @@ internal enum CuFunctionAttribute
     SharedSizeBytes = 1,
     NumRegs = 4,
     MaxDynamicSharedSizeBytes = 8,
+    PreferredSharedMemoryCarveout = 9,
 }

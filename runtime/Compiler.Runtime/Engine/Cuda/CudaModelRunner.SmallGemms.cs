@@ -39,6 +39,9 @@ internal sealed unsafe partial class CudaModelRunner
 
     private const double Margin = 0.05;
 
+    /// <summary>gemm_tiled's K splits run in thread-block clusters, which sm_90 brought.</summary>
+    private int TiledMaxSplit => _device.ComputeCapability.Major >= 9 ? SmallGemms.TiledMaxSplit : 1;
+
     private readonly Dictionary<(int N, int K, bool FloatOutput), GemmShapeKernels> _gemmShapes = new();
 
     private GemmShapeKernels GemmShapeFor(int n, int k, bool floatOutput)
@@ -73,6 +76,14 @@ internal sealed unsafe partial class CudaModelRunner
         if (choice.Kernel == SmallGemmKernel.CublasLt)
         {
             _gemm.Linear(y, x, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
+            return;
+        }
+        if (choice.Kernel == SmallGemmKernel.Tiled)
+        {
+            var tiledArgs = new KernelArgs();
+            tiledArgs.Add(x).Add(weight).Add(floatOutput ? 0UL : y).Add(floatOutput ? y : 0UL).Add(rows).Add(n).Add(k);
+            LaunchKernel(_tiled[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((n + SmallGemms.TiledFeaturesPerBlock - 1) / SmallGemms.TiledFeaturesPerBlock)),
+                SmallGemms.TiledThreads, ref tiledArgs, SmallGemms.TiledSharedBytes);
             return;
         }
         var (kernel, featuresPerBlock) = choice.Kernel == SmallGemmKernel.Gemv
@@ -142,7 +153,7 @@ internal sealed unsafe partial class CudaModelRunner
         {
             foreach (var shape in _gemmShapes.Values)
                 for (var b = 0; b < SmallGemms.BucketRows.Length; b++)
-                    shape.Choices[b] = SmallGemms.Forced(forced, SmallGemms.BucketRows[b], shape.K, shape.GemvSplit);
+                    shape.Choices[b] = SmallGemms.Forced(forced, SmallGemms.BucketRows[b], shape.K, shape.GemvSplit, TiledMaxSplit);
             return;
         }
         var watch = Stopwatch.StartNew();
@@ -160,7 +171,7 @@ internal sealed unsafe partial class CudaModelRunner
             {
                 var rows = SmallGemms.BucketRows[b];
                 var best = (Choice: SmallGemmChoice.CublasLt, Ms: double.MaxValue);
-                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit, shape.PrologueServes[b]))
+                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit, shape.PrologueServes[b], TiledMaxSplit))
                 {
                     var ms = double.MaxValue;
                     for (var pass = 0; pass < 3; pass++) // the first pass warms up (module load, cuBLASLt's plan)

@@ -9,9 +9,13 @@ internal enum SmallGemmKernel
     Gemv,
     /// <summary>gemm_skinny_m16: mma.sync with every operand one 16-byte global load, up to <see cref="SmallGemms.SkinnyMaxRows"/> rows.</summary>
     Skinny,
+    /// <summary>gemm_tiled_s{split}: mma.sync on x and w tiles staged in shared memory, K split over a thread-block
+    /// cluster, up to <see cref="SmallGemms.TiledMaxRows"/> rows.</summary>
+    Tiled,
 }
 
-/// <summary>A kernel and its K split (warps per output feature tile; 1 for cuBLASLt).</summary>
+/// <summary>A kernel and its K split (warps per output feature tile of gemv and gemm_skinny, CTAs per cluster of
+/// gemm_tiled; 1 for cuBLASLt).</summary>
 internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSplit)
 {
     public static readonly SmallGemmChoice CublasLt = new(SmallGemmKernel.CublasLt, 1);
@@ -20,6 +24,7 @@ internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSpl
     {
         SmallGemmKernel.Gemv => $"gemv/{KSplit}",
         SmallGemmKernel.Skinny => $"skinny/{KSplit}",
+        SmallGemmKernel.Tiled => $"tiled/{KSplit}",
         _ => "cublasLt",
     };
 }
@@ -28,8 +33,9 @@ internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSpl
 /// GEMMs of few rows (decode batches, short prefill chunks) are bound by streaming the weight, and which kernel
 /// streams it fastest depends on its shape, the row count and the GPU. Measured on the H100 (scripts/kernels/
 /// gemm_check.cu): gemv wins at 1-2 rows of a small model's weights and loses 2-4x to the others at 8 rows;
-/// gemm_skinny wins at 4-16 rows of Qwen3-0.6B's weights; cuBLAS wins on Llama-3.1-8B's large weights at any row
-/// count. So the runner times the candidates once, at load, per weight shape and row bucket, on the model's own
+/// gemm_skinny wins at 4-16 rows of Qwen3-0.6B's weights; gemm_tiled at 16-64 rows of them (its x tiles are shared
+/// by a CTA's 64 features, where gemm_skinny's warps each load x for 8); cuBLAS on most of Llama-3.1-8B's large
+/// weights. So the runner times the candidates once, at load, per weight shape and row bucket, on the model's own
 /// weights, and launches the fastest. gemm_skinny stops at 16 rows: at 32 and 64 it timed faster than cuBLAS alone on
 /// some weights, yet decode steps were slower with it (Qwen3-0.6B, GPU time per step: 32 requests 1.63-1.65 ms where
 /// the tuner took it for three of five shapes, 1.58 ms with cuBLASLt throughout; 64 requests 5-15 % slower).
@@ -50,6 +56,28 @@ internal static class SmallGemms
 
     /// <summary>GEMV_WARPS of gemv.cuh and SK_WARPS of runtime_kernels.cu: warps per CTA, split among a feature's K slices.</summary>
     public const int WarpsPerBlock = 8;
+
+    /// <summary>GT_ROWS of runtime_kernels.cu: the rows one gemm_tiled CTA computes, the most it takes.</summary>
+    public const int TiledMaxRows = 64;
+
+    /// <summary>GT_FEATURES of runtime_kernels.cu: output features per gemm_tiled CTA.</summary>
+    public const int TiledFeaturesPerBlock = 64;
+
+    /// <summary>GT_BK of runtime_kernels.cu: each CTA's K slice is whole steps of this many.</summary>
+    public const int TiledStepK = 64;
+
+    /// <summary>GT_THREADS of runtime_kernels.cu.</summary>
+    public const int TiledThreads = 128;
+
+    /// <summary>gt_shared_bytes(GT_FEATURES, GT_STAGES) of runtime_kernels.cu: GT_STAGES (4) stages of 64 rows of x
+    /// and GT_FEATURES rows of w, 64 bf16 each.</summary>
+    public const int TiledSharedBytes = 4 * (TiledMaxRows + TiledFeaturesPerBlock) * TiledStepK * 2;
+
+    /// <summary>The largest K split of gemm_tiled (its cluster size), on sm_90 and later; 1 before.</summary>
+    public const int TiledMaxSplit = 8;
+
+    /// <summary>The gemm_tiled entry point for a K split.</summary>
+    public static string TiledKernelName(int split) => $"gemm_tiled_s{split}";
 
     /// <summary>The bucket for a GEMM of <paramref name="rows"/> rows, or -1 past the last one.</summary>
     public static int Bucket(int rows)
@@ -72,22 +100,26 @@ internal static class SmallGemms
     /// <summary>What may run a GEMM of <paramref name="rows"/> rows and reduction length <paramref name="k"/>:
     /// cuBLASLt always; gemv at its one K split (<paramref name="gemvSplit"/>, from the feature count) up to
     /// <see cref="GemvMaxRows"/> rows; gemm_skinny up to <see cref="SkinnyMaxRows"/> rows at every K split whose slices
-    /// are whole 32-element blocks. In this order, which the tuner prefers at near-ties; with
-    /// <paramref name="gemvFirst"/> (the GEMV of this shape also runs the kernel before it, a GEMV prologue, so it saves
-    /// a launch that timing the GEMM alone does not see) the GEMV comes first.</summary>
-    public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit, bool gemvFirst = false)
+    /// are whole 32-element blocks; gemm_tiled up to <see cref="TiledMaxRows"/> rows at every K split up to
+    /// <paramref name="tiledMaxSplit"/> whose slices are whole steps. In this order, which the tuner prefers at
+    /// near-ties; with <paramref name="gemvFirst"/> (the GEMV of this shape also runs the kernel before it, a GEMV
+    /// prologue, so it saves a launch that timing the GEMM alone does not see) the GEMV comes first.</summary>
+    public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit, bool gemvFirst = false, int tiledMaxSplit = TiledMaxSplit)
     {
         var gemv = rows <= GemvMaxRows && k % (8 * gemvSplit) == 0;
         if (gemv && gemvFirst) yield return new(SmallGemmKernel.Gemv, gemvSplit);
         yield return SmallGemmChoice.CublasLt;
         if (gemv && !gemvFirst) yield return new(SmallGemmKernel.Gemv, gemvSplit);
-        if (rows > SkinnyMaxRows) yield break;
-        for (var split = 1; split <= WarpsPerBlock; split *= 2)
-            if (k % (32 * split) == 0) yield return new(SmallGemmKernel.Skinny, split);
+        if (rows <= SkinnyMaxRows)
+            for (var split = 1; split <= WarpsPerBlock; split *= 2)
+                if (k % (32 * split) == 0) yield return new(SmallGemmKernel.Skinny, split);
+        if (rows <= TiledMaxRows)
+            for (var split = 1; split <= tiledMaxSplit; split *= 2)
+                if (k % (TiledStepK * split) == 0) yield return new(SmallGemmKernel.Tiled, split);
     }
 
     /// <summary>The choice a forced kernel (tests, <see cref="CudaRunnerOptions.SmallGemmKernel"/>) makes where it is a
     /// candidate: its largest K split; cuBLASLt where it is not.</summary>
-    public static SmallGemmChoice Forced(SmallGemmKernel kernel, int rows, int k, int gemvSplit) =>
-        Candidates(rows, k, gemvSplit).Where(c => c.Kernel == kernel).DefaultIfEmpty(SmallGemmChoice.CublasLt).MaxBy(c => c.KSplit);
+    public static SmallGemmChoice Forced(SmallGemmKernel kernel, int rows, int k, int gemvSplit, int tiledMaxSplit = TiledMaxSplit) =>
+        Candidates(rows, k, gemvSplit, tiledMaxSplit: tiledMaxSplit).Where(c => c.Kernel == kernel).DefaultIfEmpty(SmallGemmChoice.CublasLt).MaxBy(c => c.KSplit);
 }
