@@ -29,16 +29,17 @@ public sealed partial class SmallGemmsTests
         string[] tiled = ["tiled/1", "tiled/2", "tiled/4", "tiled/8"];
         Assert.Equal(["cublasLt", "gemv/4", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(8, 1024, 4)));
         Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(16, 1024, 4)));
-        Assert.Equal(["cublasLt", .. tiled], Names(SmallGemms.Candidates(17, 1024, 4)));
-        Assert.Equal(["cublasLt", .. tiled], Names(SmallGemms.Candidates(64, 1024, 4)));
+        // Past gemm_skinny's rows gemm_tiled comes first: cuBLASLt must beat it by the margin.
+        Assert.Equal([.. tiled, "cublasLt"], Names(SmallGemms.Candidates(17, 1024, 4)));
+        Assert.Equal([.. tiled, "cublasLt"], Names(SmallGemms.Candidates(64, 1024, 4)));
         // K = 96: one 32-element block per slice needs K % (32 * split) == 0; gemv's 16-byte chunks need K % (8 * split);
         // gemm_tiled's slices whole 64-element steps.
         Assert.Equal(["cublasLt", "gemv/2", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 2)));
         Assert.Equal(["cublasLt", "skinny/1"], Names(SmallGemms.Candidates(1, 96, 8)));
-        Assert.Equal(["cublasLt", "tiled/1", "tiled/2"], Names(SmallGemms.Candidates(40, 128, 8)));
+        Assert.Equal(["tiled/1", "tiled/2", "cublasLt"], Names(SmallGemms.Candidates(40, 128, 8)));
         Assert.Equal(["cublasLt"], Names(SmallGemms.Candidates(65, 1024, 4)));
         // Before sm_90 (no thread-block clusters) gemm_tiled does not split K.
-        Assert.Equal(["cublasLt", "tiled/1"], Names(SmallGemms.Candidates(32, 1024, 4, tiledMaxSplit: 1)));
+        Assert.Equal(["tiled/1", "cublasLt"], Names(SmallGemms.Candidates(32, 1024, 4, tiledMaxSplit: 1)));
         // Where the GEMV also runs the kernel before it, it comes first (the others must beat it by the margin).
         Assert.Equal(["gemv/1", "cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(2, 1024, 1, gemvFirst: true)));
         Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(16, 1024, 1, gemvFirst: true)));

@@ -141,11 +141,28 @@ internal sealed unsafe partial class CudaModelRunner
         if (served.Count > 0) log($"GEMV prologue kernels (up to {MaxGemvPrologueWaves} waves of blocks) serve {string.Join("; ", served)}");
     }
 
+    /// <summary>Keeps the GPU busy with the model's GEMMs for <see cref="TuningWarmUp"/> before the timing starts: a GPU
+    /// still clocked down at load slowed whichever candidates went first (on the H100, one start in three took cuBLASLt
+    /// at 1-64 rows where the others took gemv, gemm_skinny and gemm_tiled, and its batch-1 step was 0.94 ms
+    /// against 0.91).</summary>
+    private void WarmUpGemms(ulong x, ulong y)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TuningWarmUp)
+        {
+            foreach (var shape in _gemmShapes.Values)
+                foreach (var weight in shape.Weights) LaunchGemm(shape, SmallGemmChoice.CublasLt, weight, x, y, SmallGemms.MaxRows);
+            _stream.Synchronize();
+        }
+    }
+
+    private static readonly TimeSpan TuningWarmUp = TimeSpan.FromMilliseconds(200);
+
     /// <summary>
     /// Picks the kernel of every GEMM shape and row bucket: each candidate runs over all the model's weights of that
     /// shape (each layer's own, so they stream from memory as in a step; the input stays in L2 as it does there),
-    /// launched one after another, and the fastest of two timed passes counts. At load: 0.5 s for Qwen3-0.6B,
-    /// 2 s for Llama-3.1-8B on the H100; <see cref="CudaRunnerOptions.SmallGemmKernel"/> skips it.
+    /// launched one after another, and the fastest of two timed passes counts. At load, with the warm-up: 0.9 s for
+    /// Qwen3-0.6B, 2.5 s for Llama-3.1-8B on the H100; <see cref="CudaRunnerOptions.SmallGemmKernel"/> skips it.
     /// </summary>
     private void ChooseSmallGemms(Action<string> log)
     {
@@ -163,6 +180,7 @@ internal sealed unsafe partial class CudaModelRunner
         x.FillBytesAsync(0, _stream);
         using var start = CudaEvent.Create();
         using var end = CudaEvent.Create();
+        WarmUpGemms(x.Pointer, y.Pointer);
         foreach (var shape in _gemmShapes.Values)
         {
             // At least 8 launches per pass: a shape with one weight (the LM head) is timed over repeats of it.

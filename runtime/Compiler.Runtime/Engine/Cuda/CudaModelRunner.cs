@@ -310,7 +310,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     /// two gemm_tiled CTAs and the rest L1, which the GEMVs' loads in flight need. Measured on the H100 (Qwen3-0.6B,
     /// decode step on the GPU, gemm_tiled chosen at 32-64 rows): the driver's own choice per kernel 1.99-2.07 ms at
     /// batch 64; the largest shared carveout for all 1.78-1.84 ms, but batch 1 0.95 against 0.90 ms (GEMVs short of
-    /// L1); 44 % for all 1.82-1.83 and 0.90 ms.
+    /// L1); this one (57 %) 1.74-1.87 and 0.90-0.91 ms.
     /// </summary>
     private int SharedMemoryCarveoutPercent()
     {
