@@ -219,8 +219,8 @@ static __device__ __forceinline__ void gemm_skinny(const __nv_bfloat16* __restri
 // SmallGemms.SkinnyFeaturesPerBlock knows its F).
 GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
 
-// Tiled GEMM on tensor cores for 17-64 rows (decode batches up to 64 requests), where gemm_skinny's per-warp loads of
-// x would cross L2 once per 8 features: y[m, n] = sum_k x[m, k] * w[n, k]. A CTA computes all 64 rows (rows >= M are
+// Tiled GEMM on tensor cores for up to 64 rows (decode batches up to 64 requests; the tuner takes it mostly at 8-64),
+// where gemm_skinny's per-warp loads of x would cross L2 once per 8 features: y[m, n] = sum_k x[m, k] * w[n, k]. A CTA computes all 64 rows (rows >= M are
 // zero-filled, their warps idle) of GT_FEATURES features over K / S, streaming 64-wide k slices of x and w through a
 // GT_STAGES-deep cp.async pipeline in XOR-swizzled shared memory (conflict-free ldmatrix); warp i owns rows 16i..16i+15.
 // The first stages' weights are requested before waiting on the previous kernel. Few features (o_proj, down_proj:

@@ -102,8 +102,9 @@ internal static class SmallGemms
     /// <see cref="GemvMaxRows"/> rows; gemm_skinny up to <see cref="SkinnyMaxRows"/> rows at every K split whose slices
     /// are whole 32-element blocks; gemm_tiled up to <see cref="TiledMaxRows"/> rows at every K split up to
     /// <paramref name="tiledMaxSplit"/> whose slices are whole steps. In this order (gemm_tiled first past
-    /// <see cref="SkinnyMaxRows"/> rows), which the tuner prefers at near-ties; with <paramref name="gemvFirst"/> (the GEMV of this shape also runs the kernel before it, a GEMV
-    /// prologue, so it saves a launch that timing the GEMM alone does not see) the GEMV comes first.</summary>
+    /// <see cref="SkinnyMaxRows"/> rows), which the tuner prefers at near-ties; with <paramref name="gemvFirst"/> (the
+    /// GEMV of this shape also runs the kernel before it, a GEMV prologue, so it saves a launch that timing the GEMM
+    /// alone does not see) the GEMV comes first.</summary>
     public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit, bool gemvFirst = false, int tiledMaxSplit = TiledMaxSplit)
     {
         var gemv = rows <= GemvMaxRows && k % (8 * gemvSplit) == 0;
