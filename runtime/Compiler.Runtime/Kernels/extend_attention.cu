@@ -47,6 +47,7 @@
 //   walk the work items with stride gridDim.x (so a captured graph serves any item count).
 #include <cuda_bf16.h>
 #include "launch_overlap.cuh"
+#include "tensor_core.cuh"
 
 #if !defined(NUM_HEADS) || !defined(NUM_KV_HEADS) || !defined(HEAD_DIM)
 #error "extend_attention.cu needs -DNUM_HEADS=.. -DNUM_KV_HEADS=.. -DHEAD_DIM=.."
@@ -74,42 +75,6 @@ __device__ __forceinline__ int ea_swz(int row, int chunk)
     return row * HEAD_DIM + ((chunk ^ (row & EA_SWIZZLE)) << 3);
 }
 
-__device__ __forceinline__ void ea_cp_async16(void* smem_dst, const void* gmem_src, bool valid)
-{
-    const unsigned int dst = (unsigned int)__cvta_generic_to_shared(smem_dst);
-    const int src_bytes = valid ? 16 : 0; // 0: zero-fill the 16 bytes, read nothing
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem_src), "r"(src_bytes));
-}
-
-__device__ __forceinline__ void ea_cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-
-__device__ __forceinline__ void ea_cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-
-__device__ __forceinline__ void ea_ldmatrix_x4(unsigned int (&r)[4], const void* smem)
-{
-    const unsigned int a = (unsigned int)__cvta_generic_to_shared(smem);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(a));
-}
-
-__device__ __forceinline__ void ea_ldmatrix_x4_trans(unsigned int (&r)[4], const void* smem)
-{
-    const unsigned int a = (unsigned int)__cvta_generic_to_shared(smem);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(a));
-}
-
-// d += a * b: a = 16x16 bf16 (row), b = 16x8 bf16 (col), d = 16x8 fp32.
-__device__ __forceinline__ void ea_mma(float (&d)[4], const unsigned int (&a)[4], unsigned int b0, unsigned int b1)
-{
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 __device__ __forceinline__ unsigned int ea_pack_bf16(float lo, float hi)
 {
     const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi); // .x (low half) = lo
@@ -130,7 +95,7 @@ __device__ __forceinline__ void ea_load_kv_tile(__nv_bfloat16* tile, const __nv_
         const bool valid = pos < kv_end;
         const int slot = valid ? __ldg(tok + pos) : 0;
         const __nv_bfloat16* src = cache + ((size_t)slot * NUM_KV_HEADS + kvh) * HEAD_DIM + ch * 8;
-        ea_cp_async16(tile + ea_swz(r, ch), src, valid);
+        cp_async16(tile + ea_swz(r, ch), src, valid);
     }
 }
 
@@ -163,16 +128,16 @@ __device__ __forceinline__ void ea_attend(const __nv_bfloat16* sQ, __nv_bfloat16
     for (int j = 0; j < n_tiles; ++j)
     {
         const int n0 = n_begin + j * EA_BLOCK_N;
-        ea_cp_async_wait_all(); // K(j) (and Q at j = 0) landed
+        cp_async_wait<0>(); // K(j) (and Q at j = 0) landed
         __syncthreads();        // ... for every thread; and every warp finished reading V(j-1)
         ea_load_kv_tile(sV, v_cache, tok, n0, kv_end, kvh);
-        ea_cp_async_commit();
+        cp_async_commit();
 
         if (j == 0)
         {
 #pragma unroll
             for (int kk = 0; kk < HEAD_DIM / 16; ++kk)
-                ea_ldmatrix_x4(qf[kk], sQ + ea_swz(warp * 16 + (lane & 15), kk * 2 + (lane >> 4)));
+                ldmatrix_x4(qf[kk], sQ + ea_swz(warp * 16 + (lane & 15), kk * 2 + (lane >> 4)));
         }
 
         // S = Q K^T for this warp's 16 rows x EA_BLOCK_N keys.
@@ -188,9 +153,9 @@ __device__ __forceinline__ void ea_attend(const __nv_bfloat16* sQ, __nv_bfloat16
             {
                 unsigned int kb[4];
                 const int key = np * 16 + (lane & 7) + ((lane >> 4) << 3);
-                ea_ldmatrix_x4(kb, sK + ea_swz(key, kk * 2 + ((lane >> 3) & 1)));
-                ea_mma(s[2 * np], qf[kk], kb[0], kb[1]);
-                ea_mma(s[2 * np + 1], qf[kk], kb[2], kb[3]);
+                ldmatrix_x4(kb, sK + ea_swz(key, kk * 2 + ((lane >> 3) & 1)));
+                mma_bf16(s[2 * np], qf[kk], kb[0], kb[1]);
+                mma_bf16(s[2 * np + 1], qf[kk], kb[2], kb[3]);
             }
         }
 
@@ -242,12 +207,12 @@ __device__ __forceinline__ void ea_attend(const __nv_bfloat16* sQ, __nv_bfloat16
             oacc[dt][3] *= alpha[1];
         }
 
-        ea_cp_async_wait_all(); // V(j) landed
+        cp_async_wait<0>(); // V(j) landed
         __syncthreads();        // ... for every thread; and every warp finished reading K(j)
         if (j + 1 < n_tiles)
         {
             ea_load_kv_tile(sK, k_cache, tok, n0 + EA_BLOCK_N, kv_end, kvh);
-            ea_cp_async_commit();
+            cp_async_commit();
         }
 
         // O += P V: the S accumulators of two adjacent key octets form one A fragment (16 rows x 16 keys).
@@ -264,9 +229,9 @@ __device__ __forceinline__ void ea_attend(const __nv_bfloat16* sQ, __nv_bfloat16
             {
                 unsigned int vb[4];
                 const int t = kt * 16 + (lane & 7) + (((lane >> 3) & 1) << 3);
-                ea_ldmatrix_x4_trans(vb, sV + ea_swz(t, dp * 2 + (lane >> 4)));
-                ea_mma(oacc[2 * dp], pa, vb[0], vb[1]);
-                ea_mma(oacc[2 * dp + 1], pa, vb[2], vb[3]);
+                ldmatrix_x4_trans(vb, sV + ea_swz(t, dp * 2 + (lane >> 4)));
+                mma_bf16(oacc[2 * dp], pa, vb[0], vb[1]);
+                mma_bf16(oacc[2 * dp + 1], pa, vb[2], vb[3]);
             }
         }
     }
@@ -326,10 +291,10 @@ extend_attention(const __nv_bfloat16* __restrict__ q,
         const int ch = c % EA_CHUNKS;
         const bool valid = r < rows_valid;
         const __nv_bfloat16* src = q + ((size_t)(q_begin + m0 + (valid ? r : 0)) * NUM_HEADS + h) * HEAD_DIM + ch * 8;
-        ea_cp_async16(sQ + ea_swz(r, ch), src, valid);
+        cp_async16(sQ + ea_swz(r, ch), src, valid);
     }
     ea_load_kv_tile(sK, k_cache, tok, 0, kv_end, kvh);
-    ea_cp_async_commit();
+    cp_async_commit();
 
     // This thread's two rows in the warp's 16-row slab (MMA C-fragment layout): lane/4 and lane/4 + 8.
     const int row_a = m0 + warp * 16 + lane / 4; // index among the request's new tokens
@@ -426,10 +391,10 @@ shared_prefix_attention(const __nv_bfloat16* __restrict__ q,
             const bool valid = r < rows_valid;
             const int row = valid ? members[r / EA_GROUP] : 0;
             const __nv_bfloat16* src = q + ((size_t)row * NUM_HEADS + kvh * EA_GROUP + r % EA_GROUP) * HEAD_DIM + ch * 8;
-            ea_cp_async16(sQ + ea_swz(r, ch), src, valid);
+            cp_async16(sQ + ea_swz(r, ch), src, valid);
         }
         ea_load_kv_tile(sK, k_cache, tok, item.z, item.w, kvh);
-        ea_cp_async_commit();
+        cp_async_commit();
 
         float oacc[HEAD_DIM / 8][4], m_run[2], l_run[2];
         ea_attend<false>(sQ, sK, sV, k_cache, v_cache, tok, kvh, item.z, item.w, scale_log2, item.w - 1, item.w - 1,

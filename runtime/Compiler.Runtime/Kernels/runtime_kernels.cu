@@ -1,6 +1,7 @@
 // runtime_kernels.cu -- small kernels the CUDA model runner launches around the generated model.
 #include <cuda_bf16.h>
 #include "launch_overlap.cuh"
+#include "tensor_core.cuh"
 #include "gemv.cuh"
 
 // Decode: the KV slot of each request's new token goes into its req_to_token row (the host table learns it on its
@@ -81,17 +82,6 @@ GEMV_ENTRY(8)
 // rows cuBLASLt made faster decode steps).
 #define SK_WARPS 8
 
-static __device__ __forceinline__ void sk_mma(float (&d)[4], unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-#else
-    __trap(); // bf16 mma needs sm_80; the host takes this kernel only there
-#endif
-}
-
 template <int MT, int F, int U>
 static __device__ __forceinline__ void gemm_skinny(const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
                                                    __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32,
@@ -164,8 +154,8 @@ static __device__ __forceinline__ void gemm_skinny(const __nv_bfloat16* __restri
 #pragma unroll
                 for (int f = 0; f < F; ++f)
                 {
-                    sk_mma(acc[t][f], xa[t][0].x, xa[t][1].x, xa[t][0].y, xa[t][1].y, cur[u][f].x, cur[u][f].y);
-                    sk_mma(acc[t][f], xa[t][0].z, xa[t][1].z, xa[t][0].w, xa[t][1].w, cur[u][f].z, cur[u][f].w);
+                    mma_bf16(acc[t][f], {xa[t][0].x, xa[t][1].x, xa[t][0].y, xa[t][1].y}, cur[u][f].x, cur[u][f].y);
+                    mma_bf16(acc[t][f], {xa[t][0].z, xa[t][1].z, xa[t][0].w, xa[t][1].w}, cur[u][f].z, cur[u][f].w);
                 }
         }
 #pragma unroll
@@ -247,17 +237,6 @@ static __host__ __device__ constexpr int gt_shared_bytes(int features, int stage
 // 8 rows one ldmatrix phase reads hit 8 distinct bank groups.
 static __device__ __forceinline__ unsigned gt_swizzle(int r, int c) { return r * 128 + ((c ^ (r & 7)) << 4); }
 
-static __device__ __forceinline__ void gt_load16(unsigned dst, const void* src, bool valid)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
-}
-
-static __device__ __forceinline__ void gt_ldmatrix_x4(unsigned (&r)[4], unsigned address)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address));
-}
-
 // Cluster barrier: every thread of every CTA of the cluster arrives; shared-memory writes before it are visible to
 // the cluster after it.
 static __device__ __forceinline__ void gt_cluster_sync()
@@ -285,7 +264,6 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
 {
     constexpr int STAGE_BYTES = (GT_ROWS + F) * GT_BK * 2; // x rows, then w rows
     extern __shared__ __align__(128) unsigned char gt_shared[];
-    const unsigned base = (unsigned)__cvta_generic_to_shared(gt_shared);
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int rank = S > 1 ? (int)blockIdx.x : 0; // the CTA's K slice and rank in its cluster
     const int n0 = blockIdx.y * F;
@@ -294,35 +272,33 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     // Stage s of the pipeline: x rows at s * STAGE_BYTES, then w rows. Steps past the last load nothing.
     auto load_w = [&](int step) {
         if (step >= steps) return;
-        const unsigned tile = base + (step % STAGES) * STAGE_BYTES + GT_ROWS * 128;
+        unsigned char* tile = gt_shared + (step % STAGES) * STAGE_BYTES + GT_ROWS * 128;
         const __nv_bfloat16* src = w + k_begin + step * GT_BK;
 #pragma unroll
         for (int j = 0; j < F * 8 / GT_THREADS; ++j)
         {
             const int r = (tid + j * GT_THREADS) >> 3, c = tid & 7;
             const bool ok = n0 + r < N;
-            gt_load16(tile + gt_swizzle(r, c), src + (long long)(ok ? n0 + r : 0) * K + 8 * c, ok);
+            cp_async16(tile + gt_swizzle(r, c), src + (long long)(ok ? n0 + r : 0) * K + 8 * c, ok);
         }
     };
     auto load_x = [&](int step) {
         if (step >= steps) return;
-        const unsigned tile = base + (step % STAGES) * STAGE_BYTES;
+        unsigned char* tile = gt_shared + (step % STAGES) * STAGE_BYTES;
         const __nv_bfloat16* src = x + k_begin + step * GT_BK;
 #pragma unroll
         for (int j = 0; j < GT_ROWS * 8 / GT_THREADS; ++j)
         {
             const int r = (tid + j * GT_THREADS) >> 3, c = tid & 7;
-            gt_load16(tile + gt_swizzle(r, c), src + (long long)(r < M ? r : 0) * K + 8 * c, r < M);
+            cp_async16(tile + gt_swizzle(r, c), src + (long long)(r < M ? r : 0) * K + 8 * c, r < M);
         }
     };
-    auto commit = [] { asm volatile("cp.async.commit_group;" ::: "memory"); };
-
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) load_w(s);
     wait_for_previous_kernel(); // x is the previous kernel's output
     allow_next_kernel();
 #pragma unroll
-    for (int s = 0; s < STAGES - 1; ++s) { load_x(s); commit(); }
+    for (int s = 0; s < STAGES - 1; ++s) { load_x(s); cp_async_commit(); }
 
     float acc[F / 8][4];
 #pragma unroll
@@ -332,29 +308,30 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     const bool active = warp * 16 < M; // uniform over the warp: mma needs every lane
     for (int step = 0; step < steps; ++step)
     {
-        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 2) : "memory"); // this step's stage landed
+        cp_async_wait<STAGES - 2>(); // this step's stage landed
         __syncthreads(); // ... for every thread, and the stage loaded next was consumed by all warps
         load_w(step + STAGES - 1);
         load_x(step + STAGES - 1);
-        commit();
+        cp_async_commit();
         if (!active) continue;
-        const unsigned xs = base + (step % STAGES) * STAGE_BYTES, ws = xs + GT_ROWS * 128;
+        const unsigned char* xs = gt_shared + (step % STAGES) * STAGE_BYTES;
+        const unsigned char* ws = xs + GT_ROWS * 128;
 #pragma unroll
         for (int kk = 0; kk < GT_BK / 16; ++kk)
         {
             unsigned a[4];
-            gt_ldmatrix_x4(a, xs + gt_swizzle(warp * 16 + (lane & 15), 2 * kk + (lane >> 4)));
+            ldmatrix_x4(a, xs + gt_swizzle(warp * 16 + (lane & 15), 2 * kk + (lane >> 4)));
 #pragma unroll
             for (int p = 0; p < F / 16; ++p)
             {
                 unsigned b[4]; // features 16p..16p+7 at k 0-7, 8-15, then 16p+8..16p+15 at k 0-7, 8-15
-                gt_ldmatrix_x4(b, ws + gt_swizzle(16 * p + (lane & 7) + ((lane >> 4) << 3), 2 * kk + ((lane >> 3) & 1)));
-                sk_mma(acc[2 * p], a[0], a[1], a[2], a[3], b[0], b[1]);
-                sk_mma(acc[2 * p + 1], a[0], a[1], a[2], a[3], b[2], b[3]);
+                ldmatrix_x4(b, ws + gt_swizzle(16 * p + (lane & 7) + ((lane >> 4) << 3), 2 * kk + ((lane >> 3) & 1)));
+                mma_bf16(acc[2 * p], a, b[0], b[1]);
+                mma_bf16(acc[2 * p + 1], a, b[2], b[3]);
             }
         }
     }
-    asm volatile("cp.async.wait_group 0;" ::: "memory");
+    cp_async_wait<0>();
     __syncthreads(); // the pipeline's shared memory now holds this CTA's partial tile
 
     // Accumulator i of tile j is row 16 warp + g (+ 8 for i >= 2), feature 8j + 2c (+ 1 for odd i).
@@ -375,7 +352,7 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     for (int i = tid; i < (r_end - r_begin) * (F / 4); i += GT_THREADS)
     {
         const int r = r_begin + i / (F / 4), f = i % (F / 4) * 4;
-        const unsigned local = base + (unsigned)((r * gt_partial_stride(F) + f) * 4);
+        const unsigned local = (unsigned)__cvta_generic_to_shared(&partial[r * gt_partial_stride(F) + f]);
         float4 sum = gt_load_partial(local, 0, S > 1);
 #pragma unroll
         for (int s = 1; s < S; ++s)
