@@ -125,10 +125,14 @@ internal static class CudaRenderer
         /// previous kernel after loading its first weights and then calls the prologue.</summary>
         private void RenderGemvPrologue(GemvPrologueSpec gemv)
         {
-            var producer = KernelParams.OfGemvPrologue(_kernel, gemv, _buffers);
-            var parameters = producer.Select(p => $"{p.CType} __restrict__ {p.Name}")
-                .Concat(["const bf16* __restrict__ gemv_w", "bf16* __restrict__ gemv_y", "int gemv_m", "int gemv_n", "int gemv_k", "int gemv_ksplit"]).ToList();
-            var arguments = string.Join(", ", producer.Select(p => p.Name).Concat(["gemv_w", "gemv_y", "gemv_m", "gemv_n", "gemv_k", "gemv_ksplit"]));
+            // The producer's arguments, then the GEMV's.
+            var gemvParams = new (string Type, string Name)[]
+            {
+                ("const bf16* __restrict__", "gemv_w"), ("bf16* __restrict__", "gemv_y"), ("int", "gemv_m"), ("int", "gemv_n"), ("int", "gemv_k"), ("int", "gemv_ksplit"),
+            };
+            var all = KernelParams.OfGemvPrologue(_kernel, gemv, _buffers).Select(p => (Type: p.CType + " __restrict__", Name: p.Name)).Concat(gemvParams).ToList();
+            var parameters = all.Select(p => $"{p.Type} {p.Name}").ToList();
+            var arguments = string.Join(", ", all.Select(p => p.Name));
             _w.Line($"// {_kernel.Name} as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes");
             _w.Line($"// the rows of {_kernel.Ops.First(o => o.Op == PrimOp.StoreRow && o.Value == gemv.Input).Label} it multiplies into shared memory ({C(gemv.K)} per row, dynamic shared memory), block 0 also stores the rest.");
             _w.Line($"// {_kernel.Fuses}");

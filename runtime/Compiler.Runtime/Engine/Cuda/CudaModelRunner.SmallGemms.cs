@@ -78,19 +78,18 @@ internal sealed unsafe partial class CudaModelRunner
             _gemm.Linear(y, x, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
             return;
         }
-        if (choice.Kernel == SmallGemmKernel.Tiled)
+        var args = new KernelArgs();
+        args.Add(x).Add(weight).Add(floatOutput ? 0UL : y).Add(floatOutput ? y : 0UL).Add(rows).Add(n).Add(k);
+        if (choice.Kernel == SmallGemmKernel.Tiled) // its K split is the cluster size, compiled into each entry point
         {
-            var tiledArgs = new KernelArgs();
-            tiledArgs.Add(x).Add(weight).Add(floatOutput ? 0UL : y).Add(floatOutput ? y : 0UL).Add(rows).Add(n).Add(k);
             LaunchKernel(_tiled[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((n + SmallGemms.TiledFeaturesPerBlock - 1) / SmallGemms.TiledFeaturesPerBlock)),
-                SmallGemms.TiledThreads, ref tiledArgs, SmallGemms.TiledSharedBytes);
+                SmallGemms.TiledThreads, ref args, SmallGemms.TiledSharedBytes);
             return;
         }
         var (kernel, featuresPerBlock) = choice.Kernel == SmallGemmKernel.Gemv
             ? (shape.Gemv, SmallGemms.GemvFeaturesPerBlock(choice.KSplit))
             : (_skinny, SmallGemms.SkinnyFeaturesPerBlock(choice.KSplit));
-        var args = new KernelArgs();
-        args.Add(x).Add(weight).Add(floatOutput ? 0UL : y).Add(floatOutput ? y : 0UL).Add(rows).Add(n).Add(k).Add(choice.KSplit);
+        args.Add(choice.KSplit);
         LaunchKernel(kernel, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), (uint)(SmallGemms.WarpsPerBlock * 32), ref args);
     }
 
