@@ -1,4 +1,7 @@
+using System.CommandLine;
+using System.Diagnostics;
 using Compiler.Models;
+using Compiler.Runtime.Cuda;
 using Compiler.Runtime.Cpu;
 using Compiler.Runtime.Engine;
 using Compiler.Runtime.Engine.Cuda;
@@ -8,7 +11,7 @@ using Compiler.Runtime.Plan;
 namespace Compiler.Host;
 
 /// <summary>Opens a model for the CLI: a Hugging Face directory, or a config.json with --load-format dummy
-/// (random weights of the real shapes, as SGLang's), on --device cuda or cpu.</summary>
+/// (random weights of the real shapes, as SGLang's), on --device cuda, cpu or auto.</summary>
 internal sealed class ModelHost : IDisposable
 {
     private ModelHost(IModelRunner runner, int maxTotalTokens, ModelPlan plan, Checkpoint checkpoint)
@@ -25,6 +28,18 @@ internal sealed class ModelHost : IDisposable
     /// <summary>KV pool size in tokens the runner was given (from --max-total-tokens or the GPU's free memory).</summary>
     public int MaxTotalTokens { get; }
     public ModelPlan Plan { get; }
+
+    /// <summary>The --device option every model command takes: auto (the default) is cuda when a CUDA driver is present.</summary>
+    public static Option<string> DeviceOption() =>
+        new("--device") { DefaultValueFactory = _ => "auto", Description = "cuda, cpu or auto (cuda when a CUDA driver is present)" };
+
+    /// <summary>cuda or cpu for a --device value; auto picks cuda when a CUDA driver is present.</summary>
+    public static string ResolveDevice(string device) => device switch
+    {
+        "auto" => CudaDevice.IsAvailable ? "cuda" : "cpu",
+        "cuda" or "cpu" => device,
+        _ => throw new ArgumentException($"--device {device}: expected cuda, cpu or auto"),
+    };
 
     public static ModelHost Open(string modelPath, string loadFormat, string device, CudaRunnerOptions options) =>
         Open(HfConfig.Load(modelPath), loadFormat, device, options);
@@ -43,7 +58,7 @@ internal sealed class ModelHost : IDisposable
             "auto" or "safetensors" => Checkpoint.Open(Path.GetDirectoryName(configPath)!),
             _ => throw new ArgumentException($"--load-format {loadFormat}: expected auto, safetensors or dummy"),
         };
-        switch (device)
+        switch (ResolveDevice(device))
         {
             case "cuda":
                 var cuda = new CudaModelRunner(plan, config, checkpoint, options);
@@ -52,7 +67,7 @@ internal sealed class ModelHost : IDisposable
                 var cpu = new CpuModelRunner(plan, config, checkpoint, options.MaxTotalTokens > 0 ? options.MaxTotalTokens : 65536, Math.Max(options.MaxBatchTokens, options.MaxLogitsRows));
                 return new ModelHost(cpu, cpu.MaxTotalTokens, plan, checkpoint);
             default:
-                throw new ArgumentException($"--device {device}: expected cuda or cpu");
+                throw new UnreachableException();
         }
     }
 

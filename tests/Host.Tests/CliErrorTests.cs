@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Net;
 using System.Net.Sockets;
 
@@ -6,7 +7,8 @@ namespace Host.Tests;
 
 /// <summary>
 /// The CLI (Host.dll, run as users run it) answers bad input, a port in use or a missing GPU with one "error:" line
-/// and exit code 1, not an unhandled-exception stack trace.
+/// and exit code 1, not an unhandled-exception stack trace; and its generate command prints what transformers
+/// generates.
 /// </summary>
 public sealed class CliErrorTests
 {
@@ -14,17 +16,23 @@ public sealed class CliErrorTests
 
     private static async Task<(int ExitCode, string Stderr)> RunAsync(params string[] args)
     {
+        var (code, _, stderr) = await RunWithOutputAsync(args);
+        return (code, stderr);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithOutputAsync(params string[] args)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Host.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var ct = TestContext.Current.CancellationToken;
         var stderr = process.StandardError.ReadToEndAsync(ct);
-        _ = process.StandardOutput.ReadToEndAsync(ct);
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     private static void AssertOneLineError(int exitCode, string stderr, string expected)
@@ -67,4 +75,46 @@ public sealed class CliErrorTests
         var (code, stderr) = await RunAsync("generate", "--model-path", Model, "--device", "cpu", "--prompt", "x", "--max-new-tokens", "2", "--temperature", "-1");
         AssertOneLineError(code, stderr, "temperature must be a finite number >= 0, got -1");
     }
+
+    [Fact]
+    public async Task An_unknown_device_is_named()
+    {
+        var (code, stderr) = await RunAsync("generate", "--model-path", Model, "--device", "tpu", "--input-ids", "[1, 2]", "--max-new-tokens", "2");
+        AssertOneLineError(code, stderr, "--device tpu: expected cuda, cpu or auto");
+    }
+
+    [Fact]
+    public async Task Generate_prints_transformers_greedy_continuation_and_the_log_probabilities()
+    {
+        // The shipped model's first reference prompt: transformers' 32 greedy tokens (fp32) and their text.
+        using var reference = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Model, "reference", "reference_generation.json"), TestContext.Current.CancellationToken));
+        var prompt = reference.RootElement.GetProperty("prompts")[0];
+        var inputIds = Ints(prompt.GetProperty("input_ids"));
+        var (code, stdout, stderr) = await RunWithOutputAsync("generate", "--model-path", Model, "--device", "cpu",
+            "--input-ids", JsonSerializer.Serialize(inputIds), "--max-new-tokens", "32", "--return-logprob");
+        Assert.True(code == 0, stderr);
+
+        var output = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(inputIds, Ints(output.GetProperty("input_ids")));
+        Assert.Equal(Ints(prompt.GetProperty("greedy")), Ints(output.GetProperty("output_ids")));
+        Assert.Equal(prompt.GetProperty("greedy_text").GetString(), output.GetProperty("text").GetString());
+        // Position i's log-probability of token i + 1, then one per generated token; greedy picks are each row's top 1.
+        var promptLogprobs = output.GetProperty("input_token_logprobs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var outputLogprobs = output.GetProperty("output_token_logprobs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(inputIds.Length - 1, promptLogprobs.Length);
+        Assert.Equal(inputIds.Length - 1, output.GetProperty("input_top1_ids").GetArrayLength());
+        Assert.Equal(32, outputLogprobs.Length);
+        Assert.All(promptLogprobs.Concat(outputLogprobs), lp => Assert.InRange(lp, -50, 0));
+    }
+
+    [Fact]
+    public async Task Generate_runs_without_a_device_option()
+    {
+        // --device auto, the default: the GPU when there is a CUDA driver, else the CPU.
+        var (code, stdout, stderr) = await RunWithOutputAsync("generate", "--model-path", Model, "--input-ids", "[43, 638, 383]", "--max-new-tokens", "4");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(4, JsonDocument.Parse(stdout).RootElement.GetProperty("output_ids").GetArrayLength());
+    }
+
+    private static int[] Ints(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt32()).ToArray();
 }

@@ -17,7 +17,7 @@ internal static class BenchOneBatchCommand
     {
         var modelPath = new Option<string>("--model-path") { Description = "Hugging Face model directory, or a config.json with --load-format dummy", Required = true };
         var loadFormat = new Option<string>("--load-format") { Description = "auto | dummy (random weights of the real shapes)", DefaultValueFactory = _ => "auto" };
-        var device = new Option<string>("--device") { Description = "cuda | cpu", DefaultValueFactory = _ => "cuda" };
+        var device = ModelHost.DeviceOption();
         var batchSizes = new Option<int[]>("--batch-size") { Description = "batch sizes to run", DefaultValueFactory = _ => [1], AllowMultipleArgumentsPerToken = true };
         var inputLen = new Option<int>("--input-len") { DefaultValueFactory = _ => 1024 };
         var outputLen = new Option<int>("--output-len") { DefaultValueFactory = _ => 16 };

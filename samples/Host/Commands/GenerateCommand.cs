@@ -20,7 +20,7 @@ internal static class GenerateCommand
     {
         var modelPath = new Option<string>("--model-path") { Required = true };
         var loadFormat = new Option<string>("--load-format") { DefaultValueFactory = _ => "auto" };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cuda" };
+        var device = ModelHost.DeviceOption();
         var prompt = new Option<string?>("--prompt") { Description = "text, encoded with the model's tokenizer" };
         var inputIds = new Option<string?>("--input-ids") { Description = "token ids as a JSON array" };
         var maxNewTokens = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 16 };

@@ -20,7 +20,7 @@ internal static class ServeCommand
         var modelPath = new Option<string>("--model-path") { Required = true, Description = "Hugging Face model directory (config.json, safetensors, tokenizer)" };
         var host = new Option<string>("--host") { DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { DefaultValueFactory = _ => 30000 };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto", Description = "cuda, cpu or auto (cuda when a CUDA driver is present)" };
+        var device = ModelHost.DeviceOption();
         var loadFormat = new Option<string>("--load-format") { DefaultValueFactory = _ => "auto", Description = "auto, safetensors or dummy (random weights)" };
         var servedName = new Option<string?>("--served-model-name") { Description = "model id in the API (default: the model directory's name)" };
         var apiKey = new Option<string?>("--api-key") { Description = "require 'Authorization: Bearer KEY' on every endpoint but /health" };
@@ -54,8 +54,7 @@ internal static class ServeCommand
             if (level is not ("debug" or "info" or "warning" or "error")) throw new ArgumentException($"--log-level {level}: expected debug, info, warning or error");
             Action<string> log = level is "debug" or "info" ? Log : line => { if (line.Contains("fail", StringComparison.OrdinalIgnoreCase)) Log(line); };
 
-            string dev = result.GetValue(device)!;
-            if (dev == "auto") dev = CudaDevice.IsAvailable ? "cuda" : "cpu";
+            string dev = ModelHost.ResolveDevice(result.GetValue(device)!);
             var config = HfConfig.Load(path);
             string modelDir = Path.GetDirectoryName(config.FilePath)!;
             int running = result.GetValue(maxRunning), chunk = result.GetValue(chunked), prefill = result.GetValue(maxPrefill);
