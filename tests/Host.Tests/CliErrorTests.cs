@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Net;
 using System.Net.Sockets;
 
@@ -74,6 +75,32 @@ public sealed class CliErrorTests
     {
         var (code, stderr) = await RunAsync("generate", "--model-path", Model, "--device", "cpu", "--prompt", "x", "--max-new-tokens", "2", "--temperature", "-1");
         AssertOneLineError(code, stderr, "temperature must be a finite number >= 0, got -1");
+    }
+
+    [Fact]
+    public async Task A_config_or_tokenizer_this_build_cannot_run_is_named()
+    {
+        var dir = Directory.CreateTempSubdirectory("cli-errors-").FullName;
+        try
+        {
+            var config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Model, "config.json"), TestContext.Current.CancellationToken))!.AsObject();
+            config["architectures"] = new JsonArray("MambaForCausalLM");
+            await File.WriteAllTextAsync(Path.Combine(dir, "config.json"), config.ToJsonString(), TestContext.Current.CancellationToken);
+            var (code, stderr) = await RunAsync("generate", "--model-path", dir, "--device", "cpu", "--load-format", "dummy", "--input-ids", "[1]");
+            AssertOneLineError(code, stderr, $"{Path.Combine(dir, "config.json")}: architecture 'MambaForCausalLM' has no model file");
+
+            config["architectures"] = new JsonArray("Qwen3ForCausalLM");
+            config.Remove("num_hidden_layers");
+            await File.WriteAllTextAsync(Path.Combine(dir, "config.json"), config.ToJsonString(), TestContext.Current.CancellationToken);
+            (code, stderr) = await RunAsync("generate", "--model-path", dir, "--device", "cpu", "--load-format", "dummy", "--input-ids", "[1]");
+            AssertOneLineError(code, stderr, $"{Path.Combine(dir, "config.json")}: missing number 'num_hidden_layers'");
+
+            File.Copy(Path.Combine(Model, "config.json"), Path.Combine(dir, "config.json"), overwrite: true);
+            await File.WriteAllTextAsync(Path.Combine(dir, "tokenizer.json"), """{"model": {"type": "Unigram"}}""", TestContext.Current.CancellationToken);
+            (code, stderr) = await RunAsync("generate", "--model-path", dir, "--device", "cpu", "--load-format", "dummy", "--prompt", "hi");
+            AssertOneLineError(code, stderr, $"{Path.Combine(dir, "tokenizer.json")}: model.type is \"Unigram\"; only byte-level \"BPE\" models are supported");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Fact]
