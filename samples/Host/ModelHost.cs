@@ -29,17 +29,26 @@ internal sealed class ModelHost : IDisposable
     public int MaxTotalTokens { get; }
     public ModelPlan Plan { get; }
 
-    /// <summary>The --device option every model command takes: auto (the default) is cuda when a CUDA driver is present.</summary>
+    /// <summary>The --device option every model command takes: auto, the default, is cuda where the CUDA runner can run.</summary>
     public static Option<string> DeviceOption() =>
-        new("--device") { DefaultValueFactory = _ => "auto", Description = "cuda, cpu or auto (cuda when a CUDA driver is present)" };
+        new("--device") { DefaultValueFactory = _ => "auto", Description = "cuda, cpu or auto (cuda when a CUDA driver and a supported GPU are present)" };
 
-    /// <summary>cuda or cpu for a --device value; auto picks cuda when a CUDA driver is present.</summary>
-    public static string ResolveDevice(string device) => device switch
+    /// <summary>cuda or cpu for a --device value; auto picks cuda when a CUDA driver is present and its first GPU is one
+    /// the CUDA runner supports.</summary>
+    public static string ResolveDevice(string device)
     {
-        "auto" => CudaDevice.IsAvailable ? "cuda" : "cpu",
-        "cuda" or "cpu" => device,
-        _ => throw new ArgumentException($"--device {device}: expected cuda, cpu or auto"),
-    };
+        switch (device)
+        {
+            case "cuda" or "cpu":
+                return device;
+            case "auto":
+                if (!CudaDevice.IsAvailable) return "cpu";
+                var (name, capability) = CudaDevice.Describe(0);
+                return CudaModelRunner.UnsupportedDeviceReason(name, capability) is null ? "cuda" : "cpu";
+            default:
+                throw new ArgumentException($"--device {device}: expected cuda, cpu or auto");
+        }
+    }
 
     public static ModelHost Open(string modelPath, string loadFormat, string device, CudaRunnerOptions options) =>
         Open(HfConfig.Load(modelPath), loadFormat, device, options);

@@ -101,10 +101,23 @@ internal sealed unsafe class CudaDevice : IDisposable
         Cu.Check(CuDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
-    public int Attribute(CuDeviceAttribute attribute)
+    public int Attribute(CuDeviceAttribute attribute) => Attribute(Handle, attribute);
+
+    /// <summary>The name and compute capability of GPU <paramref name="ordinal"/>, without creating a context (for
+    /// choosing a device before opening one). Needs <see cref="IsAvailable"/>.</summary>
+    public static (string Name, (int Major, int Minor) ComputeCapability) Describe(int ordinal = 0)
+    {
+        CudaLibraries.Require(CudaLibrary.Driver);
+        Cu.Check(CuDriver.cuInit(0), "cuInit");
+        int device;
+        Cu.Check(CuDriver.cuDeviceGet(&device, ordinal), "cuDeviceGet");
+        return (QueryName(device), (Attribute(device, CuDeviceAttribute.ComputeCapabilityMajor), Attribute(device, CuDeviceAttribute.ComputeCapabilityMinor)));
+    }
+
+    private static int Attribute(int device, CuDeviceAttribute attribute)
     {
         int value;
-        Cu.Check(CuDriver.cuDeviceGetAttribute(&value, attribute, Handle), "cuDeviceGetAttribute", attribute.ToString());
+        Cu.Check(CuDriver.cuDeviceGetAttribute(&value, attribute, device), "cuDeviceGetAttribute", attribute.ToString());
         return value;
     }
 

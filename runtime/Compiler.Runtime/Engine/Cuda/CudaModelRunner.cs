@@ -75,6 +75,11 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _plan = plan;
         _options = options;
         _device = CudaDevice.Open(0);
+        if (UnsupportedDeviceReason(_device.Name, _device.ComputeCapability) is { } unsupported)
+        {
+            _device.Dispose();
+            throw new NotSupportedException(unsupported);
+        }
         _device.MakeCurrent();
         _stream = Own(CudaStream.Create());
         _constants = ModelConstants.Read(plan, config);
@@ -200,6 +205,16 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         ChooseSmallGemms(log);
         if (!options.DisableCudaGraph) CaptureDecodeGraphs(log);
     }
+
+    /// <summary>The oldest GPUs the runner's kernels run on: bf16 tensor cores (mma.sync), cp.async and ldmatrix came
+    /// with Ampere.</summary>
+    public static readonly (int Major, int Minor) MinComputeCapability = (8, 0);
+
+    /// <summary>Why the runner cannot run on a GPU of this compute capability, or null when it can.</summary>
+    public static string? UnsupportedDeviceReason(string name, (int Major, int Minor) capability) =>
+        capability.CompareTo(MinComputeCapability) >= 0 ? null
+            : $"{name} has compute capability {capability.Major}.{capability.Minor}; the CUDA runner's kernels need " +
+              $"{MinComputeCapability.Major}.{MinComputeCapability.Minor} or newer (bf16 tensor cores and cp.async: Ampere, Ada, Hopper, Blackwell). Use --device cpu.";
 
     public int VocabSize => _vocab;
 
