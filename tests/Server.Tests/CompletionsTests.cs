@@ -118,6 +118,41 @@ public sealed class CompletionsTests(ServerFixture fixture) : ServerTestBase(fix
     }
 
     [Fact]
+    public async Task A_batch_of_prompts_gets_each_prompts_own_completions_in_prompt_major_order()
+    {
+        string[] texts = ["Once upon a time there was a little", "The children are playing"];
+        var alone = new List<string>();
+        foreach (var t in texts) alone.Add((await GreedyCompletionAsync(t, 8)).GetProperty("choices")[0].GetProperty("text").GetString()!);
+        int promptTokens = texts.Sum(t => Tokenizer.Encode(t).Length);
+
+        // Strings, then the same prompts as token-id lists, two choices each (greedy: the same text twice), with echo.
+        foreach (var prompt in new[] { JsonSerializer.Serialize(texts), JsonSerializer.Serialize(texts.Select(t => Tokenizer.Encode(t))) })
+        {
+            var (status, body) = await PostAsync("/v1/completions",
+                $$"""{"prompt":{{prompt}},"max_tokens":8,"temperature":0,"ignore_eos":true,"n":2,"echo":true}""");
+            Assert.Equal(HttpStatusCode.OK, status);
+            var choices = body.GetProperty("choices").EnumerateArray().ToArray();
+            Assert.Equal([0, 1, 2, 3], choices.Select(c => c.GetProperty("index").GetInt32()));
+            // Choice j of prompt i at i * n + j, its prompt echoed in front.
+            for (int i = 0; i < 4; i++) Assert.Equal(texts[i / 2] + alone[i / 2], choices[i].GetProperty("text").GetString());
+            var usage = body.GetProperty("usage");
+            Assert.Equal(promptTokens, usage.GetProperty("prompt_tokens").GetInt32());
+            Assert.Equal(32, usage.GetProperty("completion_tokens").GetInt32());
+        }
+
+        // Streamed: every chunk names its choice; each choice's deltas make its text.
+        var chunks = Sse.Json(await PostSseAsync("/v1/completions",
+            $$"""{"prompt":{{JsonSerializer.Serialize(texts)}},"max_tokens":8,"temperature":0,"ignore_eos":true,"stream":true}"""));
+        var streamed = new string[2];
+        foreach (var c in chunks)
+        {
+            var choice = c.GetProperty("choices")[0];
+            streamed[choice.GetProperty("index").GetInt32()] += choice.GetProperty("text").GetString();
+        }
+        Assert.Equal(alone, streamed);
+    }
+
+    [Fact]
     public async Task Seed_makes_sampling_deterministic()
     {
         async Task<string> Sample(int seed)

@@ -88,4 +88,27 @@ public sealed class OperationsTests(ServerFixture fixture) : ServerTestBase(fixt
         string final = last.GetProperty("text").GetString()!;
         Assert.All(events, e => Assert.StartsWith(e.GetProperty("text").GetString()!, final));
     }
+
+    [Fact]
+    public async Task Native_generate_takes_a_batch_of_prompts_plain_and_streamed()
+    {
+        const string sampling = "\"sampling_params\":{\"max_new_tokens\":5,\"temperature\":0,\"ignore_eos\":true}";
+        var alone = new List<int[]>();
+        foreach (var text in new[] { "The river", "A small dog" })
+        {
+            var (_, one) = await PostAsync("/generate", $$"""{"text":{{JsonSerializer.Serialize(text)}},{{sampling}}}""");
+            alone.Add(one.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        }
+
+        var (status, batch) = await PostAsync("/generate", $$"""{"text":["The river","A small dog"],{{sampling}}}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(JsonValueKind.Array, batch.ValueKind);
+        Assert.Equal(alone, batch.EnumerateArray().Select(r => r.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray()));
+
+        // Streamed, each event carries its result's index in the list.
+        var events = Sse.Json(await PostSseAsync("/generate", $$"""{"text":["The river","A small dog"],{{sampling}},"stream":true}"""));
+        var last = new JsonElement[2];
+        foreach (var e in events) last[e.GetProperty("index").GetInt32()] = e;
+        Assert.Equal(alone, last.Select(r => r.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray()));
+    }
 }

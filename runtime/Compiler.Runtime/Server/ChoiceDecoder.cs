@@ -17,9 +17,10 @@ internal sealed class ChoiceDecoder
     private readonly StopStringMatcher? _stops;
     private readonly bool _noStopTrim;
 
-    public ChoiceDecoder(int index, RequestStream request, EngineHost host, Tokenizer? tokenizer, GenerationOptions options)
+    public ChoiceDecoder(int index, int prompt, RequestStream request, EngineHost host, Tokenizer? tokenizer, GenerationOptions options)
     {
         Index = index;
+        Prompt = prompt;
         Request = request;
         _host = host;
         _detokenizer = tokenizer?.CreateDetokenizer(options.SkipSpecialTokens);
@@ -29,7 +30,10 @@ internal sealed class ChoiceDecoder
         if (request.Sampling.TopLogprobs > 0) TopLogprobs = [];
     }
 
+    /// <summary>The choice's index in the call's response (prompt * n + choice).</summary>
     public int Index { get; }
+    /// <summary>Which of the call's prompts this choice continues (0 when it has one).</summary>
+    public int Prompt { get; }
     public RequestStream Request { get; }
     public List<int> OutputIds { get; } = [];
     public List<float>? Logprobs { get; }

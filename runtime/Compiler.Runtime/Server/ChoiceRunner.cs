@@ -11,18 +11,31 @@ namespace Compiler.Runtime.Server;
 internal static class ChoiceRunner
 {
     /// <summary>The streams of an n-choice call, one engine request each, named and seeded by <see cref="ParallelSampling"/>.</summary>
-    public static List<ChoiceDecoder> Submit(OpenAIServer server, string rid, int[] inputIds, GenerationOptions options)
+    public static List<ChoiceDecoder> Submit(OpenAIServer server, string rid, int[] inputIds, GenerationOptions options) =>
+        Submit(server, rid, [inputIds], options);
+
+    /// <summary>
+    /// The streams of a call with several prompts, n choices each: choice j of prompt i has index i * n + j (OpenAI's
+    /// order). Each prompt's choices are named and seeded as if it came alone, with "-{i}" after the call's id when
+    /// there are several prompts.
+    /// </summary>
+    public static List<ChoiceDecoder> Submit(OpenAIServer server, string rid, IReadOnlyList<int[]> prompts, GenerationOptions options)
     {
         var p = options.Sampling;
-        // Clip to what the context leaves (the scheduler clips again to the KV pool); min tokens cannot exceed it.
-        int maxNew = Math.Min(p.MaxNewTokens, server.Host.MaxReqLen - inputIds.Length);
         ulong seed = ParallelSampling.BaseSeed(p);
-        var decoders = new List<ChoiceDecoder>(p.N);
-        for (int i = 0; i < p.N; i++)
+        var decoders = new List<ChoiceDecoder>(prompts.Count * p.N);
+        for (int prompt = 0; prompt < prompts.Count; prompt++)
         {
-            var sampling = p with { N = 1, Seed = ParallelSampling.ChoiceSeed(seed, i), MaxNewTokens = maxNew, MinNewTokens = Math.Min(p.MinNewTokens, maxNew) };
-            var stream = new RequestStream(ParallelSampling.ChoiceRid(rid, p.N, i), inputIds, sampling);
-            decoders.Add(new ChoiceDecoder(i, stream, server.Host, server.Tokenizer, options));
+            int[] inputIds = prompts[prompt];
+            string promptRid = prompts.Count == 1 ? rid : $"{rid}-{prompt}";
+            // Clip to what the context leaves (the scheduler clips again to the KV pool); min tokens cannot exceed it.
+            int maxNew = Math.Min(p.MaxNewTokens, server.Host.MaxReqLen - inputIds.Length);
+            for (int i = 0; i < p.N; i++)
+            {
+                var sampling = p with { N = 1, Seed = ParallelSampling.ChoiceSeed(seed, i), MaxNewTokens = maxNew, MinNewTokens = Math.Min(p.MinNewTokens, maxNew) };
+                var stream = new RequestStream(ParallelSampling.ChoiceRid(promptRid, p.N, i), inputIds, sampling);
+                decoders.Add(new ChoiceDecoder(prompt * p.N + i, prompt, stream, server.Host, server.Tokenizer, options));
+            }
         }
         foreach (var d in decoders) server.Host.Submit(d.Request);
         return decoders;
@@ -72,7 +85,17 @@ internal static class ChoiceRunner
     private static void ThrowEnded(ChoiceDecoder d) =>
         throw new ApiException(500, $"Request {d.Request.Rid}: the engine closed its output stream without a finish.");
 
-    public static int PromptTokens(List<ChoiceDecoder> decoders) => decoders[0].Request.InputIds.Length;
+    /// <summary>Prompt tokens of the call: each prompt counted once, however many choices it has.</summary>
+    public static int PromptTokens(List<ChoiceDecoder> decoders)
+    {
+        int n = 0, last = -1;
+        foreach (var d in decoders) // a prompt's choices are adjacent
+        {
+            if (d.Prompt != last) n += d.Request.InputIds.Length;
+            last = d.Prompt;
+        }
+        return n;
+    }
 
     public static int CompletionTokens(List<ChoiceDecoder> decoders)
     {
@@ -81,11 +104,12 @@ internal static class ChoiceRunner
         return n;
     }
 
+    /// <summary>Prompt tokens found in the prefix cache: per prompt the most any of its choices found, summed.</summary>
     public static int CachedTokens(List<ChoiceDecoder> decoders)
     {
-        int n = 0;
-        foreach (var d in decoders) n = Math.Max(n, d.CachedTokens);
-        return n;
+        var most = new Dictionary<int, int>();
+        foreach (var d in decoders) most[d.Prompt] = Math.Max(most.GetValueOrDefault(d.Prompt), d.CachedTokens);
+        return most.Values.Sum();
     }
 
     public static Protocol.UsageInfo Usage(List<ChoiceDecoder> decoders)

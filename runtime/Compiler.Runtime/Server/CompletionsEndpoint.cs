@@ -6,9 +6,10 @@ using Microsoft.AspNetCore.Http;
 namespace Compiler.Runtime.Server;
 
 /// <summary>
-/// POST /v1/completions: a prompt (text or token ids) in, n completions out, streamed or not. echo prepends the
-/// prompt; with logprobs too, the prompt tokens' logprobs come first (first one null), and max_tokens 0 scores the
-/// prompt alone -- the lm-eval-harness loglikelihood request.
+/// POST /v1/completions: a prompt (text or token ids) or a list of prompts in, n completions of each out, streamed or
+/// not; choice j of prompt i has index i * n + j. echo prepends the prompt; with logprobs too, the prompt tokens'
+/// logprobs come first (first one null), and max_tokens 0 scores the prompt alone -- the lm-eval-harness loglikelihood
+/// request, which it sends in batches.
 /// </summary>
 internal static class CompletionsEndpoint
 {
@@ -19,15 +20,18 @@ internal static class CompletionsEndpoint
         server.CheckModel(root);
         var options = SamplingParser.ParseOpenAI(root, SamplingParser.Api.Completions, server.Options.SamplingDefaults);
         var tokenizer = server.RequireTokenizer("/v1/completions");
-        int[] ids = ReadPrompt(server, root);
-        ChoiceRunner.CheckTokenIds(ids, server.Host.VocabSize, "prompt");
-        ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, "prompt");
+        var prompts = ReadPrompts(server, root);
+        foreach (var ids in prompts)
+        {
+            ChoiceRunner.CheckTokenIds(ids, server.Host.VocabSize, "prompt");
+            ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, "prompt");
+        }
 
         string id = server.NewId("cmpl");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(); // this response's creation time, streamed or not
         string model = server.Options.ServedModelName;
-        string echo = options.Echo ? tokenizer.Decode(ids, options.SkipSpecialTokens) : "";
-        var decoders = ChoiceRunner.Submit(server, id, ids, options);
+        var echo = prompts.Select(ids => options.Echo ? tokenizer.Decode(ids, options.SkipSpecialTokens) : "").ToArray();
+        var decoders = ChoiceRunner.Submit(server, id, prompts, options);
         var ct = ctx.RequestAborted;
 
         if (!options.Stream)
@@ -42,10 +46,10 @@ internal static class CompletionsEndpoint
                 {
                     logprobs = NewLogprobs(d);
                     if (options.Echo) AddPrompt(logprobs, tokenizer, d);
-                    offsets[d.Index] = echo.Length;
+                    offsets[d.Index] = echo[d.Prompt].Length;
                     AddOutput(logprobs, tokenizer, d, 0, d.OutputIds.Count, ref offsets[d.Index]);
                 }
-                choices[d.Index] = new CompletionChoice(d.Index, echo + d.Text, logprobs, ChoiceDecoder.OpenAIFinishReason(d.Finish), d.MatchedStop());
+                choices[d.Index] = new CompletionChoice(d.Index, echo[d.Prompt] + d.Text, logprobs, ChoiceDecoder.OpenAIFinishReason(d.Finish), d.MatchedStop());
             }
             var response = new CompletionResponse(id, "text_completion", created, model, choices, ChoiceRunner.Usage(decoders));
             ctx.Response.ContentType = "application/json";
@@ -62,9 +66,9 @@ internal static class CompletionsEndpoint
         if (options.Echo)
             foreach (var d in decoders)
             {
-                textOffset[d.Index] = echo.Length;
+                textOffset[d.Index] = echo[d.Prompt].Length;
                 if (echoWithLogprobs) echoPending[d.Index] = true;
-                else if (echo.Length > 0) await Chunk(new CompletionChoice(d.Index, echo, null, null, null));
+                else if (echo[d.Prompt].Length > 0) await Chunk(new CompletionChoice(d.Index, echo[d.Prompt], null, null, null));
             }
         await ChoiceRunner.RunAsync(decoders, async (d, delta) =>
         {
@@ -73,7 +77,7 @@ internal static class CompletionsEndpoint
                 echoPending[d.Index] = false;
                 var prompt = NewLogprobs(d);
                 AddPrompt(prompt, tokenizer, d);
-                await Chunk(new CompletionChoice(d.Index, echo, prompt, null, null));
+                await Chunk(new CompletionChoice(d.Index, echo[d.Prompt], prompt, null, null));
             }
             if (delta.Length > 0)
             {
@@ -98,32 +102,44 @@ internal static class CompletionsEndpoint
 
     private static byte[] Serialize(CompletionResponse r) => JsonSerializer.SerializeToUtf8Bytes(r, ServerJsonContext.Relaxed.CompletionResponse);
 
-    /// <summary>"prompt": a string, a list of token ids, or a one-element list of either (batches are not supported).</summary>
-    internal static int[] ReadPrompt(OpenAIServer server, JsonElement root)
+    /// <summary>"prompt": a string or a list of token ids (one prompt), or a list of strings or of token-id lists (a
+    /// batch, OpenAI's form).</summary>
+    internal static List<int[]> ReadPrompts(OpenAIServer server, JsonElement root)
     {
         if (JsonFields.Get(root, "prompt") is not { } prompt) throw ApiException.BadRequest("'prompt' is required.", "prompt");
-        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() == 1 && prompt[0].ValueKind is JsonValueKind.String or JsonValueKind.Array)
-            prompt = prompt[0];
-        switch (prompt.ValueKind)
+        if (prompt.ValueKind == JsonValueKind.String) return [Encode(server, prompt)];
+        if (prompt.ValueKind != JsonValueKind.Array)
+            throw ApiException.BadRequest($"'prompt' must be a string, a list of token ids or a list of prompts, got {JsonFields.Describe(prompt)}.", "prompt");
+        if (prompt.GetArrayLength() == 0) throw ApiException.BadRequest("The prompt is empty: 'prompt' must contain at least one token.", "prompt");
+        var first = prompt[0].ValueKind;
+        if (first == JsonValueKind.Number) return [TokenIds(prompt)];
+        var prompts = new List<int[]>(prompt.GetArrayLength());
+        foreach (var e in prompt.EnumerateArray())
         {
-            case JsonValueKind.String:
-                string text = prompt.GetString()!;
-                if (text.Length == 0) throw ApiException.BadRequest("The prompt is empty: 'prompt' must contain at least one token.", "prompt");
-                return server.RequireTokenizer("A text prompt").Encode(text);
-            case JsonValueKind.Array:
-                var ids = new int[prompt.GetArrayLength()];
-                int i = 0;
-                foreach (var e in prompt.EnumerateArray())
-                {
-                    if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out ids[i++]))
-                        throw ApiException.BadRequest(e.ValueKind is JsonValueKind.String or JsonValueKind.Array
-                            ? "Batched prompts (a list of several prompts) are not supported; send one prompt per request."
-                            : $"'prompt' must be a string or a list of token ids; found {JsonFields.Describe(e)} in the list.", "prompt");
-                }
-                return ids;
-            default:
-                throw ApiException.BadRequest($"'prompt' must be a string or a list of token ids, got {JsonFields.Describe(prompt)}.", "prompt");
+            if (e.ValueKind != first || first is not (JsonValueKind.String or JsonValueKind.Array))
+                throw ApiException.BadRequest(
+                    $"'prompt' must be a string, a list of token ids, a list of strings or a list of token-id lists; found {JsonFields.Describe(e)} in a list that starts with {JsonFields.Describe(prompt[0])}.",
+                    "prompt");
+            prompts.Add(first == JsonValueKind.String ? Encode(server, e) : TokenIds(e));
         }
+        return prompts;
+    }
+
+    private static int[] Encode(OpenAIServer server, JsonElement text)
+    {
+        string s = text.GetString()!;
+        if (s.Length == 0) throw ApiException.BadRequest("The prompt is empty: 'prompt' must contain at least one token.", "prompt");
+        return server.RequireTokenizer("A text prompt").Encode(s);
+    }
+
+    private static int[] TokenIds(JsonElement list)
+    {
+        var ids = new int[list.GetArrayLength()];
+        int i = 0;
+        foreach (var e in list.EnumerateArray())
+            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out ids[i++]))
+                throw ApiException.BadRequest($"A token-id prompt must hold integers only; found {JsonFields.Describe(e)}.", "prompt");
+        return ids;
     }
 
     private static CompletionLogprobs NewLogprobs(ChoiceDecoder d) => new([], [], d.TopLogprobs != null ? [] : null, []);

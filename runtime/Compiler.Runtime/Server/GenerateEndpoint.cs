@@ -8,8 +8,10 @@ namespace Compiler.Runtime.Server;
 
 /// <summary>
 /// SGLang's native POST /generate: {"text" | "input_ids", "sampling_params", "stream", "return_logprob",
-/// "logprob_start_len", "top_logprobs_num", "rid"} -> {"text", "output_ids", "meta_info"} (a list when n &gt; 1).
-/// Streaming sends the cumulative object per event, as SGLang does. Works without a tokenizer for input_ids
+/// "logprob_start_len", "top_logprobs_num", "rid"} -> {"text", "output_ids", "meta_info"}; a list when there are
+/// several prompts ("text" a list of strings, "input_ids" a list of lists) or n &gt; 1, choice j of prompt i at
+/// i * n + j. Streaming sends the cumulative object per event, as SGLang does, with its "index" in that list when
+/// there is more than one. Works without a tokenizer for input_ids
 /// (text is then null). With return_logprob, meta_info has input_token_logprobs for prompt positions from
 /// logprob_start_len on (default -1: the last prompt token only), the first entry's logprob null, as SGLang.
 /// </summary>
@@ -30,22 +32,25 @@ internal static class GenerateEndpoint
         var options = SamplingParser.ParseNative(Get(root, "sampling_params"), server.Options.SamplingDefaults, stream, returnLogprob, topNum, logprobStart);
         if (options.Sampling.Stop.Count > 0) server.RequireTokenizer("Stop strings");
 
-        int[] ids = ReadInput(server, root);
-        ChoiceRunner.CheckTokenIds(ids, server.Host.VocabSize, "input_ids");
-        ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, Get(root, "input_ids") != null ? "input_ids" : "text");
-        if (returnLogprob && logprobStart >= ids.Length)
-            throw ApiException.BadRequest(
-                $"'logprob_start_len' ({logprobStart}) must be less than the number of prompt tokens ({ids.Length}); use a smaller value, or -1 for the last prompt token only.",
-                "logprob_start_len");
+        var prompts = ReadInput(server, root);
+        foreach (var ids in prompts)
+        {
+            ChoiceRunner.CheckTokenIds(ids, server.Host.VocabSize, "input_ids");
+            ChoiceRunner.CheckLength(server, ids.Length, options.RequestedMaxTokens, Get(root, "input_ids") != null ? "input_ids" : "text");
+            if (returnLogprob && logprobStart >= ids.Length)
+                throw ApiException.BadRequest(
+                    $"'logprob_start_len' ({logprobStart}) must be less than the number of prompt tokens ({ids.Length}); use a smaller value, or -1 for the last prompt token only.",
+                    "logprob_start_len");
+        }
 
         string rid = String(root, "rid") ?? server.NewId("gen");
-        var decoders = ChoiceRunner.Submit(server, rid, ids, options);
+        var decoders = ChoiceRunner.Submit(server, rid, prompts, options);
         var ct = ctx.RequestAborted;
         if (!stream)
         {
             await ChoiceRunner.RunAsync(decoders, null, ct);
             ctx.Response.ContentType = "application/json";
-            await WriteAsync(ctx.Response.Body, server, decoders, start, returnLogprob, list: decoders.Count > 1, only: null, ct);
+            await WriteAsync(ctx.Response.Body, server, decoders, start, returnLogprob, several: decoders.Count > 1, only: null, ct);
             return;
         }
         SseWriter.Start(ctx.Response);
@@ -53,54 +58,75 @@ internal static class GenerateEndpoint
         {
             if (delta.Length == 0 && !d.Done && server.Tokenizer != null) return;
             using var buffer = new MemoryStream();
-            await WriteAsync(buffer, server, decoders, start, returnLogprob, list: false, only: d, ct);
+            await WriteAsync(buffer, server, decoders, start, returnLogprob, several: decoders.Count > 1, only: d, ct);
             await SseWriter.WriteAsync(ctx.Response, buffer.ToArray(), ct);
         }, ct);
         await SseWriter.WriteDoneAsync(ctx.Response, ct);
     }
 
-    private static int[] ReadInput(OpenAIServer server, JsonElement root)
+    /// <summary>The prompts: "text", a string or a list of strings, or "input_ids", a list of token ids or a list of such lists.</summary>
+    private static List<int[]> ReadInput(OpenAIServer server, JsonElement root)
     {
         var text = Get(root, "text");
         var inputIds = Get(root, "input_ids");
         if (text != null && inputIds != null) throw ApiException.BadRequest("Give either 'text' or 'input_ids', not both.", "text");
-        if (inputIds != null)
+        if (inputIds is { } ids)
         {
-            var list = IntList(root, "input_ids");
-            if (list.Count == 0) throw ApiException.BadRequest("The prompt is empty: 'input_ids' must contain at least one token.", "input_ids");
-            return [.. list];
+            if (ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() > 0 && ids[0].ValueKind == JsonValueKind.Array)
+                return [.. ids.EnumerateArray().Select(TokenIds)];
+            return [TokenIds(ids)];
         }
         if (text is not { } t) throw ApiException.BadRequest("Either 'text' or 'input_ids' is required.", "text");
-        if (t.ValueKind != JsonValueKind.String)
-            throw ApiException.BadRequest(t.ValueKind == JsonValueKind.Array
-                ? "Batched 'text' (a list of prompts) is not supported; send one prompt per request."
-                : $"'text' must be a string, got {Describe(t)}.", "text");
-        string s = t.GetString()!;
+        if (t.ValueKind == JsonValueKind.Array && t.GetArrayLength() > 0)
+            return [.. t.EnumerateArray().Select(e => Encode(server, e))];
+        return [Encode(server, t)];
+    }
+
+    private static int[] Encode(OpenAIServer server, JsonElement text)
+    {
+        if (text.ValueKind != JsonValueKind.String)
+            throw ApiException.BadRequest($"'text' must be a string or a list of strings; found {Describe(text)}.", "text");
+        string s = text.GetString()!;
         if (s.Length == 0) throw ApiException.BadRequest("The prompt is empty: 'text' must contain at least one token.", "text");
         return server.RequireTokenizer("'text'").Encode(s);
     }
 
-    /// <summary>One result object per choice (or just <paramref name="only"/>), as SGLang's meta_info lays it out.</summary>
+    private static int[] TokenIds(JsonElement list)
+    {
+        if (list.ValueKind != JsonValueKind.Array)
+            throw ApiException.BadRequest($"'input_ids' must be a list of token ids or a list of such lists; found {Describe(list)}.", "input_ids");
+        var ids = new int[list.GetArrayLength()];
+        int i = 0;
+        foreach (var e in list.EnumerateArray())
+            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out ids[i++]))
+                throw ApiException.BadRequest($"'input_ids' must be a list of token ids or a list of such lists; found {Describe(e)} in a list of ids.", "input_ids");
+        if (ids.Length == 0) throw ApiException.BadRequest("The prompt is empty: 'input_ids' must contain at least one token.", "input_ids");
+        return ids;
+    }
+
+    /// <summary>The result objects of all choices (a list when there are <paramref name="several"/>), or the streamed
+    /// object of <paramref name="only"/> (with its index when there are several), as SGLang's meta_info lays them out.</summary>
     private static async Task WriteAsync(Stream output, OpenAIServer server, List<ChoiceDecoder> decoders, long start, bool logprobs,
-        bool list, ChoiceDecoder? only, CancellationToken ct)
+        bool several, ChoiceDecoder? only, CancellationToken ct)
     {
         await using (var w = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
-            if (list) w.WriteStartArray();
-            foreach (var d in decoders)
+            if (only != null) WriteOne(w, server, only, start, logprobs, index: several ? only.Index : null);
+            else
             {
-                if (only != null && d != only) continue;
-                WriteOne(w, server, d, start, logprobs);
+                if (several) w.WriteStartArray();
+                foreach (var d in decoders) WriteOne(w, server, d, start, logprobs, index: null);
+                if (several) w.WriteEndArray();
             }
-            if (list) w.WriteEndArray();
         }
         await output.FlushAsync(ct);
     }
 
-    private static void WriteOne(Utf8JsonWriter w, OpenAIServer server, ChoiceDecoder d, long start, bool logprobs)
+    private static void WriteOne(Utf8JsonWriter w, OpenAIServer server, ChoiceDecoder d, long start, bool logprobs, int? index)
     {
         var tokenizer = server.Tokenizer;
         w.WriteStartObject();
+        if (index is { } choice) w.WriteNumber("index", choice);
         if (tokenizer != null) w.WriteString("text", d.Text.ToString());
         else w.WriteNull("text");
         w.WriteStartArray("output_ids");
