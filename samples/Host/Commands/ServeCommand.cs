@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Compiler.Runtime.Cuda;
 using Compiler.Runtime.Engine.Cuda;
 using Compiler.Runtime.Loading;
 using Compiler.Runtime.Sampling;
