@@ -112,7 +112,7 @@ internal static class CompletionsEndpoint
             throw ApiException.BadRequest($"'prompt' must be a string, a list of token ids or a list of prompts, got {JsonFields.Describe(prompt)}.", "prompt");
         if (prompt.GetArrayLength() == 0) throw ApiException.BadRequest("The prompt is empty: 'prompt' must contain at least one token.", "prompt");
         var first = prompt[0].ValueKind;
-        if (first == JsonValueKind.Number) return [TokenIds(prompt)];
+        if (first == JsonValueKind.Number) return [JsonFields.Ints(prompt, "prompt")];
         var prompts = new List<int[]>(prompt.GetArrayLength());
         foreach (var e in prompt.EnumerateArray())
         {
@@ -120,7 +120,7 @@ internal static class CompletionsEndpoint
                 throw ApiException.BadRequest(
                     $"'prompt' must be a string, a list of token ids, a list of strings or a list of token-id lists; found {JsonFields.Describe(e)} in a list that starts with {JsonFields.Describe(prompt[0])}.",
                     "prompt");
-            prompts.Add(first == JsonValueKind.String ? Encode(server, e) : TokenIds(e));
+            prompts.Add(first == JsonValueKind.String ? Encode(server, e) : JsonFields.Ints(e, "prompt"));
         }
         return prompts;
     }
@@ -130,16 +130,6 @@ internal static class CompletionsEndpoint
         string s = text.GetString()!;
         if (s.Length == 0) throw ApiException.BadRequest("The prompt is empty: 'prompt' must contain at least one token.", "prompt");
         return server.RequireTokenizer("A text prompt").Encode(s);
-    }
-
-    private static int[] TokenIds(JsonElement list)
-    {
-        var ids = new int[list.GetArrayLength()];
-        int i = 0;
-        foreach (var e in list.EnumerateArray())
-            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out ids[i++]))
-                throw ApiException.BadRequest($"A token-id prompt must hold integers only; found {JsonFields.Describe(e)}.", "prompt");
-        return ids;
     }
 
     private static CompletionLogprobs NewLogprobs(ChoiceDecoder d) => new([], [], d.TopLogprobs != null ? [] : null, []);

@@ -73,8 +73,8 @@ internal static class GenerateEndpoint
         if (inputIds is { } ids)
         {
             if (ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() > 0 && ids[0].ValueKind == JsonValueKind.Array)
-                return [.. ids.EnumerateArray().Select(TokenIds)];
-            return [TokenIds(ids)];
+                return [.. ids.EnumerateArray().Select(e => Ints(e, "input_ids"))];
+            return [Ints(ids, "input_ids")]; // an empty list fails the length check in HandleAsync
         }
         if (text is not { } t) throw ApiException.BadRequest("Either 'text' or 'input_ids' is required.", "text");
         if (t.ValueKind == JsonValueKind.Array && t.GetArrayLength() > 0)
@@ -89,19 +89,6 @@ internal static class GenerateEndpoint
         string s = text.GetString()!;
         if (s.Length == 0) throw ApiException.BadRequest("The prompt is empty: 'text' must contain at least one token.", "text");
         return server.RequireTokenizer("'text'").Encode(s);
-    }
-
-    private static int[] TokenIds(JsonElement list)
-    {
-        if (list.ValueKind != JsonValueKind.Array)
-            throw ApiException.BadRequest($"'input_ids' must be a list of token ids or a list of such lists; found {Describe(list)}.", "input_ids");
-        var ids = new int[list.GetArrayLength()];
-        int i = 0;
-        foreach (var e in list.EnumerateArray())
-            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out ids[i++]))
-                throw ApiException.BadRequest($"'input_ids' must be a list of token ids or a list of such lists; found {Describe(e)} in a list of ids.", "input_ids");
-        if (ids.Length == 0) throw ApiException.BadRequest("The prompt is empty: 'input_ids' must contain at least one token.", "input_ids");
-        return ids;
     }
 
     /// <summary>The result objects of all choices (a list when there are <paramref name="several"/>), or the streamed

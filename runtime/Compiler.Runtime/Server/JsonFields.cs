@@ -73,18 +73,18 @@ internal static class JsonFields
         return list;
     }
 
-    public static List<int> IntList(JsonElement obj, string name)
+    public static List<int> IntList(JsonElement obj, string name) => Get(obj, name) is { } v ? [.. Ints(v, name)] : [];
+
+    /// <summary>A list of integers: field <paramref name="name"/>'s value, or one entry of it (a batch of token-id prompts).</summary>
+    public static int[] Ints(JsonElement v, string name)
     {
-        var list = new List<int>();
-        if (Get(obj, name) is not { } v) return list;
         if (v.ValueKind != JsonValueKind.Array) throw ApiException.BadRequest($"'{name}' must be a list of integers, got {Describe(v)}.", name);
+        var ints = new int[v.GetArrayLength()];
+        int i = 0;
         foreach (var e in v.EnumerateArray())
-        {
-            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int i))
+            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out ints[i++]))
                 throw ApiException.BadRequest($"'{name}' must be a list of integers; found {Describe(e)} in the list.", name);
-            list.Add(i);
-        }
-        return list;
+        return ints;
     }
 
     public static string Describe(JsonElement v) => v.ValueKind switch
