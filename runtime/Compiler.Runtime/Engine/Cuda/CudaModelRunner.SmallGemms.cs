@@ -102,8 +102,7 @@ internal sealed unsafe partial class CudaModelRunner
         var args = new KernelArgs();
         foreach (var pointer in gemv.Arguments) args.Add(pointer);
         args.Add(gemm.Weight).Add(gemm.Output).Add(rows).Add(shape.N).Add(shape.K).Add(choice.KSplit);
-        var featuresPerBlock = SmallGemms.GemvFeaturesPerBlock(choice.KSplit);
-        LaunchKernel(GemvPrologueKernel(gemv, shape), (uint)((shape.N + featuresPerBlock - 1) / featuresPerBlock),
+        LaunchKernel(GemvPrologueKernel(gemv, shape), (uint)SmallGemms.GemvBlocks(shape.N, choice.KSplit),
             (uint)(SmallGemms.WarpsPerBlock * 32), ref args, (uint)(rows * shape.K * sizeof(ushort)));
     }
 
@@ -127,7 +126,7 @@ internal sealed unsafe partial class CudaModelRunner
         foreach (var shape in _gemmShapes.Values.Where(s => s.Prologue is not null))
         {
             var kernel = GemvPrologueKernel(shape.Prologue!, shape);
-            var blocks = (shape.N + SmallGemms.GemvFeaturesPerBlock(shape.GemvSplit) - 1) / SmallGemms.GemvFeaturesPerBlock(shape.GemvSplit);
+            var blocks = SmallGemms.GemvBlocks(shape.N, shape.GemvSplit);
             var rows = new List<int>();
             for (var b = 0; b < SmallGemms.BucketRows.Length && SmallGemms.BucketRows[b] <= SmallGemms.GemvMaxRows; b++)
             {

@@ -97,6 +97,9 @@ internal static class SmallGemms
     /// <summary>Output features one gemv CTA computes.</summary>
     public static int GemvFeaturesPerBlock(int ksplit) => WarpsPerBlock / ksplit;
 
+    /// <summary>Blocks of a GEMV (or GEMV prologue kernel) over <paramref name="n"/> output features.</summary>
+    public static int GemvBlocks(int n, int ksplit) => (n + GemvFeaturesPerBlock(ksplit) - 1) / GemvFeaturesPerBlock(ksplit);
+
     /// <summary>What may run a GEMM of <paramref name="rows"/> rows and reduction length <paramref name="k"/>:
     /// cuBLASLt always; gemv at its one K split (<paramref name="gemvSplit"/>, from the feature count) up to
     /// <see cref="GemvMaxRows"/> rows; gemm_skinny up to <see cref="SkinnyMaxRows"/> rows at every K split whose slices
