@@ -35,6 +35,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly DeviceBuffer<int> _reqToToken;
     private readonly DeviceBuffer<float> _logits;
     private readonly DeviceBuffer<int> _sampled;
+    private readonly DeviceBuffer<byte> _argmaxState; // argmax_rows' per-row merge state, zero between launches
     private readonly DeviceBuffer<byte> _decodeWorkspace;
     // Cascade decode attention: the planner (null with DisableCascadeAttention) and shared_prefix_attention's partial states.
     private readonly SharedPrefixPlanner? _prefixPlanner;
@@ -113,7 +114,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         }
         var runtime = Own(compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu")));
         _assignDecodeSlots = runtime.Module.GetKernel("assign_decode_slots");
-        _argmax = runtime.Module.GetKernel("argmax_rows");
+        _argmax = runtime.Module.GetKernel(ArgmaxLaunch.KernelName);
         _resolvePlaceholders = runtime.Module.GetKernel("resolve_placeholder_ids");
         _gemvP4 = runtime.Module.GetKernel("gemv_bf16_p4");
         _gemvP8 = runtime.Module.GetKernel("gemv_bf16_p8");
@@ -164,6 +165,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _logits = Own(DeviceBuffer<float>.Allocate((long)logitsRows * _vocab));
         _logitsStaging = Own(PinnedHostBuffer<float>.Allocate((long)logitsRows * _vocab));
         _sampled = Own(DeviceBuffer<int>.Allocate(logitsRows));
+        _argmaxState = Own(DeviceBuffer<byte>.Allocate((long)logitsRows * ArgmaxLaunch.RowStateBytes));
+        _argmaxState.FillBytesAsync(0, _stream);
         for (var i = 0; i < 2; i++)
         {
             _sampledStaging[i] = Own(PinnedHostBuffer<int>.Allocate(logitsRows));
@@ -258,8 +261,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var slot = (int)(_launchedSteps & 1);
         var rows = Execute(batch);
         var args = new KernelArgs();
-        args.Add(_logits.Pointer).Add(_vocab).Add(_sampled.Pointer);
-        LaunchKernel(_argmax, rows, 1024, ref args);
+        ArgmaxLaunch.AddArguments(ref args, _logits.Pointer, _vocab, _sampled.Pointer, _argmaxState.Pointer);
+        LaunchKernel(_argmax, ArgmaxLaunch.Grid(_vocab, rows), ArgmaxLaunch.Threads, ref args);
         // _sampled keeps this step's tokens on the device until the next step's placeholders have read them.
         _sampled.CopyToAsync(_sampledStaging[slot], rows, _stream);
         _sampledReady[slot].Record(_stream);
