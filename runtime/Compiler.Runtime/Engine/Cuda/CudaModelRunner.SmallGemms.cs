@@ -17,6 +17,10 @@ internal sealed unsafe partial class CudaModelRunner
         public List<ulong> Weights { get; } = new();
         public SmallGemmChoice[] Choices { get; } = Enumerable.Repeat(SmallGemmChoice.CublasLt, SmallGemms.BucketRows.Length).ToArray();
 
+        /// <summary>Per row bucket, each candidate's time alone over all the shape's weights (ms), fastest first.</summary>
+        public List<(SmallGemmChoice Choice, double Ms)>[] TimedAlone { get; } =
+            Enumerable.Range(0, SmallGemms.BucketRows.Length).Select(_ => new List<(SmallGemmChoice, double)>()).ToArray();
+
         public SmallGemmChoice ChoiceFor(int rows)
         {
             var bucket = SmallGemms.Bucket(rows);
@@ -208,12 +212,83 @@ internal sealed unsafe partial class CudaModelRunner
                     // A later candidate must beat the best so far by 5 %: between near-equal candidates, timing
                     // noise would otherwise pick a different kernel each start (cuBLASLt first, then gemv, skinny).
                     if (ms < best.Ms * (1 - Margin)) best = (choice, ms);
+                    shape.TimedAlone[b].Add((choice, ms));
                 }
                 shape.Choices[b] = best.Choice;
+                shape.TimedAlone[b].Sort((p, q) => p.Ms.CompareTo(q.Ms));
             }
         }
         _kernelEnqueued = false;
         log($"small-row GEMM kernels chosen in {watch.Elapsed.TotalMilliseconds:F0} ms (rows {string.Join("/", SmallGemms.BucketRows)}): " +
             string.Join("; ", _gemmShapes.Values.Select(s => $"{s}: {string.Join(" ", s.Choices)}")));
+    }
+    /// <summary>Candidates a decode-step refinement tries per shape: those that timed alone within this factor of the
+    /// fastest.</summary>
+    private const double StepRefineWindow = 1.25;
+
+    /// <summary>A refinement keeps another kernel only when the whole step is this much faster with it: below, the
+    /// replays' noise would decide.</summary>
+    private const double StepRefineMargin = 0.015;
+
+    /// <summary>
+    /// Timed alone, a GEMM of many rows misjudges the decode step it runs in: there our kernels start early under
+    /// programmatic dependent launch and cuBLASLt's do not, and the kernels around it share L2 and the SMs (Qwen3-0.6B,
+    /// batch 64 on the H100: 1.74-1.80 ms per step where the tuner took gemm_tiled for qkv_proj, 1.84-1.95 where
+    /// cuBLASLt won it alone by the margin). So past <see cref="SmallGemms.SkinnyMaxRows"/> rows the choices are refined
+    /// on the decode step itself: its graph for a bucket's row count (padding requests, as captured) is replayed with
+    /// each shape's near-best candidates in turn, the largest shapes first, and a candidate stays if the step is
+    /// <see cref="StepRefineMargin"/> faster with it.
+    /// </summary>
+    private void RefineSmallGemmsOnDecodeSteps(Action<string> log)
+    {
+        if (_options.SmallGemmKernel is not null || _options.DisableCudaGraph) return;
+        var watch = Stopwatch.StartNew();
+        var report = new List<string>();
+        for (var b = 0; b < SmallGemms.BucketRows.Length; b++)
+        {
+            var rows = SmallGemms.BucketRows[b];
+            if (rows <= SmallGemms.SkinnyMaxRows || rows > _maxRequests) continue;
+            var baseline = TimeDecodeStep(rows);
+            var first = baseline;
+            foreach (var shape in _gemmShapes.Values.OrderByDescending(s => (long)s.N * s.K * s.Weights.Count))
+            {
+                var timed = shape.TimedAlone[b];
+                foreach (var (candidate, ms) in timed.ToList())
+                {
+                    if (candidate == shape.Choices[b] || ms > timed[0].Ms * StepRefineWindow) continue;
+                    var previous = shape.Choices[b];
+                    shape.Choices[b] = candidate;
+                    var step = TimeDecodeStep(rows);
+                    if (step < baseline * (1 - StepRefineMargin)) baseline = step;
+                    else shape.Choices[b] = previous;
+                }
+            }
+            report.Add($"{rows} rows {1000 * first:F0} -> {1000 * baseline:F0} us");
+        }
+        if (report.Count == 0) return;
+        log($"small-row GEMM kernels refined on decode steps in {watch.Elapsed.TotalMilliseconds:F0} ms ({string.Join(", ", report)}): " +
+            string.Join("; ", _gemmShapes.Values.Select(s => $"{s}: {string.Join(" ", s.Choices)}")));
+    }
+
+    /// <summary>GPU time (ms) of a decode step of <paramref name="rows"/> padding requests with the current choices: its
+    /// graph captured for the purpose, replayed back to back, the fastest of three rounds.</summary>
+    private double TimeDecodeStep(int rows)
+    {
+        RunPaddingDecode(rows);
+        using var graph = CudaGraph.Capture(_stream, _ => EnqueueDecode(rows, sharedPrefix: false));
+        using var start = CudaEvent.Create();
+        using var end = CudaEvent.Create();
+        var best = double.MaxValue;
+        const int replays = 8;
+        for (var round = 0; round < 4; round++) // the first round warms up
+        {
+            start.Record(_stream);
+            for (var i = 0; i < replays; i++) graph.Launch(_stream);
+            end.Record(_stream);
+            end.Synchronize();
+            if (round > 0) best = Math.Min(best, CudaEvent.ElapsedMilliseconds(start, end) / replays);
+        }
+        _kernelEnqueued = false;
+        return best;
     }
 }

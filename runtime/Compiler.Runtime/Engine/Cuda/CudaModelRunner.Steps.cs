@@ -339,19 +339,26 @@ internal sealed unsafe partial class CudaModelRunner
 
     /// <summary>Captures the decode step for every graph batch size (after one eager run each, so cuBLASLt has planned
     /// its shapes); replays then cost one graph launch instead of hundreds of kernel launches.</summary>
+    /// <summary>Stages a decode step of <paramref name="rows"/> padding requests (what a graph is captured on) and runs it
+    /// once eagerly, so modules and cuBLASLt's plans are ready before a capture; returns with the stream idle.</summary>
+    private void RunPaddingDecode(int rows)
+    {
+        var padding = new ForwardBatch(new Memory.ReqToTokenPool(1, 1));
+        padding.Reset(ForwardMode.Decode, 0, 0);
+        StageDecode(padding, rows);
+        UploadInputs(padding);
+        EnqueueDecode(rows, sharedPrefix: false);
+        _stream.Synchronize();
+        _kernelEnqueued = false; // a captured graph's first kernel waits for the uploads before it
+    }
+
     private void CaptureDecodeGraphs(Action<string> log)
     {
         var watch = Stopwatch.StartNew();
         var sizes = _options.GraphBatchSizes().Where(b => b <= _maxRequests).ToList();
         foreach (var size in sizes)
         {
-            var padding = new ForwardBatch(new Memory.ReqToTokenPool(1, 1));
-            padding.Reset(ForwardMode.Decode, 0, 0);
-            StageDecode(padding, size);
-            UploadInputs(padding);
-            EnqueueDecode(size, sharedPrefix: false);
-            _stream.Synchronize();
-            _kernelEnqueued = false; // the graph's first kernel waits for the uploads before it
+            RunPaddingDecode(size);
             _graphs[size] = CudaGraph.Capture(_stream, _ => EnqueueDecode(size, sharedPrefix: false));
             // A batch of one shares with nobody.
             if (_prefixPlanner is not null && size > 1)

@@ -206,6 +206,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
 
         PlanGemvPrologues(log);
         ChooseSmallGemms(log);
+        RefineSmallGemmsOnDecodeSteps(log);
         if (!options.DisableCudaGraph) CaptureDecodeGraphs(log);
     }
 
