@@ -419,7 +419,7 @@ void run_decode(const char* label, std::vector<int> seq_lens, uint32_t seed, int
     std::printf("decode%s %-8s batch=%-3d seq=%-6d splits=%-3d cascade=%-3d max_abs=%.2e rel_l2=%.2e %s%s%s", wide ? "-wide" : "", label, batch, max_seq, splits, plan.items(),
                 c.max_abs, c.rel_l2, ok ? "PASS" : "FAIL", counters_zero ? "" : " (counters not reset)",
                 deterministic ? "" : " (not deterministic)");
-    if (g_timing && forced_splits == 0)
+    if (g_timing && (forced_splits == 0 || !std::strcmp(label, "splits")))
     {
         const float us = median_us(launch, g_quick ? 10 : 50);
         const double bytes = kv_bytes + 2.0 * batch * H * D * 2;
@@ -520,6 +520,9 @@ int main(int argc, char** argv)
         run_decode("mixed", mixed, seed++);
         for (int splits : {1, 3, 64})
             run_decode("forced", {1, 40, 129, 1000, 5000}, seed++, splits);
+        // bench-one-batch's batch 64 (contexts 129-192): one wave of CTAs unsplit, against more in flight (timed).
+        for (int splits : {1, 2, 3, 4})
+            run_decode("splits", std::vector<int>(64, 160), seed++, splits);
     }
     // The wide entry point (few requests): short contexts in one CTA, long ones split, and forced split counts.
     for (int batch : {1, 4, 8})
