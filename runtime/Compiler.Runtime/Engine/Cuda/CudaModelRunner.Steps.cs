@@ -337,8 +337,6 @@ internal sealed unsafe partial class CudaModelRunner
         _ => throw new InvalidOperationException($"Unknown kernel parameter {p.Kind}"),
     };
 
-    /// <summary>Captures the decode step for every graph batch size (after one eager run each, so cuBLASLt has planned
-    /// its shapes); replays then cost one graph launch instead of hundreds of kernel launches.</summary>
     /// <summary>Stages a decode step of <paramref name="rows"/> padding requests (what a graph is captured on) and runs it
     /// once eagerly, so modules and cuBLASLt's plans are ready before a capture; returns with the stream idle.</summary>
     private void RunPaddingDecode(int rows)
@@ -352,6 +350,8 @@ internal sealed unsafe partial class CudaModelRunner
         _kernelEnqueued = false; // a captured graph's first kernel waits for the uploads before it
     }
 
+    /// <summary>Captures the decode step for every graph batch size (after one eager run each, so cuBLASLt has planned
+    /// its shapes); replays then cost one graph launch instead of hundreds of kernel launches.</summary>
     private void CaptureDecodeGraphs(Action<string> log)
     {
         var watch = Stopwatch.StartNew();
