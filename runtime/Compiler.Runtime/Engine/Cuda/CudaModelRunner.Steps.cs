@@ -16,6 +16,7 @@ internal sealed unsafe partial class CudaModelRunner
     private bool StageDecode(ForwardBatch batch, int rows)
     {
         var n = batch.BatchSize;
+        _inputs.Begin(Layout.Decode);
         var ids = _inputs.Stage(Section.InputIds, rows);
         var positions = _inputs.Stage(Section.Positions, rows);
         var slots = _inputs.Stage(Section.OutCacheLoc, rows);
@@ -69,6 +70,7 @@ internal sealed unsafe partial class CudaModelRunner
     /// <summary>Extend (and mixed) inputs, plus each request's req_to_token row up to its new length.</summary>
     private void StageExtend(ForwardBatch batch)
     {
+        _inputs.Begin(Layout.Extend);
         batch.InputIds.CopyTo(_inputs.Stage(Section.InputIds, batch.NumTokens));
         batch.Positions.CopyTo(_inputs.Stage(Section.Positions, batch.NumTokens));
         batch.OutCacheLoc.CopyTo(_inputs.Stage(Section.OutCacheLoc, batch.NumTokens));
@@ -115,7 +117,8 @@ internal sealed unsafe partial class CudaModelRunner
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
-        foreach (var step in _prologue) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
+        var layout = (int)(mode == ForwardMode.Decode ? Layout.Decode : Layout.Extend);
+        foreach (var step in _prologues[layout]) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
         var skipGemm = false;
         for (var l = 0; l < layerSteps.Length; l++)
         {
@@ -129,7 +132,7 @@ internal sealed unsafe partial class CudaModelRunner
                 Enqueue(step, skipGemm ? gemm : null, tokens, batchSize, logitsRows, maxExtend, splits);
             }
         }
-        foreach (var step in _epilogue) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
+        foreach (var step in _epilogues[layout]) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
     }
 
     /// <summary>Launches <paramref name="step"/>, or with <paramref name="gemm"/> its GEMV prologue kernel, which also
@@ -171,7 +174,7 @@ internal sealed unsafe partial class CudaModelRunner
     /// this runner (every layer but the last; not with <see cref="CudaRunnerOptions.DisableGemvPrologues"/>).</summary>
     private BoundStep BindDecode(Step step, int layer)
     {
-        var bound = Bind(step, layer);
+        var bound = Bind(step, layer, Layout.Decode);
         if (step.GemvPrologue is not { } name || layer == _layers - 1 || _options.DisableGemvPrologues) return bound;
         var gemv = _plan.GemvPrologues.First(g => g.Name == name);
         var (p4, p8) = (_kernels[name + GemvPrologueDepths[0]], _kernels[name + GemvPrologueDepths[1]]);
@@ -181,7 +184,7 @@ internal sealed unsafe partial class CudaModelRunner
         var bytes = (int)(SmallGemms.GemvMaxRows * k * sizeof(ushort));
         p4.SetMaxDynamicSharedMemory(bytes);
         p8.SetMaxDynamicSharedMemory(bytes);
-        return bound with { Gemv = new GemvPrologueBinding(name, p4, p8, gemv.Params.Select(p => Pointer(p, layer)).ToArray()) };
+        return bound with { Gemv = new GemvPrologueBinding(name, p4, p8, gemv.Params.Select(p => Pointer(p, layer, Layout.Decode)).ToArray()) };
     }
 
     /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor
@@ -192,7 +195,7 @@ internal sealed unsafe partial class CudaModelRunner
         _kernelEnqueued = true;
     }
 
-    private BoundStep Bind(Step step, int layer)
+    private BoundStep Bind(Step step, int layer, Layout layout)
     {
         ulong Value(int value) => value < 0 ? 0 : _valuePointers[value];
         var bound = new BoundStep(step.Kind, step.Name, step.Rows, layer, Value(step.Input), Value(step.Output));
@@ -201,7 +204,7 @@ internal sealed unsafe partial class CudaModelRunner
             case StepKind.Kernel:
                 var name = step.LastLayerKernel is { } last && layer == _layers - 1 ? last : step.Kernel!;
                 var fused = _fusedKernels[name];
-                return bound with { Fused = fused, Kernel = _kernels[name], Arguments = fused.Params.Select(p => Pointer(p, layer)).ToArray() };
+                return bound with { Fused = fused, Kernel = _kernels[name], Arguments = fused.Params.Select(p => Pointer(p, layer, layout)).ToArray() };
             case StepKind.Gemm:
                 var shape = GemmShapeFor((int)_constants.Dim(step.N!), (int)_constants.Dim(step.K!), _valueTypes[step.Output] == ElementType.Float32);
                 var weight = _weights[ModelWeights.Expand(step.Weight!, layer)];
@@ -323,17 +326,17 @@ internal sealed unsafe partial class CudaModelRunner
         LaunchKernel(_sharedPrefixAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, 1), shape.BlockX, ref args, (uint)shape.DynamicSharedMemoryBytes);
     }
 
-    private ulong Pointer(KernelParam p, int layer) => p.Kind switch
+    private ulong Pointer(KernelParam p, int layer, Layout layout) => p.Kind switch
     {
         ParamKind.InputBuffer or ParamKind.OutputBuffer => _valuePointers[p.Value],
         ParamKind.Weight => _weights[ModelWeights.Expand(p.Weight!, layer + p.LayerOffset)],
-        ParamKind.InputIds => _inputs.Pointer(Section.InputIds),
-        ParamKind.Positions => _inputs.Pointer(Section.Positions),
+        ParamKind.InputIds => _inputs.Pointer(Section.InputIds, layout),
+        ParamKind.Positions => _inputs.Pointer(Section.Positions, layout),
         ParamKind.InvFreq => _invFreq.Pointer,
-        ParamKind.OutCacheLoc => _inputs.Pointer(Section.OutCacheLoc),
+        ParamKind.OutCacheLoc => _inputs.Pointer(Section.OutCacheLoc, layout),
         ParamKind.KCache => _kCache[layer + p.LayerOffset],
         ParamKind.VCache => _vCache[layer + p.LayerOffset],
-        ParamKind.RowIndex => _inputs.Pointer(Section.LogitsRows),
+        ParamKind.RowIndex => _inputs.Pointer(Section.LogitsRows, layout),
         _ => throw new InvalidOperationException($"Unknown kernel parameter {p.Kind}"),
     };
 

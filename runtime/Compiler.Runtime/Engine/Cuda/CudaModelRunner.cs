@@ -67,7 +67,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private int[] _graphSizes = [];
     private readonly Dictionary<string, FusedKernel> _fusedKernels;
     private readonly ulong[] _valuePointers;
-    private readonly BoundStep[] _prologue, _epilogue;
+    // The plan's prologue and epilogue bound to the step inputs of extend and of decode steps (StepInputs.Layout).
+    private readonly BoundStep[][] _prologues, _epilogues;
     private readonly BoundStep[][] _extendLayers, _decodeLayers;
 
     public CudaModelRunner(ModelPlan plan, HfConfig config, Checkpoint checkpoint, CudaRunnerOptions options)
@@ -198,10 +199,11 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         }
         log($"KV pool: {tokens} tokens ({kvBytesPerToken * (tokens + 1L) / 1e9:F2} GB)");
 
-        _prologue = plan.Prologue.Select(s => Bind(s, 0)).ToArray();
-        _extendLayers = Enumerable.Range(0, _layers).Select(l => plan.ExtendLayer.Select(s => Bind(s, l)).ToArray()).ToArray();
+        Layout[] layouts = [Layout.Extend, Layout.Decode];
+        _prologues = layouts.Select(layout => plan.Prologue.Select(s => Bind(s, 0, layout)).ToArray()).ToArray();
+        _extendLayers = Enumerable.Range(0, _layers).Select(l => plan.ExtendLayer.Select(s => Bind(s, l, Layout.Extend)).ToArray()).ToArray();
         _decodeLayers = Enumerable.Range(0, _layers).Select(l => plan.DecodeLayer.Select(s => BindDecode(s, l)).ToArray()).ToArray();
-        _epilogue = plan.Epilogue.Select(s => Bind(s, _layers - 1)).ToArray();
+        _epilogues = layouts.Select(layout => plan.Epilogue.Select(s => Bind(s, _layers - 1, layout)).ToArray()).ToArray();
         _stream.Synchronize();
 
         PlanGemvPrologues(log);

@@ -5,7 +5,10 @@ namespace Compiler.Runtime.Engine.Cuda;
 
 /// <summary>
 /// The per-step integer inputs of a forward step in one device buffer at fixed offsets (so captured graphs can read
-/// them), staged in pinned host memory and copied section by section, only the used part of each.
+/// them), staged in pinned host memory at the same offsets. Extend steps use one layout, sized for a step of the most
+/// tokens and copied section by section, only the used part of each. Decode steps use another, where every section
+/// holds one entry per request: it is small enough to go in one copy from its start, since every copy costs the host
+/// a driver call ahead of the graph launch (six a step before), whatever its size.
 /// </summary>
 internal sealed unsafe class StepInputs : IDisposable
 {
@@ -13,42 +16,78 @@ internal sealed unsafe class StepInputs : IDisposable
     /// PrefixTiles and PrefixWork: a decode step's cascade plan (<see cref="Kernels.SharedPrefixPlanner"/>).</summary>
     public enum Section { InputIds, Positions, OutCacheLoc, LogitsRows, ReqPoolIndices, SeqLens, PrefixLens, QoIndptr, SharedPrefixLens, PrefixChunks, PrefixTiles, PrefixWork }
 
-    private readonly long[] _offsets;
+    public enum Layout { Extend, Decode }
+
+    private readonly long[][] _offsets; // per layout, per section, in ints from the buffer's start
+    private readonly long _decodeStart;
     private readonly int[] _used;
     private readonly DeviceBuffer<int> _device;
     private readonly PinnedHostBuffer<int> _host;
+    private Layout _layout;
 
     public StepInputs(int maxTokens, int maxRequests, int prefixTiles, int prefixWork)
     {
-        int[] capacity = [maxTokens, maxTokens, maxTokens, Math.Max(maxTokens, maxRequests), maxRequests, maxRequests, maxRequests, maxRequests + 1,
+        int[] extend = [maxTokens, maxTokens, maxTokens, Math.Max(maxTokens, maxRequests), maxRequests, maxRequests, maxRequests, maxRequests + 1,
+            0, 0, 0, 0];
+        int[] decode = [maxRequests, maxRequests, maxRequests, maxRequests, maxRequests, maxRequests, 0, 0,
             maxRequests, maxRequests, prefixTiles, prefixWork];
-        _used = new int[capacity.Length];
-        _offsets = new long[capacity.Length];
+        _used = new int[extend.Length];
         long total = 0;
-        for (var i = 0; i < capacity.Length; i++) { _offsets[i] = total; total += (capacity[i] + 63) / 64 * 64; }
+        _offsets = [Place(extend, ref total), Place(decode, ref total)];
+        _decodeStart = _offsets[(int)Layout.Decode][0];
         _device = DeviceBuffer<int>.Allocate(total);
         _host = PinnedHostBuffer<int>.Allocate(total);
     }
 
-    public ulong Pointer(Section section) => _device.Pointer + (ulong)(_offsets[(int)section] * sizeof(int));
+    private static long[] Place(int[] capacity, ref long total)
+    {
+        var offsets = new long[capacity.Length];
+        for (var i = 0; i < capacity.Length; i++) { offsets[i] = total; total += (capacity[i] + 63) / 64 * 64; }
+        return offsets;
+    }
+
+    /// <summary>Starts staging a step in <paramref name="layout"/>: Stage and Pointer(section) use it from now on.</summary>
+    public void Begin(Layout layout)
+    {
+        if (_used.AsSpan().ContainsAnyExcept(0)) throw new InvalidOperationException("Staged inputs not uploaded yet.");
+        _layout = layout;
+    }
+
+    /// <summary>The device address of a section in the layout of the step being staged.</summary>
+    public ulong Pointer(Section section) => Pointer(section, _layout);
+
+    public ulong Pointer(Section section, Layout layout) => _device.Pointer + (ulong)(_offsets[(int)layout][(int)section] * sizeof(int));
 
     /// <summary>The host staging span of a section; <paramref name="count"/> entries will be copied.</summary>
     public Span<int> Stage(Section section, int count)
     {
         _used[(int)section] = count;
-        return new Span<int>(_host.Pointer + _offsets[(int)section], count);
+        return new Span<int>(_host.Pointer + _offsets[(int)_layout][(int)section], count);
     }
 
     public void Upload(CudaStream stream)
     {
-        for (var s = 0; s < _used.Length; s++)
+        var offsets = _offsets[(int)_layout];
+        if (_layout == Layout.Decode)
         {
-            if (_used[s] == 0) continue;
-            Cu.Check(CuDriver.cuMemcpyHtoDAsync(_device.Pointer + (ulong)(_offsets[s] * sizeof(int)), _host.Pointer + _offsets[s], (nuint)(_used[s] * sizeof(int)), stream.Handle),
-                "cuMemcpyHtoDAsync", "uploading step inputs");
-            _used[s] = 0;
+            // One copy up to the end of the last section used. Sections in between that this step left alone get the
+            // host's copy of what they hold, which is what was uploaded to them last (or nothing ever read).
+            long end = 0;
+            for (var s = 0; s < _used.Length; s++)
+                if (_used[s] > 0) end = Math.Max(end, offsets[s] + _used[s]);
+            if (end > 0) Copy(_decodeStart, end - _decodeStart, stream);
         }
+        else
+        {
+            for (var s = 0; s < _used.Length; s++)
+                if (_used[s] > 0) Copy(offsets[s], _used[s], stream);
+        }
+        Array.Clear(_used);
     }
+
+    private void Copy(long offset, long count, CudaStream stream) =>
+        Cu.Check(CuDriver.cuMemcpyHtoDAsync(_device.Pointer + (ulong)(offset * sizeof(int)), _host.Pointer + offset, (nuint)(count * sizeof(int)), stream.Handle),
+            "cuMemcpyHtoDAsync", "uploading step inputs");
 
     public void Dispose()
     {
