@@ -222,6 +222,7 @@ internal sealed unsafe partial class CudaModelRunner
         log($"small-row GEMM kernels chosen in {watch.Elapsed.TotalMilliseconds:F0} ms (rows {string.Join("/", SmallGemms.BucketRows)}): " +
             string.Join("; ", _gemmShapes.Values.Select(s => $"{s}: {string.Join(" ", s.Choices)}")));
     }
+
     /// <summary>Candidates a decode-step refinement tries per shape: those that timed alone within this factor of the
     /// fastest.</summary>
     private const double StepRefineWindow = 1.25;
@@ -253,7 +254,7 @@ internal sealed unsafe partial class CudaModelRunner
             foreach (var shape in _gemmShapes.Values.OrderByDescending(s => (long)s.N * s.K * s.Weights.Count))
             {
                 var timed = shape.TimedAlone[b];
-                foreach (var (candidate, ms) in timed.ToList())
+                foreach (var (candidate, ms) in timed)
                 {
                     if (candidate == shape.Choices[b] || ms > timed[0].Ms * StepRefineWindow) continue;
                     var previous = shape.Choices[b];
