@@ -278,7 +278,8 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
 // Dynamic shared memory of a CTA: the pipeline's stages, reused for the fp32 partial tile (rows padded by 8 floats,
 // so half-warps store it conflict-free).
 static __host__ __device__ constexpr int gt_partial_stride(int features) { return features + 8; }
-static __host__ __device__ constexpr int gt_shared_bytes(int features, int stages)
+// (Not static: only the host's gemm_check.cu calls it, and NVRTC warns about unused static functions.)
+__host__ __device__ constexpr int gt_shared_bytes(int features, int stages)
 {
     return stages * (GT_ROWS + features) * GT_BK * 2 > GT_ROWS * gt_partial_stride(features) * 4
         ? stages * (GT_ROWS + features) * GT_BK * 2 : GT_ROWS * gt_partial_stride(features) * 4;
