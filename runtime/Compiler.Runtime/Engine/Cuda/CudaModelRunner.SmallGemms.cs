@@ -277,19 +277,8 @@ internal sealed unsafe partial class CudaModelRunner
     {
         RunPaddingDecode(rows);
         using var graph = CudaGraph.Capture(_stream, _ => EnqueueDecode(rows, sharedPrefix: false));
-        using var start = CudaEvent.Create();
-        using var end = CudaEvent.Create();
-        var best = double.MaxValue;
         const int replays = 8;
-        for (var round = 0; round < 4; round++) // the first round warms up
-        {
-            start.Record(_stream);
-            for (var i = 0; i < replays; i++) graph.Launch(_stream);
-            end.Record(_stream);
-            end.Synchronize();
-            if (round > 0) best = Math.Min(best, CudaEvent.ElapsedMilliseconds(start, end) / replays);
-        }
-        _kernelEnqueued = false;
-        return best;
+        ReplayMilliseconds(graph, replays); // warm-up
+        return Enumerable.Range(0, 3).Min(_ => ReplayMilliseconds(graph, replays));
     }
 }

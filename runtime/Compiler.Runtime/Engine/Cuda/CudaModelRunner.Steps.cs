@@ -225,10 +225,16 @@ internal sealed unsafe partial class CudaModelRunner
     {
         var size = GraphSizeFor(batchSize);
         if (size == 0 || replays <= 0) return null;
+        return ReplayMilliseconds(_graphs[size], replays);
+    }
+
+    /// <summary>GPU milliseconds per replay of <paramref name="graph"/>, replayed <paramref name="replays"/> times back to back.</summary>
+    private double ReplayMilliseconds(CudaGraph graph, int replays)
+    {
         using var start = CudaEvent.Create();
         using var end = CudaEvent.Create();
         start.Record(_stream);
-        for (var i = 0; i < replays; i++) _graphs[size].Launch(_stream);
+        for (var i = 0; i < replays; i++) graph.Launch(_stream);
         end.Record(_stream);
         end.Synchronize();
         _kernelEnqueued = false;
