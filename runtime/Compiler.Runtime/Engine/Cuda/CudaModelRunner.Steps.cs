@@ -36,35 +36,27 @@ internal sealed unsafe partial class CudaModelRunner
         return StageSharedPrefixes(batch, rows);
     }
 
-    /// <summary>The cascade plan's inputs where the step has one: every row's shared prefix and chunk count, the tiles
-    /// and the work items. Decode attention reads every row's shared prefix in every step, so a step without a plan
-    /// uploads zeros over the rows a plan (or the buffer's first use) left otherwise, and nothing after that.</summary>
+    /// <summary>The cascade plan's inputs: every row's shared prefix (zero without a plan, since decode attention reads
+    /// them in every step), and where the step has a plan, each row's chunk count and as much of the tiles and work
+    /// items as the plan wrote. All of it goes in the decode inputs' one copy.</summary>
     private bool StageSharedPrefixes(ForwardBatch batch, int rows)
     {
-        if (_prefixPlanner is not null && batch.BatchSize > 1)
+        var prefixLens = _inputs.Stage(Section.SharedPrefixLens, rows);
+        prefixLens.Clear(); // the padding rows, and every row of a step without a plan
+        if (_prefixPlanner is null || batch.BatchSize == 1) return false; // a batch of one shares with nobody
+        var prefixChunks = _inputs.Stage(Section.PrefixChunks, rows);
+        var tiles = _inputs.Stage(Section.PrefixTiles, _prefixPlanner.TilesCapacity(rows));
+        var work = _inputs.Stage(Section.PrefixWork, _prefixPlanner.WorkCapacity(rows));
+        var items = _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out var tileCount);
+        if (items == 0) // the prefix lengths stay zero; nothing after them is read
         {
-            var prefixLens = _inputs.Stage(Section.SharedPrefixLens, rows);
-            var prefixChunks = _inputs.Stage(Section.PrefixChunks, rows);
-            prefixLens.Clear(); // the padding rows
-            var tiles = _inputs.Stage(Section.PrefixTiles, _prefixPlanner.TilesCapacity(rows));
-            var work = _inputs.Stage(Section.PrefixWork, _prefixPlanner.WorkCapacity(rows));
-            var items = _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out var tileCount);
-            if (items > 0)
-            {
-                _inputs.Stage(Section.PrefixTiles, tileCount * _attention.SharedPrefixTileRequests); // only what the plan wrote
-                _inputs.Stage(Section.PrefixWork, 4 + 4 * items);
-                _sharedPrefixRows = Math.Max(_sharedPrefixRows, rows);
-                return true;
-            }
-            foreach (var section in (ReadOnlySpan<Section>)[Section.SharedPrefixLens, Section.PrefixChunks, Section.PrefixTiles, Section.PrefixWork])
+            foreach (var section in (ReadOnlySpan<Section>)[Section.PrefixChunks, Section.PrefixTiles, Section.PrefixWork])
                 _inputs.Stage(section, 0);
+            return false;
         }
-        if (_sharedPrefixRows > 0)
-        {
-            _inputs.Stage(Section.SharedPrefixLens, _sharedPrefixRows).Clear();
-            _sharedPrefixRows = 0;
-        }
-        return false;
+        _inputs.Stage(Section.PrefixTiles, tileCount * _attention.SharedPrefixTileRequests);
+        _inputs.Stage(Section.PrefixWork, 4 + 4 * items);
+        return true;
     }
 
     /// <summary>Extend (and mixed) inputs, plus each request's req_to_token row up to its new length.</summary>

@@ -61,8 +61,6 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private bool _kernelEnqueued;
     // The decode step being enqueued runs cascade attention (its inputs hold a shared-prefix plan).
     private bool _sharedPrefixStep;
-    // Leading rows of the device's shared prefix lengths that may be non-zero: all of them until the first upload.
-    private int _sharedPrefixRows;
     // Captured batch sizes in the options' order, so picking one per decode step allocates nothing.
     private int[] _graphSizes = [];
     private readonly Dictionary<string, FusedKernel> _fusedKernels;
@@ -158,7 +156,6 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         if (!options.DisableCascadeAttention)
             _prefixPlanner = new SharedPrefixPlanner(_attention.SharedPrefixTileRequests, _attention.SharedPrefixTargetItems(_device.MultiprocessorCount), AttentionKernels.DecodeMaxPrefixChunks);
         _inputs = Own(new StepInputs(_maxTokens, _maxRequests + 1, _prefixPlanner?.TilesCapacity(_maxRequests + 1) ?? 0, _prefixPlanner?.WorkCapacity(_maxRequests + 1) ?? 0));
-        _sharedPrefixRows = _maxRequests + 1;
         _reqToToken = Own(DeviceBuffer<int>.Allocate((long)(_maxRequests + 1) * _stride));
         _reqToToken.FillBytesAsync(0, _stream);
         _reqToTokenStaging = Own(PinnedHostBuffer<int>.Allocate((long)(_maxRequests + 1) * _stride));
