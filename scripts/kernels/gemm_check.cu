@@ -1,14 +1,18 @@
 // gemm_check.cu -- correctness and timing harness for the decode GEMMs of runtime_kernels.cu (gemv_bf16_p*,
 // gemm_skinny_*, gemm_tiled_s*), against cuBLAS.
 //
-// Build: nvcc -std=c++17 -O3 -arch=sm_90 -I runtime/Compiler.Runtime/Kernels -o gemm_check scripts/kernels/gemm_check.cu -lcublas
-// Run:   ./gemm_check [--no-timing] [--rows 32,64]
+// Build: nvcc -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -I runtime/Compiler.Runtime/Kernels -o gemm_check scripts/kernels/gemm_check.cu -lcublas
+//        (sm_90a: gemm_tiled on wgmma, as the runtime runs it on an H100; -arch=sm_90 builds its mma.sync path)
+// Run:   ./gemm_check [--no-timing] [--rows 32,64] | [CHAIN_ONLY=tiled,gt_64_4] [CHAIN_CARVEOUT=57] ./gemm_check --chain 32,64
 //
 // Correctness: odd row counts, feature counts that are not a multiple of a tile and every ksplit, bf16 and fp32
 // outputs, against a CPU reference from the same bf16 inputs; any mismatch makes the process exit 1.
 // Timing: the weight shapes of Qwen3-0.6B and Llama-3.1-8B at decode batch sizes. Each launch reads another copy
 // of the weights from a 1 GiB pool, so they come from HBM as in a forward step (28 layers of weights do not fit
 // L2), not from L2; x stays in L2 as it does there. Time per launch: events around 200 back-to-back launches.
+// --chain: Qwen3-0.6B's 28 x 4 layer GEMMs in one graph (see chain() below), per gemm_tiled variant and K split,
+// then the fastest mix found by coordinate descent; CHAIN_ONLY restricts the variants, CHAIN_CARVEOUT sets the
+// shared-memory carveout (percent; default the runtime's).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "check_common.cuh"
+#define GT_STAGES 8 // the runtime's depth on an H100 (SmallGemms.TiledStages), which defines it
 #include "runtime_kernels.cu"
 
 // Variants to compare (MT row tiles, F feature tiles, U k-blocks in flight); the runtime's entry point is sk_1_1_4.
@@ -44,10 +49,8 @@ GEMM_SKINNY_ENTRY(sk_4_2_2, 4, 2, 2)
     GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s2, F, STAGES, 2)                                                               \
     GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s4, F, STAGES, 4)                                                               \
     GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s8, F, STAGES, 8)
+TILED_VARIANT(64, 4)
 TILED_VARIANT(64, 6)
-TILED_VARIANT(128, 3)
-TILED_VARIANT(128, 4)
-TILED_VARIANT(32, 6)
 
 namespace
 {
@@ -94,10 +97,8 @@ using TiledKernel = void (*)(const __nv_bfloat16*, const __nv_bfloat16*, __nv_bf
 struct TiledVariant { const char* name; TiledKernel kernels[4]; int features, stages; };
 const TiledVariant kTiled[] = {
     {"tiled", {gemm_tiled_s1, gemm_tiled_s2, gemm_tiled_s4, gemm_tiled_s8}, GT_FEATURES, GT_STAGES},
+    {"gt_64_4", {gt_64_4_s1, gt_64_4_s2, gt_64_4_s4, gt_64_4_s8}, 64, 4},
     {"gt_64_6", {gt_64_6_s1, gt_64_6_s2, gt_64_6_s4, gt_64_6_s8}, 64, 6},
-    {"gt_128_3", {gt_128_3_s1, gt_128_3_s2, gt_128_3_s4, gt_128_3_s8}, 128, 3},
-    {"gt_128_4", {gt_128_4_s1, gt_128_4_s2, gt_128_4_s4, gt_128_4_s8}, 128, 4},
-    {"gt_32_6", {gt_32_6_s1, gt_32_6_s2, gt_32_6_s4, gt_32_6_s8}, 32, 6},
 };
 
 bool tiled_fits(int split, int M, int K) { return M <= GT_ROWS && K % (GT_BK * split) == 0; }
@@ -254,14 +255,226 @@ void bench(cublasHandle_t blas, const char* label, int N, int K, __nv_bfloat16* 
         std::printf("   all:%s\n", all.c_str());
     }
 }
+// --- Layer chain: a decode step's layer GEMMs back to back in one CUDA graph with programmatic dependent launch, as
+// the runtime's decode graph runs them (without the small kernels and attention between them). Timing one GEMM alone
+// sees neither the overlap of a kernel's weight loads with its predecessor nor the cost of a kernel's ramp-up and
+// drain inside a chain, which is what a decode step of 28 layers x 4 GEMMs is made of.
+
+// The floor of such a chain: each kernel only streams the same bytes (its first loads issued before the wait, as
+// the GEMMs do), 16 bytes per thread per load, and writes one float per block.
+__global__ void __launch_bounds__(256) stream_read(const uint4* __restrict__ w, long long n16, float* __restrict__ out)
+{
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    uint4 v[4];
+#pragma unroll
+    for (int u = 0; u < 4; ++u) v[u] = i + u * stride < n16 ? w[i + u * stride] : make_uint4(0, 0, 0, 0);
+    wait_for_previous_kernel();
+    allow_next_kernel();
+    unsigned acc = 0;
+    for (;;)
+    {
+#pragma unroll
+        for (int u = 0; u < 4; ++u) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
+        i += 4 * stride;
+        if (i >= n16) break;
+#pragma unroll
+        for (int u = 0; u < 4; ++u) v[u] = i + u * stride < n16 ? w[i + u * stride] : make_uint4(0, 0, 0, 0);
+    }
+    if (acc == 0x12345678u) out[blockIdx.x] = 1.0f; // never, but the loads must not be dropped
+}
+
+struct ChainShape { const char* name; int n, k; };
+const ChainShape kQwenLayer[] = {{"qkv", 4096, 1024}, {"o", 1024, 2048}, {"gu", 6144, 1024}, {"down", 1024, 3072}};
+constexpr int kChainShapes = 4;
+constexpr int kChainLayers = 28;
+
+template <typename... Params, typename... Args>
+void launch_pdl(cudaStream_t stream, void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, Args... args)
+{
+    cudaLaunchConfig_t config = {};
+    config.gridDim = grid;
+    config.blockDim = block;
+    config.dynamicSmemBytes = shared;
+    config.stream = stream;
+    cudaLaunchAttribute attribute[1];
+    attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attribute[0].val.programmaticStreamSerializationAllowed = 1;
+    config.attrs = attribute;
+    config.numAttrs = 1;
+    CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
+}
+
+// Replays the graph that `record` captures on `stream`; microseconds per replay, fastest of three rounds of 20.
+template <typename F>
+float time_graph(cudaStream_t stream, F&& record)
+{
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+    record();
+    CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+    CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+    cudaEvent_t a, b;
+    CUDA_CHECK(cudaEventCreate(&a));
+    CUDA_CHECK(cudaEventCreate(&b));
+    float best = INFINITY;
+    for (int round = 0; round < 3; ++round)
+    {
+        CUDA_CHECK(cudaGraphLaunch(exec, stream));
+        CUDA_CHECK(cudaEventRecord(a, stream));
+        for (int i = 0; i < 20; ++i) CUDA_CHECK(cudaGraphLaunch(exec, stream));
+        CUDA_CHECK(cudaEventRecord(b, stream));
+        CUDA_CHECK(cudaEventSynchronize(b));
+        float ms;
+        CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
+        best = std::min(best, ms * 1000.0f / 20);
+    }
+    CUDA_CHECK(cudaGetLastError());
+    cudaEventDestroy(a); cudaEventDestroy(b);
+    cudaGraphExecDestroy(exec);
+    cudaGraphDestroy(graph);
+    return best;
+}
+
+// A chain's kernel per shape: a gemm_tiled variant (index into kTiled) and its K split.
+struct ChainPick { int variant, split; };
+
+std::string describe(const ChainPick (&picks)[kChainShapes])
+{
+    std::string s;
+    for (int j = 0; j < kChainShapes; ++j)
+        s += std::string(j ? " " : "") + kQwenLayer[j].name + "=" + kTiled[picks[j].variant].name + "/" + std::to_string(picks[j].split);
+    return s;
+}
+
+void chain(int M)
+{
+    size_t layer_elems = 0;
+    size_t offsets[kChainShapes];
+    for (int j = 0; j < kChainShapes; ++j) { offsets[j] = layer_elems; layer_elems += (size_t)kQwenLayer[j].n * kQwenLayer[j].k; }
+    const double bytes = (double)layer_elems * 2 * kChainLayers;
+    __nv_bfloat16 *w, *x, *y;
+    float* sink;
+    CUDA_CHECK(cudaMalloc(&w, layer_elems * 2 * kChainLayers));
+    CUDA_CHECK(cudaMemset(w, 0x3c, layer_elems * 2 * kChainLayers));
+    CUDA_CHECK(cudaMalloc(&x, (size_t)64 * 6144 * 2));
+    CUDA_CHECK(cudaMemset(x, 0x3c, (size_t)64 * 6144 * 2));
+    CUDA_CHECK(cudaMalloc(&y, (size_t)64 * 6144 * 2));
+    CUDA_CHECK(cudaMalloc(&sink, 1 << 16));
+    cudaStream_t stream;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    // The runtime's carveout for every kernel (SharedMemoryCarveoutPercent): two 4-stage gemm_tiled CTAs or one of 8.
+    cudaDeviceProp prop;
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    const int runtime_shared = std::max(2 * (gt_shared_bytes(64, 4) + 1024), gt_shared_bytes(GT_FEATURES, GT_STAGES) + 1024);
+    const int carveout = std::getenv("CHAIN_CARVEOUT") ? std::atoi(std::getenv("CHAIN_CARVEOUT"))
+        : std::min(100, (int)std::ceil(100.0 * runtime_shared / prop.sharedMemPerMultiprocessor));
+    for (const auto& v : kTiled)
+        for (auto k : v.kernels)
+        {
+            CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, gt_shared_bytes(v.features, v.stages)));
+            CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
+        }
+    CUDA_CHECK(cudaFuncSetAttribute(stream_read, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
+    auto weight = [&](int layer, int j) { return w + layer_elems * layer + offsets[j]; };
+
+    const float floor = time_graph(stream, [&] {
+        for (int l = 0; l < kChainLayers; ++l)
+            for (int j = 0; j < kChainShapes; ++j)
+                launch_pdl(stream, stream_read, dim3(4 * g_sms), dim3(256), 0, (const uint4*)weight(l, j),
+                           (long long)kQwenLayer[j].n * kQwenLayer[j].k / 8, sink);
+    });
+    std::printf("chain M=%d: %d layers x %d GEMMs, %.0f MB of weights\n", M, kChainLayers, kChainShapes, bytes / 1e6);
+    std::printf("chain M=%-2d stream_read (floor)   %7.1f us  %5.0f GB/s\n", M, floor, bytes / (floor * 1e-6) / 1e9);
+
+    cublasHandle_t blas;
+    cublasCreate(&blas);
+    cublasSetStream(blas, stream);
+    const float alpha = 1, beta = 0;
+    for (int l = 0; l < 2; ++l) // cuBLAS's workspace and plans before capture
+        for (int j = 0; j < kChainShapes; ++j)
+            cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, kQwenLayer[j].n, M, kQwenLayer[j].k, &alpha, weight(l, j), CUDA_R_16BF,
+                         kQwenLayer[j].k, x, CUDA_R_16BF, kQwenLayer[j].k, &beta, y, CUDA_R_16BF, kQwenLayer[j].n, CUBLAS_COMPUTE_32F,
+                         CUBLAS_GEMM_DEFAULT);
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    const float blas_us = time_graph(stream, [&] {
+        for (int l = 0; l < kChainLayers; ++l)
+            for (int j = 0; j < kChainShapes; ++j)
+                cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, kQwenLayer[j].n, M, kQwenLayer[j].k, &alpha, weight(l, j), CUDA_R_16BF,
+                             kQwenLayer[j].k, x, CUDA_R_16BF, kQwenLayer[j].k, &beta, y, CUDA_R_16BF, kQwenLayer[j].n,
+                             CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    });
+    std::printf("chain M=%-2d cublas (no PDL)       %7.1f us  %5.0f GB/s\n", M, blas_us, bytes / (blas_us * 1e-6) / 1e9);
+    cublasDestroy(blas);
+
+    auto run = [&](const ChainPick (&picks)[kChainShapes]) {
+        return time_graph(stream, [&] {
+            for (int l = 0; l < kChainLayers; ++l)
+                for (int j = 0; j < kChainShapes; ++j)
+                {
+                    const auto& v = kTiled[picks[j].variant];
+                    const int split = picks[j].split, index = split == 1 ? 0 : split == 2 ? 1 : split == 4 ? 2 : 3;
+                    launch_pdl(stream, v.kernels[index], dim3(split, (kQwenLayer[j].n + v.features - 1) / v.features), dim3(GT_THREADS),
+                               gt_shared_bytes(v.features, v.stages), (const __nv_bfloat16*)x, (const __nv_bfloat16*)weight(l, j), y,
+                               (float*)nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k);
+                }
+        });
+    };
+    constexpr int kVariants = sizeof kTiled / sizeof kTiled[0];
+    // CHAIN_ONLY=a,b: only those variants (names of kTiled).
+    const char* only = std::getenv("CHAIN_ONLY");
+    auto wanted = [&](int v) {
+        if (!only) return true;
+        const std::string list = std::string(",") + only + ",";
+        return list.find(std::string(",") + kTiled[v].name + ",") != std::string::npos;
+    };
+    // Every variant at one split for all shapes (the largest that fits where it does not), then coordinate descent
+    // from the best: each shape's kernel in turn over every variant and split, the others held.
+    ChainPick best[kChainShapes];
+    float best_us = INFINITY;
+    for (int v = 0; v < kVariants; ++v)
+        for (int split = 1; split <= 8; split *= 2)
+        {
+            if (!wanted(v)) continue;
+            ChainPick picks[kChainShapes];
+            for (int j = 0; j < kChainShapes; ++j)
+            {
+                int s = split;
+                while (!tiled_fits(s, M, kQwenLayer[j].k)) s /= 2;
+                picks[j] = {v, s};
+            }
+            const float us = run(picks);
+            std::printf("chain M=%-2d %-44s %7.1f us  %5.0f GB/s\n", M, describe(picks).c_str(), us, bytes / (us * 1e-6) / 1e9);
+            if (us < best_us) { best_us = us; std::copy(picks, picks + kChainShapes, best); }
+        }
+    for (int round = 0; round < 2; ++round)
+        for (int j = 0; j < kChainShapes; ++j)
+            for (int v = 0; v < kVariants; ++v)
+                for (int split = 1; split <= 8; split *= 2)
+                {
+                    if (!wanted(v) || !tiled_fits(split, M, kQwenLayer[j].k)) continue;
+                    ChainPick picks[kChainShapes];
+                    std::copy(best, best + kChainShapes, picks);
+                    picks[j] = {v, split};
+                    const float us = run(picks);
+                    if (us < best_us) { best_us = us; std::copy(picks, picks + kChainShapes, best); }
+                }
+    std::printf("chain M=%-2d best: %s  %7.1f us  %5.0f GB/s\n", M, describe(best).c_str(), best_us, bytes / (best_us * 1e-6) / 1e9);
+    cudaStreamDestroy(stream);
+    cudaFree(w); cudaFree(x); cudaFree(y); cudaFree(sink);
+}
 } // namespace
 
 int main(int argc, char** argv)
 {
     bool timing = true;
+    std::vector<int> chain_rows; // --chain 32,64: the layer chain only
     for (int i = 1; i < argc; ++i)
     {
         if (!std::strcmp(argv[i], "--no-timing")) timing = false;
+        else if (!std::strcmp(argv[i], "--chain") && i + 1 < argc)
+            for (const char* p = argv[++i]; *p; p = std::strchr(p, ',') ? std::strchr(p, ',') + 1 : "") chain_rows.push_back(std::atoi(p));
         else if (!std::strcmp(argv[i], "--rows") && i + 1 < argc)
         {
             g_rows.clear();
@@ -272,6 +485,11 @@ int main(int argc, char** argv)
     CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     g_sms = prop.multiProcessorCount;
     std::printf("%s, %d SMs\n", prop.name, g_sms);
+    if (!chain_rows.empty())
+    {
+        for (int M : chain_rows) chain(M);
+        return 0;
+    }
     for (int M : {1, 3, 8, 13, 16, 17, 32, 45, 64})
     {
         check(M, 1000, 2048, false); // N not a multiple of any feature tile

@@ -19,7 +19,7 @@ public sealed class ArgmaxKernelTests
     public void Greedy_tokens_are_the_first_index_of_each_rows_largest_logit(int vocab, int rows)
     {
         var compiler = new KernelCompiler(Gpu.Device, Gpu.NewCacheDirectory());
-        using var module = compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu"));
+        using var module = RuntimeKernels.Compile(compiler, Gpu.Device);
         var kernel = module.GetKernel(ArgmaxLaunch.KernelName);
         var rng = new Random(vocab);
         var logits = new float[rows * vocab];

@@ -263,17 +263,23 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
 // Tiled GEMM on tensor cores for up to 64 rows (decode batches up to 64 requests; the tuner takes it mostly at 8-64),
 // where gemm_skinny's per-warp loads of x would cross L2 once per 8 features: y[m, n] = sum_k x[m, k] * w[n, k]. A CTA computes all 64 rows (rows >= M are
 // zero-filled, their warps idle) of GT_FEATURES features over K / S, streaming 64-wide k slices of x and w through a
-// GT_STAGES-deep cp.async pipeline in XOR-swizzled shared memory (conflict-free ldmatrix); warp i owns rows 16i..16i+15.
+// GT_STAGES-deep cp.async pipeline in XOR-swizzled shared memory; warp i owns rows 16i..16i+15. On sm_90a one
+// warpgroup MMA per 16-wide k slice reads the tiles straight from shared memory (the swizzle is wgmma's 128-byte
+// one); elsewhere ldmatrix (conflict-free) feeds mma.sync.
 // The first stages' weights are requested before waiting on the previous kernel. Few features (o_proj, down_proj:
 // 1024) make too few CTAs to stream the weight at HBM speed, so K is split over the S CTAs of a thread-block cluster
 // (sm_90), which add their partial tiles through distributed shared memory, each CTA summing and writing 64 / S rows
-// in rank order (deterministic). K % (64 * S) == 0. Grid (S, ceil(N / GT_FEATURES)), GT_THREADS threads,
+// in rank order (deterministic, no workspace). K % (64 * S) == 0. Grid (S, ceil(N / GT_FEATURES)), GT_THREADS threads,
 // gt_shared_bytes(GT_FEATURES, GT_STAGES) of dynamic shared memory.
 #define GT_ROWS 64
 #define GT_BK 64
 #define GT_THREADS 128
-#define GT_FEATURES 64 // the runtime's entry points: features per CTA ...
-#define GT_STAGES 4    // ... and pipeline depth (scripts/kernels/gemm_check.cu times others)
+#define GT_FEATURES 64 // the runtime's entry points: features per CTA
+// GT_STAGES, the pipeline's depth, comes from the host (SmallGemms.TiledStages: 8 on sm_90, 4 elsewhere), which
+// sizes the launches' shared memory by it; scripts/kernels/gemm_check.cu times others.
+#ifndef GT_STAGES
+#error "GT_STAGES (gemm_tiled's pipeline depth) must be defined by the host"
+#endif
 
 // Dynamic shared memory of a CTA: the pipeline's stages, reused for the fp32 partial tile (rows padded by 8 floats,
 // so half-warps store it conflict-free).
@@ -315,7 +321,7 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
                                                   __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K)
 {
     constexpr int STAGE_BYTES = (GT_ROWS + F) * GT_BK * 2; // x rows, then w rows
-    extern __shared__ __align__(128) unsigned char gt_shared[];
+    extern __shared__ __align__(1024) unsigned char gt_shared[]; // wgmma's swizzle is relative to 1024-byte blocks
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int rank = S > 1 ? (int)blockIdx.x : 0; // the CTA's K slice and rank in its cluster
     const int n0 = blockIdx.y * F;
@@ -361,10 +367,23 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     for (int step = 0; step < steps; ++step)
     {
         cp_async_wait<STAGES - 2>(); // this step's stage landed
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+        fence_proxy_async_shared(); // ... and is visible to wgmma
+#endif
         __syncthreads(); // ... for every thread, and the stage loaded next was consumed by all warps
         load_w(step + STAGES - 1);
         load_x(step + STAGES - 1);
         cp_async_commit();
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+        static_assert(F == 64, "the warpgroup MMA is m64n64");
+        const unsigned xs = (unsigned)__cvta_generic_to_shared(gt_shared + (step % STAGES) * STAGE_BYTES);
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < GT_BK / 16; ++kk)
+            wgmma_m64n64k16(acc, wgmma_desc_sw128(xs + 32 * kk), wgmma_desc_sw128(xs + GT_ROWS * 128 + 32 * kk));
+        wgmma_commit();
+        wgmma_wait_all(); // the next step's loads overwrite the stage before this one
+#else
         if (!active) continue;
         const unsigned char* xs = gt_shared + (step % STAGES) * STAGE_BYTES;
         const unsigned char* ws = xs + GT_ROWS * 128;
@@ -382,6 +401,7 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
                 mma_bf16(acc[2 * p + 1], a, b[2], b[3]);
             }
         }
+#endif
     }
     cp_async_wait<0>();
     __syncthreads(); // the pipeline's shared memory now holds this CTA's partial tile

@@ -75,8 +75,17 @@ public sealed partial class SmallGemmsTests
         Assert.Matches($@"#define GT_FEATURES {SmallGemms.TiledFeaturesPerBlock}\b", source);
         Assert.Matches($@"#define GT_BK {SmallGemms.TiledStepK}\b", source);
         Assert.Matches($@"#define GT_THREADS {SmallGemms.TiledThreads}\b", source);
-        var stages = int.Parse(Regex.Match(source, @"#define GT_STAGES (\d+)\b").Groups[1].Value);
-        Assert.Equal(SmallGemms.TiledSharedBytes, stages * (SmallGemms.TiledMaxRows + SmallGemms.TiledFeaturesPerBlock) * SmallGemms.TiledStepK * 2);
+        // The pipeline depth is the host's (-DGT_STAGES), which sizes the launches' shared memory as gt_shared_bytes does.
+        Assert.Contains("#ifndef GT_STAGES\n#error", source);
+        Assert.Contains("return stages * (GT_ROWS + features) * GT_BK * 2 > GT_ROWS * gt_partial_stride(features) * 4", source);
+        foreach (var stages in new[] { 4, 8 })
+        {
+            Assert.Equal(SmallGemms.TiledSharedBytes(stages), stages * (SmallGemms.TiledMaxRows + SmallGemms.TiledFeaturesPerBlock) * SmallGemms.TiledStepK * 2);
+            Assert.True(SmallGemms.TiledSharedBytes(stages) >= SmallGemms.TiledMaxRows * (SmallGemms.TiledFeaturesPerBlock + 8) * 4, "the partial tile fits the stages");
+        }
+        Assert.Equal(8, SmallGemms.TiledStages(9, 0));
+        Assert.Equal(4, SmallGemms.TiledStages(8, 0));
+        Assert.Equal(4, SmallGemms.TiledStages(12, 0));
         Assert.Contains($"{SmallGemms.TiledKernelName(1)}(GEMM_TILED_ARGS)", source);
         for (var split = 2; split <= SmallGemms.TiledMaxSplit; split *= 2)
             Assert.Contains($"GEMM_TILED_ENTRY({SmallGemms.TiledKernelName(split)}, GT_FEATURES, GT_STAGES, {split})", source);

@@ -46,6 +46,8 @@ internal sealed unsafe partial class CudaModelRunner
     /// <summary>gemm_tiled's K splits run in thread-block clusters, which sm_90 brought.</summary>
     private int TiledMaxSplit => _device.ComputeCapability.Major >= 9 ? SmallGemms.TiledMaxSplit : 1;
 
+    private int TiledStages => SmallGemms.TiledStages(_device.ComputeCapability.Major, _device.ComputeCapability.Minor);
+
     private readonly Dictionary<(int N, int K, bool FloatOutput), GemmShapeKernels> _gemmShapes = new();
 
     private GemmShapeKernels GemmShapeFor(int n, int k, bool floatOutput)
@@ -87,7 +89,7 @@ internal sealed unsafe partial class CudaModelRunner
         if (choice.Kernel == SmallGemmKernel.Tiled) // its K split is the cluster size, compiled into each entry point
         {
             LaunchKernel(_tiled[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((n + SmallGemms.TiledFeaturesPerBlock - 1) / SmallGemms.TiledFeaturesPerBlock)),
-                SmallGemms.TiledThreads, ref args, SmallGemms.TiledSharedBytes);
+                SmallGemms.TiledThreads, ref args, (uint)SmallGemms.TiledSharedBytes(TiledStages));
             return;
         }
         var (kernel, featuresPerBlock) = choice.Kernel == SmallGemmKernel.Gemv

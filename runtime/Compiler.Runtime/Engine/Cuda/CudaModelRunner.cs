@@ -111,7 +111,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
             _extendAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
             _sharedPrefixAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
         }
-        var runtime = Own(compiler.Compile("runtime_kernels", KernelSources.Load("runtime_kernels.cu")));
+        var runtime = Own(RuntimeKernels.Compile(compiler, _device));
         _assignDecodeSlots = runtime.Module.GetKernel("assign_decode_slots");
         _argmax = runtime.Module.GetKernel(ArgmaxLaunch.KernelName);
         _resolvePlaceholders = runtime.Module.GetKernel("resolve_placeholder_ids");
@@ -121,7 +121,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         for (var split = 1; split <= TiledMaxSplit; split *= 2)
         {
             var tiled = _tiled[split] = runtime.Module.GetKernel(SmallGemms.TiledKernelName(split));
-            tiled.SetMaxDynamicSharedMemory(SmallGemms.TiledSharedBytes);
+            tiled.SetMaxDynamicSharedMemory(SmallGemms.TiledSharedBytes(TiledStages));
         }
         var carveout = SharedMemoryCarveoutPercent();
         foreach (var loaded in new[] { module.Module, decodeModule, extendModule, runtime.Module })
@@ -325,16 +325,17 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     /// <summary>
     /// The split of L1 and shared memory every kernel of the runner asks for: the same for all, so that an SM never
     /// drains to reconfigure it between two kernels (which also stops the next one from starting early), with room for
-    /// two gemm_tiled CTAs and the rest L1, which the GEMVs' loads in flight need. Measured on the H100 (Qwen3-0.6B,
-    /// decode step on the GPU, gemm_tiled chosen at 32-64 rows): the driver's own choice per kernel 1.99-2.07 ms at
-    /// batch 64; the largest shared carveout for all 1.78-1.84 ms, but batch 1 0.95 against 0.90 ms (GEMVs short of
-    /// L1); this one (57 %) 1.74-1.87 and 0.90-0.91 ms.
+    /// two 4-stage gemm_tiled CTAs (or one of 8 stages) and the rest L1, which the GEMVs' loads in flight need. Measured
+    /// on the H100 (Qwen3-0.6B, decode step on the GPU, 4-stage gemm_tiled chosen at 32-64 rows): the driver's own
+    /// choice per kernel 1.99-2.07 ms at batch 64; the largest shared carveout for all 1.78-1.84 ms, but batch 1 0.95
+    /// against 0.90 ms (GEMVs short of L1); this one (57 %) 1.74-1.87 and 0.90-0.91 ms.
     /// </summary>
     private int SharedMemoryCarveoutPercent()
     {
         const int reservedPerBlock = 1024; // the driver's own shared memory per resident CTA
         var perSm = _device.Attribute(CuDeviceAttribute.MaxSharedMemoryPerMultiprocessor);
-        return Math.Min(100, (int)Math.Ceiling(100.0 * 2 * (SmallGemms.TiledSharedBytes + reservedPerBlock) / perSm));
+        var shared = Math.Max(2 * (SmallGemms.TiledSharedBytes(4) + reservedPerBlock), SmallGemms.TiledSharedBytes(TiledStages) + reservedPerBlock);
+        return Math.Min(100, (int)Math.Ceiling(100.0 * shared / perSm));
     }
 
     private int GraphSizeFor(int batchSize)

@@ -69,9 +69,17 @@ internal static class SmallGemms
     /// <summary>GT_THREADS of runtime_kernels.cu.</summary>
     public const int TiledThreads = 128;
 
-    /// <summary>gt_shared_bytes(GT_FEATURES, GT_STAGES) of runtime_kernels.cu: GT_STAGES (4) stages of 64 rows of x
-    /// and GT_FEATURES rows of w, 64 bf16 each.</summary>
-    public const int TiledSharedBytes = 4 * (TiledMaxRows + TiledFeaturesPerBlock) * TiledStepK * 2;
+    /// <summary>GT_STAGES of runtime_kernels.cu, which the host defines: gemm_tiled's pipeline depth. On compute
+    /// capability 9.0 (H100, where it multiplies with wgmma) 8 stages, 128 KB, one CTA per SM: in a graph of
+    /// Qwen3-0.6B's 112 layer GEMMs at 64 rows (gemm_check --chain, best K splits), 649 us at 8 stages against 747 at
+    /// 4 (819 with mma.sync), the weight bytes in flight per SM being what bounds them. Elsewhere the 4 measured
+    /// with mma.sync.</summary>
+    public static int TiledStages(int computeCapabilityMajor, int computeCapabilityMinor) =>
+        computeCapabilityMajor == 9 && computeCapabilityMinor == 0 ? 8 : 4;
+
+    /// <summary>gt_shared_bytes(GT_FEATURES, stages) of runtime_kernels.cu: the stages of 64 rows of x and
+    /// GT_FEATURES rows of w, 64 bf16 each.</summary>
+    public static int TiledSharedBytes(int stages) => stages * (TiledMaxRows + TiledFeaturesPerBlock) * TiledStepK * 2;
 
     /// <summary>The largest K split of gemm_tiled (its cluster size), on sm_90 and later; 1 before.</summary>
     public const int TiledMaxSplit = 8;
