@@ -260,12 +260,12 @@ static __device__ __forceinline__ void gemm_skinny(const __nv_bfloat16* __restri
 // SmallGemms.SkinnyFeaturesPerBlock knows its F).
 GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
 
-// Tiled GEMM on tensor cores for up to 64 rows (decode batches up to 64 requests; the tuner takes it mostly at 8-64),
-// where gemm_skinny's per-warp loads of x would cross L2 once per 8 features: y[m, n] = sum_k x[m, k] * w[n, k]. A CTA computes all 64 rows (rows >= M are
-// zero-filled, their warps idle) of GT_FEATURES features over K / S, streaming 64-wide k slices of x and w through a
-// GT_STAGES-deep cp.async pipeline in XOR-swizzled shared memory; warp i owns rows 16i..16i+15. On sm_90a one
-// warpgroup MMA per 16-wide k slice reads the tiles straight from shared memory (the swizzle is wgmma's 128-byte
-// one); elsewhere ldmatrix (conflict-free) feeds mma.sync.
+// Tiled GEMM on tensor cores for up to 64 rows (decode batches up to 64 requests; on the H100 the tuner takes it at
+// 2-64), where gemm_skinny's per-warp loads of x would cross L2 once per 8 features: y[m, n] = sum_k x[m, k] * w[n, k].
+// A CTA computes all 64 rows (rows >= M are zero-filled) of GT_FEATURES features over K / S, streaming 64-wide k
+// slices of x and w through a GT_STAGES-deep cp.async pipeline in XOR-swizzled shared memory; warp i owns rows
+// 16i..16i+15. On sm_90a one warpgroup MMA per 16-wide k slice reads the tiles straight from shared memory (the
+// swizzle is wgmma's 128-byte one); elsewhere ldmatrix (conflict-free) feeds mma.sync, warps past M idle.
 // The first stages' weights are requested before waiting on the previous kernel. Few features (o_proj, down_proj:
 // 1024) make too few CTAs to stream the weight at HBM speed, so K is split over the S CTAs of a thread-block cluster
 // (sm_90), which add their partial tiles through distributed shared memory, each CTA summing and writing 64 / S rows
@@ -275,8 +275,8 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
 #define GT_BK 64
 #define GT_THREADS 128
 #define GT_FEATURES 64 // the runtime's entry points: features per CTA
-// GT_STAGES, the pipeline's depth, comes from the host (SmallGemms.TiledStages: 8 on sm_90, 4 elsewhere), which
-// sizes the launches' shared memory by it; scripts/kernels/gemm_check.cu times others.
+// GT_STAGES, the pipeline's depth, comes from the host (SmallGemms.TiledStages: 8 on compute capability 9.0, 4
+// elsewhere), which sizes the launches' shared memory by it; scripts/kernels/gemm_check.cu times others.
 #ifndef GT_STAGES
 #error "GT_STAGES (gemm_tiled's pipeline depth) must be defined by the host"
 #endif
