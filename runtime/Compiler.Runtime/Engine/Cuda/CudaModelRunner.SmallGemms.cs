@@ -245,8 +245,9 @@ internal sealed unsafe partial class CudaModelRunner
     /// batch 64 on the H100: 1.74-1.80 ms per step where the tuner took gemm_tiled for qkv_proj, 1.84-1.95 where
     /// cuBLASLt won it alone by the margin). So from <see cref="StepRefineMinRows"/> rows the choices are refined on the
     /// decode step itself: its graph for a bucket's row count (padding requests, as captured) is replayed with each
-    /// shape's near-best candidates in turn (and gemm_tiled's best K split, whatever it timed alone), the largest
-    /// shapes first, and a candidate stays if the step is <see cref="StepRefineMargin"/> faster with it.
+    /// shape's candidates in turn -- gemm_tiled's best K split, whatever it timed alone, and past gemm_skinny's rows the
+    /// others near the best -- the largest shapes first, and a candidate stays if the step is
+    /// <see cref="StepRefineMargin"/> faster with it.
     /// </summary>
     private void RefineSmallGemmsOnDecodeSteps(Action<string> log)
     {
@@ -265,7 +266,9 @@ internal sealed unsafe partial class CudaModelRunner
                 var bestTiled = timed.Where(t => t.Choice.Kernel == SmallGemmKernel.Tiled).Select(t => (SmallGemmChoice?)t.Choice).FirstOrDefault();
                 foreach (var (candidate, ms) in timed)
                 {
-                    if (candidate == shape.Choices[b] || (ms > timed[0].Ms * StepRefineWindow && candidate != bestTiled)) continue;
+                    // Up to gemm_skinny's rows only gemm_tiled is in question (the others time alone as in a step).
+                    var tried = candidate == bestTiled || rows > SmallGemms.SkinnyMaxRows && ms <= timed[0].Ms * StepRefineWindow;
+                    if (candidate == shape.Choices[b] || !tried) continue;
                     var previous = shape.Choices[b];
                     shape.Choices[b] = candidate;
                     var step = TimeDecodeStep(rows);
@@ -281,13 +284,18 @@ internal sealed unsafe partial class CudaModelRunner
     }
 
     /// <summary>GPU time (ms) of a decode step of <paramref name="rows"/> padding requests with the current choices: its
-    /// graph captured for the purpose, replayed back to back, the fastest of three rounds.</summary>
+    /// graph captured for the purpose, replayed back to back in rounds of about <see cref="StepRoundMilliseconds"/>
+    /// (at most 8 replays), the fastest of three rounds.</summary>
     private double TimeDecodeStep(int rows)
     {
         RunPaddingDecode(rows);
         using var graph = CudaGraph.Capture(_stream, _ => EnqueueDecode(rows, sharedPrefix: false));
-        const int replays = 8;
-        ReplayMilliseconds(graph, replays); // warm-up
+        ReplayMilliseconds(graph, 1); // warm-up (the first launch uploads the graph)
+        var replays = Math.Clamp((int)Math.Ceiling(StepRoundMilliseconds / ReplayMilliseconds(graph, 1)), 1, 8);
         return Enumerable.Range(0, 3).Min(_ => ReplayMilliseconds(graph, replays));
     }
+
+    /// <summary>A round of decode-step replays lasts about this long: 8 replays of a Qwen3-0.6B step, 2 of a
+    /// Llama-3.1-8B step (whose refinement took 13 s at load with 8).</summary>
+    private const double StepRoundMilliseconds = 8;
 }
