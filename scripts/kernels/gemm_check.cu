@@ -76,14 +76,20 @@ std::vector<uint16_t> random_bf16(size_t n, float scale, uint32_t seed)
 }
 
 // gemv's launch: the runtime's GemvSplitFor and GemvFor.
-void launch_gemv(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf, int M, int N, int K)
+struct GemvLaunch { Kernel kernel; int blocks, split; };
+GemvLaunch gemv_launch(int N, int K)
 {
     int split = 1;
     while (split < 8 && (long long)N * split < 24LL * g_sms && K % (8 * 32 * split * 2) == 0) split *= 2;
     const int slice = K / split;
-    Kernel k = slice > 4 * 256 && slice <= 8 * 256 ? gemv_bf16_p8 : gemv_bf16_p4;
     const int per_block = GEMV_WARPS / split;
-    k<<<(N + per_block - 1) / per_block, GEMV_WARPS * 32>>>(x, w, y, yf, M, N, K, split);
+    return {slice > 4 * 256 && slice <= 8 * 256 ? gemv_bf16_p8 : gemv_bf16_p4, (N + per_block - 1) / per_block, split};
+}
+
+void launch_gemv(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf, int M, int N, int K)
+{
+    const GemvLaunch g = gemv_launch(N, K);
+    g.kernel<<<g.blocks, GEMV_WARPS * 32>>>(x, w, y, yf, M, N, K, g.split);
 }
 
 void launch_skinny(const Variant& v, int ksplit, const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf,
@@ -377,6 +383,8 @@ void chain(int M)
             CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
         }
     CUDA_CHECK(cudaFuncSetAttribute(stream_read, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
+    for (Kernel k : {gemv_bf16_p4, gemv_bf16_p8, kSkinny[1].kernel})
+        CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
     auto weight = [&](int layer, int j) { return w + layer_elems * layer + offsets[j]; };
 
     const float floor = time_graph(stream, [&] {
@@ -407,6 +415,33 @@ void chain(int M)
     });
     std::printf("chain M=%-2d cublas (no PDL)       %7.1f us  %5.0f GB/s\n", M, blas_us, bytes / (blas_us * 1e-6) / 1e9);
     cublasDestroy(blas);
+    if (M <= GEMV_MAX_M)
+    {
+        const float us = time_graph(stream, [&] {
+            for (int l = 0; l < kChainLayers; ++l)
+                for (int j = 0; j < kChainShapes; ++j)
+                {
+                    const GemvLaunch g = gemv_launch(kQwenLayer[j].n, kQwenLayer[j].k);
+                    launch_pdl(stream, g.kernel, dim3(g.blocks), dim3(GEMV_WARPS * 32), 0, (const __nv_bfloat16*)x,
+                               (const __nv_bfloat16*)weight(l, j), y, (float*)nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k, g.split);
+                }
+        });
+        std::printf("chain M=%-2d gemv                  %7.1f us  %5.0f GB/s\n", M, us, bytes / (us * 1e-6) / 1e9);
+    }
+    if (M <= 16)
+        for (int ks = 1; ks <= SK_WARPS; ks *= 2)
+        {
+            const Variant& v = kSkinny[1]; // sk_1_1_4, the runtime's
+            const int per_block = SK_WARPS / ks * 8 * v.f;
+            const float us = time_graph(stream, [&] {
+                for (int l = 0; l < kChainLayers; ++l)
+                    for (int j = 0; j < kChainShapes; ++j)
+                        launch_pdl(stream, v.kernel, dim3((kQwenLayer[j].n + per_block - 1) / per_block), dim3(SK_WARPS * 32), 0,
+                                   (const __nv_bfloat16*)x, (const __nv_bfloat16*)weight(l, j), y, (float*)nullptr, M,
+                                   kQwenLayer[j].n, kQwenLayer[j].k, ks);
+            });
+            std::printf("chain M=%-2d skinny %s/%d        %7.1f us  %5.0f GB/s\n", M, v.name, ks, us, bytes / (us * 1e-6) / 1e9);
+        }
 
     auto run = [&](const ChainPick (&picks)[kChainShapes]) {
         return time_graph(stream, [&] {
