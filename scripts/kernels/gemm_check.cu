@@ -75,28 +75,42 @@ std::vector<uint16_t> random_bf16(size_t n, float scale, uint32_t seed)
     return v;
 }
 
+// A launch on `stream` (0: the default stream, as <<<>>>), with programmatic dependent launch where `pdl` (the
+// runtime's decode graph launches every kernel so; the layer chain does too).
+template <typename... Params, typename... Args>
+void launch(cudaStream_t stream, bool pdl, void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, Args... args)
+{
+    cudaLaunchConfig_t config = {};
+    config.gridDim = grid;
+    config.blockDim = block;
+    config.dynamicSmemBytes = shared;
+    config.stream = stream;
+    cudaLaunchAttribute attribute[1];
+    attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attribute[0].val.programmaticStreamSerializationAllowed = 1;
+    config.attrs = attribute;
+    config.numAttrs = pdl ? 1 : 0;
+    CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
+}
+
 // gemv's launch: the runtime's GemvSplitFor and GemvFor.
-struct GemvLaunch { Kernel kernel; int blocks, split; };
-GemvLaunch gemv_launch(int N, int K)
+void launch_gemv(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf, int M, int N, int K,
+                 cudaStream_t stream = 0, bool pdl = false)
 {
     int split = 1;
     while (split < 8 && (long long)N * split < 24LL * g_sms && K % (8 * 32 * split * 2) == 0) split *= 2;
     const int slice = K / split;
+    Kernel k = slice > 4 * 256 && slice <= 8 * 256 ? gemv_bf16_p8 : gemv_bf16_p4;
     const int per_block = GEMV_WARPS / split;
-    return {slice > 4 * 256 && slice <= 8 * 256 ? gemv_bf16_p8 : gemv_bf16_p4, (N + per_block - 1) / per_block, split};
-}
-
-void launch_gemv(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf, int M, int N, int K)
-{
-    const GemvLaunch g = gemv_launch(N, K);
-    g.kernel<<<g.blocks, GEMV_WARPS * 32>>>(x, w, y, yf, M, N, K, g.split);
+    launch(stream, pdl, k, dim3((N + per_block - 1) / per_block), dim3(GEMV_WARPS * 32), 0, x, w, y, yf, M, N, K, split);
 }
 
 void launch_skinny(const Variant& v, int ksplit, const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf,
-                   int M, int N, int K)
+                   int M, int N, int K, cudaStream_t stream = 0, bool pdl = false)
 {
     const int features_per_block = SK_WARPS / ksplit * 8 * v.f;
-    v.kernel<<<(N + features_per_block - 1) / features_per_block, SK_WARPS * 32>>>(x, w, y, yf, M, N, K, ksplit);
+    launch(stream, pdl, v.kernel, dim3((N + features_per_block - 1) / features_per_block), dim3(SK_WARPS * 32), 0, x, w, y, yf,
+           M, N, K, ksplit);
 }
 
 using TiledKernel = void (*)(const __nv_bfloat16*, const __nv_bfloat16*, __nv_bfloat16*, float*, int, int, int);
@@ -109,14 +123,21 @@ const TiledVariant kTiled[] = {
 
 bool tiled_fits(int split, int M, int K) { return M <= GT_ROWS && K % (GT_BK * split) == 0; }
 
+// Every gemm_tiled entry point may take its variant's shared memory (once, before any launch or graph capture).
+void allow_tiled_shared_memory()
+{
+    for (const auto& v : kTiled)
+        for (auto k : v.kernels)
+            CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, gt_shared_bytes(v.features, v.stages)));
+}
+
 // gemm_tiled's launch: the runtime's LaunchGemm for SmallGemmKernel.Tiled (split = the cluster size).
 void launch_tiled(const TiledVariant& v, int split, const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf,
-                  int M, int N, int K)
+                  int M, int N, int K, cudaStream_t stream = 0, bool pdl = false)
 {
     const int index = split == 1 ? 0 : split == 2 ? 1 : split == 4 ? 2 : 3;
-    const int bytes = gt_shared_bytes(v.features, v.stages);
-    CUDA_CHECK(cudaFuncSetAttribute(v.kernels[index], cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
-    v.kernels[index]<<<dim3(split, (N + v.features - 1) / v.features), GT_THREADS, bytes>>>(x, w, y, yf, M, N, K);
+    launch(stream, pdl, v.kernels[index], dim3(split, (N + v.features - 1) / v.features), dim3(GT_THREADS),
+           gt_shared_bytes(v.features, v.stages), x, w, y, yf, M, N, K);
 }
 
 bool skinny_fits(const Variant& v, int ksplit, int M, int K) { return M <= 16 * v.mt && K % (32 * ksplit) == 0; }
@@ -295,22 +316,6 @@ const ChainShape kQwenLayer[] = {{"qkv", 4096, 1024}, {"o", 1024, 2048}, {"gu", 
 constexpr int kChainShapes = 4;
 constexpr int kChainLayers = 28;
 
-template <typename... Params, typename... Args>
-void launch_pdl(cudaStream_t stream, void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, Args... args)
-{
-    cudaLaunchConfig_t config = {};
-    config.gridDim = grid;
-    config.blockDim = block;
-    config.dynamicSmemBytes = shared;
-    config.stream = stream;
-    cudaLaunchAttribute attribute[1];
-    attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attribute[0].val.programmaticStreamSerializationAllowed = 1;
-    config.attrs = attribute;
-    config.numAttrs = 1;
-    CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
-}
-
 // Replays the graph that `record` captures on `stream`; microseconds per replay, fastest of three rounds of 20.
 template <typename F>
 float time_graph(cudaStream_t stream, F&& record)
@@ -377,11 +382,7 @@ void chain(int M)
     const int carveout = std::getenv("CHAIN_CARVEOUT") ? std::atoi(std::getenv("CHAIN_CARVEOUT"))
         : std::min(100, (int)std::ceil(100.0 * runtime_shared / prop.sharedMemPerMultiprocessor));
     for (const auto& v : kTiled)
-        for (auto k : v.kernels)
-        {
-            CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, gt_shared_bytes(v.features, v.stages)));
-            CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
-        }
+        for (auto k : v.kernels) CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
     CUDA_CHECK(cudaFuncSetAttribute(stream_read, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
     for (Kernel k : {gemv_bf16_p4, gemv_bf16_p8, kSkinny[1].kernel})
         CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
@@ -390,7 +391,7 @@ void chain(int M)
     const float floor = time_graph(stream, [&] {
         for (int l = 0; l < kChainLayers; ++l)
             for (int j = 0; j < kChainShapes; ++j)
-                launch_pdl(stream, stream_read, dim3(4 * g_sms), dim3(256), 0, (const uint4*)weight(l, j),
+                launch(stream, true, stream_read, dim3(4 * g_sms), dim3(256), 0, (const uint4*)weight(l, j),
                            (long long)kQwenLayer[j].n * kQwenLayer[j].k / 8, sink);
     });
     std::printf("chain M=%d: %d layers x %d GEMMs, %.0f MB of weights\n", M, kChainLayers, kChainShapes, bytes / 1e6);
@@ -420,11 +421,7 @@ void chain(int M)
         const float us = time_graph(stream, [&] {
             for (int l = 0; l < kChainLayers; ++l)
                 for (int j = 0; j < kChainShapes; ++j)
-                {
-                    const GemvLaunch g = gemv_launch(kQwenLayer[j].n, kQwenLayer[j].k);
-                    launch_pdl(stream, g.kernel, dim3(g.blocks), dim3(GEMV_WARPS * 32), 0, (const __nv_bfloat16*)x,
-                               (const __nv_bfloat16*)weight(l, j), y, (float*)nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k, g.split);
-                }
+                    launch_gemv(x, weight(l, j), y, nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k, stream, true);
         });
         std::printf("chain M=%-2d gemv                  %7.1f us  %5.0f GB/s\n", M, us, bytes / (us * 1e-6) / 1e9);
     }
@@ -432,13 +429,10 @@ void chain(int M)
         for (int ks = 1; ks <= SK_WARPS; ks *= 2)
         {
             const Variant& v = kSkinny[1]; // sk_1_1_4, the runtime's
-            const int per_block = SK_WARPS / ks * 8 * v.f;
             const float us = time_graph(stream, [&] {
                 for (int l = 0; l < kChainLayers; ++l)
                     for (int j = 0; j < kChainShapes; ++j)
-                        launch_pdl(stream, v.kernel, dim3((kQwenLayer[j].n + per_block - 1) / per_block), dim3(SK_WARPS * 32), 0,
-                                   (const __nv_bfloat16*)x, (const __nv_bfloat16*)weight(l, j), y, (float*)nullptr, M,
-                                   kQwenLayer[j].n, kQwenLayer[j].k, ks);
+                        launch_skinny(v, ks, x, weight(l, j), y, nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k, stream, true);
             });
             std::printf("chain M=%-2d skinny %s/%d        %7.1f us  %5.0f GB/s\n", M, v.name, ks, us, bytes / (us * 1e-6) / 1e9);
         }
@@ -447,13 +441,8 @@ void chain(int M)
         return time_graph(stream, [&] {
             for (int l = 0; l < kChainLayers; ++l)
                 for (int j = 0; j < kChainShapes; ++j)
-                {
-                    const auto& v = kTiled[picks[j].variant];
-                    const int split = picks[j].split, index = split == 1 ? 0 : split == 2 ? 1 : split == 4 ? 2 : 3;
-                    launch_pdl(stream, v.kernels[index], dim3(split, (kQwenLayer[j].n + v.features - 1) / v.features), dim3(GT_THREADS),
-                               gt_shared_bytes(v.features, v.stages), (const __nv_bfloat16*)x, (const __nv_bfloat16*)weight(l, j), y,
-                               (float*)nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k);
-                }
+                    launch_tiled(kTiled[picks[j].variant], picks[j].split, x, weight(l, j), y, nullptr, M, kQwenLayer[j].n,
+                                 kQwenLayer[j].k, stream, true);
         });
     };
     constexpr int kVariants = sizeof kTiled / sizeof kTiled[0];
@@ -520,6 +509,7 @@ int main(int argc, char** argv)
     CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     g_sms = prop.multiProcessorCount;
     std::printf("%s, %d SMs\n", prop.name, g_sms);
+    allow_tiled_shared_memory();
     if (!chain_rows.empty())
     {
         for (int M : chain_rows) chain(M);
