@@ -11,7 +11,8 @@ using Compiler.Generator.Syntax;
 
 namespace Compiler.Generator;
 
-/// <summary>parse -> lower -> shape inference -> merge projections -> fuse kernels -> GEMV prologues -> plan buffers -> emit.</summary>
+/// <summary>parse -> lower -> shape inference -> merge projections -> fuse kernels -> GEMV and attention prologues -> plan
+/// buffers -> emit.</summary>
 internal static class ModelCompiler
 {
     public static ModelOutput Compile(string path, string text)
@@ -30,6 +31,7 @@ internal static class ModelCompiler
             var schedule = FuseKernelsPass.Run(graph, diagnostics);
             if (schedule is null || diagnostics.Count > 0) return Failed();
             schedule = GemvProloguePass.Run(graph, schedule);
+            schedule = AttentionProloguePass.Run(schedule);
             var buffers = PlanBuffersPass.Run(graph, schedule);
             var model = new CompiledModel(graph, schedule, buffers);
             var cuda = CudaRenderer.Render(schedule, buffers);

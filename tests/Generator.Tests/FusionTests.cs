@@ -15,7 +15,7 @@ public sealed class FusionTests
         var diagnostics = new List<ModelDiagnostic>();
         var graph = LowerPass.Run(Parser.Parse(text, diagnostics)!, diagnostics)!;
         graph = MergeProjectionsPass.Run(ShapeInferencePass.Run(graph, diagnostics));
-        var schedule = GemvProloguePass.Run(graph, FuseKernelsPass.Run(graph, diagnostics)!);
+        var schedule = AttentionProloguePass.Run(GemvProloguePass.Run(graph, FuseKernelsPass.Run(graph, diagnostics)!));
         Assert.Empty(diagnostics);
         return (graph, schedule, PlanBuffersPass.Run(graph, schedule));
     }
@@ -81,6 +81,34 @@ public sealed class FusionTests
             foreach (var write in writes)
                 Assert.DoesNotContain(buffers.Of(write).Slot, reads);
         }
+    }
+
+    [Theory]
+    [InlineData("Qwen3.model", "q_norm_k_norm_rope_kv_store")]
+    [InlineData("Qwen2.model", "bias_rope_kv_store")]
+    [InlineData("Llama.model", "rope_kv_store")]
+    public void The_kernel_making_q_and_the_new_KV_runs_inside_decode_attention(string file, string kernel)
+    {
+        var (_, schedule, buffers) = Compile(file);
+        var prologue = Assert.Single(schedule.AttentionPrologues);
+        var attention = schedule.Layer.Single(s => s.Kind == StepKind.Attention);
+        Assert.Equal((kernel, kernel + "_decode_attention", attention.Input, attention.Output), (prologue.Kernel, prologue.Name, prologue.Input, prologue.Output));
+        Assert.Equal(prologue.Name, schedule.Layer.Single(s => s.Kernel == kernel).AttentionPrologue);
+        // Some CTAs write attention's output while others still read the QKV projection.
+        var reads = schedule.Kernels.Single(k => k.Name == kernel).Ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => buffers.Of(o.Value).Slot);
+        Assert.DoesNotContain(buffers.Of(prologue.Output).Slot, reads);
+    }
+
+    [Fact]
+    public void A_kernel_whose_q_another_launch_reads_stays_out_of_attention()
+    {
+        // q also feeds a GEMM here, so it must reach global memory.
+        var text = GeneratorHarness.ReadModel("Llama.model").Replace(
+            "  x = x + linear(a, self_attn.o_proj.weight[hidden, heads * head_dim])",
+            "  x = x + linear(a, self_attn.o_proj.weight[hidden, heads * head_dim]) + linear(q, self_attn.extra.weight[hidden, heads * head_dim])");
+        var (_, schedule, _) = CompileText(text);
+        Assert.Empty(schedule.AttentionPrologues);
+        Assert.All(schedule.Layer, s => Assert.Null(s.AttentionPrologue));
     }
 
     [Fact]

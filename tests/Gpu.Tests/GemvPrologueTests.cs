@@ -50,11 +50,11 @@ public sealed class GemvPrologueTests
 
     /// <summary>Prefills each prompt, then runs <see cref="Steps"/> decode steps of all of them on a fixed token
     /// sequence (so both runners see the same inputs whatever their logits); returns every decode step's logits.</summary>
-    private static float[] Decode(CudaModelRunner runner, int[][] prompts)
+    internal static float[] Decode(CudaModelRunner runner, int[][] prompts)
     {
         var vocab = runner.VocabSize;
         var pool = new ReqToTokenPool(prompts.Length, 128);
-        var allocator = new TokenToKvPoolAllocator(512);
+        var allocator = new TokenToKvPoolAllocator(prompts.Sum(p => p.Length + Steps));
         var batch = new ForwardBatch(pool);
         var reqs = prompts.Select(_ => pool.Alloc()).ToArray();
         var logits = new float[prompts.Length * vocab];

@@ -13,7 +13,10 @@ namespace Compiler.Generator.Cuda;
 /// cos/sin table, and each norm its weight, from shared memory filled before the programmatic-launch wait. Loops over
 /// the same length share one pass when no barrier is needed between them. A GEMV prologue kernel (GemvPrologueSpec)
 /// renders its producer the same way inside the decode GEMV of gemv.cuh: each block loops over the M rows, storing
-/// the GEMM's input row to shared memory (the GEMV's x) and, in block 0 only, the producer's other outputs.
+/// the GEMM's input row to shared memory (the GEMV's x) and, in block 0 only, the producer's other outputs. An attention
+/// prologue kernel (AttentionPrologueSpec) renders its producer inside decode attention (decode_attention.cu): each CTA
+/// runs its kv head's share of every loop, stores q to the attention's shared memory and the new token's K/V only in
+/// the CTA whose split holds that token.
 /// </summary>
 internal static class CudaRenderer
 {
@@ -24,7 +27,7 @@ internal static class CudaRenderer
         foreach (var kernel in schedule.Kernels)
         {
             writer.Line();
-            new KernelRenderer(kernel, buffers, writer, null).Render();
+            new KernelRenderer(kernel, buffers, writer, null, null).Render();
         }
         if (schedule.GemvPrologues.Count > 0)
         {
@@ -36,7 +39,28 @@ internal static class CudaRenderer
             foreach (var prologue in schedule.GemvPrologues)
             {
                 writer.Line();
-                new KernelRenderer(kernels[prologue.Kernel], buffers, writer, prologue).Render();
+                new KernelRenderer(kernels[prologue.Kernel], buffers, writer, prologue, null).Render();
+            }
+        }
+        if (schedule.AttentionPrologues.Count > 0)
+        {
+            var kernels = schedule.Kernels.ToDictionary(k => k.Name);
+            writer.Line();
+            writer.Line("// Decode attention, whose constants are the model's; the runtime pastes its Kernels/decode_attention.cu here.");
+            var spec = schedule.AttentionPrologues[0];
+            foreach (var (name, value) in new[] { ("NUM_HEADS", spec.Heads), ("NUM_KV_HEADS", spec.KvHeads), ("HEAD_DIM", spec.HeadDim) })
+            {
+                if (value.RenderC(s => s) == name) continue; // the model's constant has decode_attention.cu's name
+                writer.Line($"#ifndef {name}");
+                writer.Line($"#define {name} {value.RenderC(s => s)}");
+                writer.Line("#endif");
+            }
+            writer.Line("#include \"decode_attention.cu\"");
+            writer.Line($"static_assert(NUM_HEADS == {spec.Heads.RenderC(s => s)} && NUM_KV_HEADS == {spec.KvHeads.RenderC(s => s)} && HEAD_DIM == {spec.HeadDim.RenderC(s => s)}, \"decode attention's constants are the model's\");");
+            foreach (var prologue in schedule.AttentionPrologues)
+            {
+                writer.Line();
+                new KernelRenderer(kernels[prologue.Kernel], buffers, writer, null, prologue).Render();
             }
         }
         return writer.ToString();
@@ -46,6 +70,9 @@ internal static class CudaRenderer
     {
         private readonly KernelSpec _kernel;
         private readonly GemvPrologueSpec? _gemv;
+        private readonly AttentionPrologueSpec? _attention;
+        /// <summary>The block size loops stride by: KERNEL_BLOCK, or in attention, whichever entry point's.</summary>
+        private readonly string _block;
         private readonly BufferPlan _buffers;
         private readonly SourceWriter _w;
         private readonly List<KernelParam> _params;
@@ -64,10 +91,12 @@ internal static class CudaRenderer
             public HashSet<string> Written { get; } = new();
         }
 
-        public KernelRenderer(KernelSpec kernel, BufferPlan buffers, SourceWriter writer, GemvPrologueSpec? gemv)
+        public KernelRenderer(KernelSpec kernel, BufferPlan buffers, SourceWriter writer, GemvPrologueSpec? gemv, AttentionPrologueSpec? attention)
         {
             _kernel = kernel;
             _gemv = gemv;
+            _attention = attention;
+            _block = attention is null ? "KERNEL_BLOCK" : "blockDim.x";
             _buffers = buffers;
             _w = writer;
             _params = KernelParams.Of(kernel, buffers);
@@ -80,6 +109,9 @@ internal static class CudaRenderer
 
         private static string C(Dim d) => d.RenderC(s => s);
 
+        /// <summary>One kv head's share of a loop over <paramref name="length"/> elements (in attention).</summary>
+        private string Share(Dim length) => $"({C(length)} / {C(_attention!.KvHeads)})";
+
         /// <summary>The distinct rotary widths (head dims) of the kernel's rope ops, each with its table's name suffix.</summary>
         private IEnumerable<(Dim Width, int Name)> RopeWidths() =>
             _kernel.Ops.Where(o => o.Op == PrimOp.Rope).Select(o => o.Group!).Distinct().Select((d, i) => (d, i));
@@ -91,8 +123,9 @@ internal static class CudaRenderer
         {
             foreach (var op in _kernel.Ops) Visit(op);
             CloseLoop();
-            if (_gemv is null) RenderKernel();
-            else RenderGemvPrologue(_gemv);
+            if (_gemv is not null) RenderGemvPrologue(_gemv);
+            else if (_attention is not null) RenderAttentionPrologue(_attention);
+            else RenderKernel();
         }
 
         private void RenderKernel()
@@ -107,18 +140,65 @@ internal static class CudaRenderer
                 _kernel.Rows == RowSet.OutputRows ? "const int src = row_index[row]; // the token row this output row reads" : "const int src = row;",
             };
             if (_kernel.Ops.Any(o => o.Op == PrimOp.Gather)) head.Add("const int token = input_ids[src];");
-            // One cos/sin table per rotary width, filled before the wait: sincosf once per frequency, not per element.
-            foreach (var d in RopeWidths())
-            {
-                head.Add($"__shared__ float s_cos_{d.Name}[{C(d.Width)} / 2], s_sin_{d.Name}[{C(d.Width)} / 2];");
-                head.Add($"rope_table((float)positions[src], inv_freq, {C(d.Width)} / 2, s_cos_{d.Name}, s_sin_{d.Name});");
-            }
-            if (_kernel.Ops.Any(o => o.Op == PrimOp.StoreKv)) head.Add("const long long slot = out_cache_loc[src];");
-            head.AddRange(SharedArrays());
+            head.AddRange(BeforeWait());
             head.Add("wait_for_previous_kernel();");
             head.Add("allow_next_kernel();");
             foreach (var line in head.Concat(_body)) _w.Line("    " + line);
             _w.Line("}");
+        }
+
+        /// <summary>What a kernel reads before the programmatic-launch wait (step inputs and weights): one cos/sin table
+        /// per rotary width (sincosf once per frequency, not per element), the KV slot, shared arrays and norm weights.</summary>
+        private IEnumerable<string> BeforeWait()
+        {
+            foreach (var d in RopeWidths())
+            {
+                yield return $"__shared__ float s_cos_{d.Name}[{C(d.Width)} / 2], s_sin_{d.Name}[{C(d.Width)} / 2];";
+                yield return $"rope_table((float)positions[src], inv_freq, {C(d.Width)} / 2, s_cos_{d.Name}, s_sin_{d.Name});";
+            }
+            if (_kernel.Ops.Any(o => o.Op == PrimOp.StoreKv)) yield return "const long long slot = out_cache_loc[src];";
+            foreach (var line in SharedArrays()) yield return line;
+        }
+
+        /// <summary>The kernel inside decode attention (decode_attention.cu's body, which waits on the previous kernel
+        /// and then calls it): the kv head's share of q into the body's shared memory, K/V stored by the CTA that holds
+        /// the new token. Entry points as decode_attention and decode_attention_wide, the producer's arguments (less q)
+        /// first.</summary>
+        private void RenderAttentionPrologue(AttentionPrologueSpec attention)
+        {
+            var attentionParams = new (string Type, string Name)[]
+            {
+                ("const int* __restrict__", "attn_req_to_token"), ("int", "attn_req_to_token_stride"), ("const int* __restrict__", "attn_req_pool_indices"),
+                ("const int* __restrict__", "attn_seq_lens"), ("bf16* __restrict__", "attn_o"), ("unsigned int* __restrict__", "attn_counters"),
+                ("float* __restrict__", "attn_partials"), ("float", "attn_sm_scale"), ("const int* __restrict__", "attn_prefix_lens"),
+                ("const int* __restrict__", "attn_prefix_chunks"), ("const float* __restrict__", "attn_prefix_partials"),
+            };
+            var all = KernelParams.OfAttentionPrologue(_kernel, attention, _buffers).Select(p => (Type: p.CType + " __restrict__", Name: p.Name)).Concat(attentionParams).ToList();
+            var parameters = all.Select(p => $"{p.Type} {p.Name}").ToList();
+            var arguments = string.Join(", ", all.Select(p => p.Name));
+            var function = _kernel.Name + "_in_decode_attention";
+            _w.Line($"// {_kernel.Name} inside decode attention (decode steps): each CTA (request, kv head, split) computes its kv head's");
+            _w.Line("// q heads into shared memory; the CTA whose split holds the new token also stores that token's K/V of its kv head.");
+            _w.Line($"// {_kernel.Fuses}");
+            _w.Line("template <int THREADS, int MIN_TILES>");
+            _w.Line($"static __device__ __forceinline__ void {function}(");
+            WriteParameters(parameters);
+            _w.Line("{");
+            _w.Line("    const int src = blockIdx.x; // the request's one new token");
+            foreach (var line in BeforeWait()) _w.Line("    " + line);
+            _w.Line("    decode_attention_body<THREADS, MIN_TILES>([&](int, int kvh, bool store_kv, float* s_q) {");
+            foreach (var line in _body) _w.Line("        " + line);
+            _w.Line($"    }}, {Param(ParamKind.KCache)}, {Param(ParamKind.VCache)}, attn_req_to_token, attn_req_to_token_stride, attn_req_pool_indices, attn_seq_lens,");
+            _w.Line("       attn_o, attn_counters, attn_partials, attn_sm_scale, attn_prefix_lens, attn_prefix_chunks, attn_prefix_partials);");
+            _w.Line("}");
+            foreach (var (suffix, threads, tiles) in new[] { ("", "DA_THREADS", "DA_MIN_TILES"), ("_wide", "DA_WIDE_THREADS", "DA_WIDE_MIN_TILES") })
+            {
+                _w.Line($"extern \"C\" __global__ void __launch_bounds__({threads}) {attention.Name}{suffix}(");
+                WriteParameters(parameters);
+                _w.Line("{");
+                _w.Line($"    {function}<{threads}, {tiles}>({arguments});");
+                _w.Line("}");
+            }
         }
 
         /// <summary>The kernel's rows computed in each block of the next GEMM's GEMV (gemv.cuh), which waits on the
@@ -179,7 +259,7 @@ internal static class CudaRenderer
                 // the norm's own barrier.)
                 var w = Param(ParamKind.Weight, weight: op.Weight, layerOffset: op.LayerOffset);
                 yield return $"__shared__ bf16 s_nw_{op.Result}[{C(op.Group)}];";
-                yield return $"for (int i = threadIdx.x; i < {C(op.Group)}; i += KERNEL_BLOCK) s_nw_{op.Result}[i] = {w}[i];";
+                yield return $"for (int i = threadIdx.x; i < {C(op.Group)}; i += {_block}) s_nw_{op.Result}[i] = {w}[i];";
             }
         }
 
@@ -194,7 +274,9 @@ internal static class CudaRenderer
                 {
                     var reads = new List<(string, string)>();
                     var value = Expr(op.Args[0], "i", reads);
-                    var statement = _gemv is null ? $"store(&{Param(ParamKind.OutputBuffer, op.Value)}[(long long)row * {C(op.Length)} + i], {value});"
+                    // q inside attention: rounded to bf16 as the stand-alone kernel stores it, so both paths attend alike.
+                    var statement = _attention is not null ? $"s_q[i - kvh * {Share(op.Length)}] = to_float(__float2bfloat16({value}));"
+                        : _gemv is null ? $"store(&{Param(ParamKind.OutputBuffer, op.Value)}[(long long)row * {C(op.Length)} + i], {value});"
                         : op.Value == _gemv.Input ? $"store(&s_gemv_x[row * {C(op.Length)} + i], {value});"
                         : $"if (blockIdx.x == 0) store(&{Param(ParamKind.OutputBuffer, op.Value)}[(long long)row * {C(op.Length)} + i], {value});";
                     Place(op.Length, statement, reads, null);
@@ -205,7 +287,8 @@ internal static class CudaRenderer
                     var reads = new List<(string, string)>();
                     var value = Expr(op.Args[0], "i", reads);
                     var cache = Param(op.Cache == "k" ? ParamKind.KCache : ParamKind.VCache, layerOffset: op.LayerOffset);
-                    Place(op.Length, $"store(&{cache}[slot * {C(op.Length)} + i], {value});", reads, null);
+                    var store = $"store(&{cache}[slot * {C(op.Length)} + i], {value});";
+                    Place(op.Length, _attention is null ? store : "if (store_kv) " + store, reads, null);
                     return;
                 }
             }
@@ -238,7 +321,14 @@ internal static class CudaRenderer
         {
             if (_loop is null) return;
             var length = C(_loop.Length);
-            if (_kernel.SplitGroup is { } group)
+            if (_attention is not null)
+            {
+                // This CTA's kv head's share: a contiguous run of whole heads.
+                _body.Add($"for (int t = threadIdx.x; t < {Share(_loop.Length)}; t += blockDim.x)");
+                _body.Add("{");
+                _body.Add($"    const int i = kvh * {Share(_loop.Length)} + t;");
+            }
+            else if (_kernel.SplitGroup is { } group)
             {
                 // This block's groups are blockIdx.y, blockIdx.y + gridDim.y, ...; t counts their elements.
                 var g = C(group);
@@ -284,7 +374,10 @@ internal static class CudaRenderer
             else
             {
                 var g = C(op.Group);
-                _body.Add(_kernel.SplitGroup is null
+                var groups = $"({C(op.Length)} / {g} / {(_attention is null ? "1" : C(_attention.KvHeads))})";
+                _body.Add(_attention is not null
+                    ? $"for (int g = kvh * {groups} + (threadIdx.x >> 5); g < (kvh + 1) * {groups}; g += blockDim.x >> 5) // one warp per head of this kv head's share"
+                    : _kernel.SplitGroup is null
                     ? $"for (int g = threadIdx.x >> 5; g < {C(op.Length)} / {g}; g += KERNEL_BLOCK >> 5) // one warp per group"
                     : $"for (int g = blockIdx.y + gridDim.y * (threadIdx.x >> 5); g < {C(op.Length)} / {g}; g += gridDim.y * (KERNEL_BLOCK >> 5)) // one warp per group of this block");
                 _body.Add("{");

@@ -56,6 +56,11 @@ internal static class KernelParams
     public static List<KernelParam> OfGemvPrologue(KernelSpec producer, GemvPrologueSpec gemv, BufferPlan buffers) =>
         Of(producer, buffers).Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == gemv.Input)).ToList();
 
+    /// <summary>The producer's arguments in an attention prologue kernel: its own, less q, which it keeps in shared memory
+    /// (the attention's arguments follow).</summary>
+    public static List<KernelParam> OfAttentionPrologue(KernelSpec producer, AttentionPrologueSpec attention, BufferPlan buffers) =>
+        Of(producer, buffers).Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == attention.Input)).ToList();
+
     private static KernelParam WeightParam(KernelOp op) =>
         new(ParamKind.Weight, "w_" + Identifier(ShortName(op.Weight!)), "const bf16*") { Weight = op.Weight, LayerOffset = op.LayerOffset };
 

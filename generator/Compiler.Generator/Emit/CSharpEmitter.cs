@@ -58,6 +58,20 @@ internal static class CSharpEmitter
             }
             w.Line("],");
         }
+        if (schedule.AttentionPrologues.Count > 0)
+        {
+            var kernels = schedule.Kernels.ToDictionary(k => k.Name);
+            w.Line("AttentionPrologues =");
+            w.Line("[");
+            foreach (var a in schedule.AttentionPrologues)
+            {
+                w.Line($"    new({Str(a.Name)}, {Str(a.Kernel)}, {a.Input},");
+                w.Line("    [");
+                foreach (var p in KernelParams.OfAttentionPrologue(kernels[a.Kernel], a, buffers)) Param(w, p);
+                w.Line("    ]),");
+            }
+            w.Line("],");
+        }
         Steps(w, "Prologue", schedule.Prologue, decode: false);
         Steps(w, "ExtendLayer", schedule.Layer, decode: false);
         Steps(w, "DecodeLayer", schedule.Layer, decode: true);
@@ -138,6 +152,7 @@ internal static class CSharpEmitter
             if (s.Kernel is { } k) init.Add($"Kernel = {Str(k)}");
             if (s.LastLayerKernel is { } last) init.Add($"LastLayerKernel = {Str(last)}");
             if (decode && s.GemvPrologue is { } gemv) init.Add($"GemvPrologue = {Str(gemv)}");
+            if (decode && s.AttentionPrologue is { } attention) init.Add($"AttentionPrologue = {Str(attention)}");
             if (s.Input >= 0) init.Add($"Input = {s.Input}");
             if (s.Output >= 0) init.Add($"Output = {s.Output}");
             if (s.Weight is { } weight) init.Add($"Weight = {Str(weight)}");

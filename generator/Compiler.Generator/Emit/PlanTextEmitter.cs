@@ -36,6 +36,13 @@ internal static class PlanTextEmitter
             foreach (var g in schedule.GemvPrologues)
                 w.Line($"  {g.Name}: {g.Kernel}, then {buffers.Of(g.Output).Name} = {buffers.Of(g.Input).Name} (in shared memory) @ W^T");
         }
+        if (schedule.AttentionPrologues.Count > 0)
+        {
+            w.Line();
+            w.Line("decode attention prologues (a kernel run inside the decode attention after it, per kv head):");
+            foreach (var a in schedule.AttentionPrologues)
+                w.Line($"  {a.Name}: {a.Kernel}, {buffers.Of(a.Input).Name} in shared memory, then decode attention");
+        }
         w.Line();
         w.Line($"buffers ({buffers.SlotCount} slots, rows = tokens):");
         foreach (var slot in buffers.Values.GroupBy(v => v.Slot).OrderBy(g => g.Key))
@@ -59,7 +66,8 @@ internal static class PlanTextEmitter
         string Describe(StepSpec step) => step.Kind switch
         {
             StepKind.Kernel => $"kernel {step.Kernel}" + (step.LastLayerKernel is { } last ? $" (last layer: {last})" : "") + $" [{Rows(step.Rows)}]" +
-                (step.GemvPrologue is { } gemv ? $" (decode GEMV: {gemv})" : ""),
+                (step.GemvPrologue is { } gemv ? $" (decode GEMV: {gemv})" : "") +
+                (step.AttentionPrologue is { } attention ? $" (decode attention: {attention})" : ""),
             StepKind.Gemm => $"gemm {step.Name}: {buffers.Of(step.Output).Name}[{step.N}] = {buffers.Of(step.Input).Name}[{step.K}] @ {step.Weight}^T [{Rows(step.Rows)}]",
             _ => $"attention: {buffers.Of(step.Output).Name} = attention({buffers.Of(step.Input).Name}, k_cache, v_cache) heads {step.Heads}, kv heads {step.KvHeads}, head dim {step.HeadDim} (extend or decode kernel)",
         };

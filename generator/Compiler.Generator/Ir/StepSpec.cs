@@ -12,6 +12,8 @@ internal sealed record StepSpec(StepKind Kind, string Name, RowSet Rows)
     public string? LastLayerKernel { get; init; }
     /// <summary>Kernel: the GemvPrologueSpec that runs this kernel inside the next GEMM's decode GEMV (not in the last layer).</summary>
     public string? GemvPrologue { get; init; }
+    /// <summary>Kernel: the AttentionPrologueSpec that runs this kernel inside the next step's decode attention.</summary>
+    public string? AttentionPrologue { get; init; }
     /// <summary>Gemm/Attention: the graph values read and written (their buffers).</summary>
     public int Input { get; init; } = -1;
     public int Output { get; init; } = -1;

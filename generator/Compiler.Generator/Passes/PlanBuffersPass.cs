@@ -13,7 +13,9 @@ namespace Compiler.Generator.Passes;
 /// attention reads the value (tensor-core input), the anchor's own type for its outputs, fp32 otherwise, so the
 /// residual stream keeps full precision between layers. A GEMV prologue kernel (GemvProloguePass) reads its producer's
 /// inputs in every block while other blocks already write the GEMM's output, and block 0 writes the producer's other
-/// outputs meanwhile: none of those may share a slot with the producer's inputs, whatever their lifetimes.
+/// outputs meanwhile: none of those may share a slot with the producer's inputs, whatever their lifetimes. Likewise
+/// an attention prologue kernel (AttentionProloguePass): some CTAs write attention's output while others still read
+/// the producer's inputs.
 /// </summary>
 internal static class PlanBuffersPass
 {
@@ -76,6 +78,12 @@ internal static class PlanBuffersPass
             foreach (var read in ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => o.Value))
                 foreach (var write in written) { apart.Add((read, write)); apart.Add((write, read)); }
         }
+        foreach (var prologue in schedule.AttentionPrologues)
+            foreach (var read in kernels[prologue.Kernel].Ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => o.Value))
+            {
+                apart.Add((read, prologue.Output));
+                apart.Add((prologue.Output, read));
+            }
 
         var slots = new List<(int FreeAfter, DType DType, Dim Length)>();
         var slotOf = new Dictionary<int, int>();

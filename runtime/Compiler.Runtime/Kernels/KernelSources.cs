@@ -3,7 +3,8 @@ using System.Reflection;
 namespace Compiler.Runtime.Kernels;
 
 /// <summary>CUDA C sources of the library kernels, embedded in the runtime assembly from Kernels/*.cu; a line
-/// <c>#include "x.cuh"</c> is replaced by the embedded Kernels/x.cuh, so NVRTC compiles one self-contained source.</summary>
+/// <c>#include "x.cuh"</c> (or <c>"x.cu"</c>) is replaced by the embedded file, so NVRTC compiles one self-contained
+/// source.</summary>
 internal static class KernelSources
 {
     private const string Prefix = "Compiler.Runtime.Kernels.";
@@ -21,15 +22,16 @@ internal static class KernelSources
         return ResolveIncludes(reader.ReadToEnd());
     }
 
-    /// <summary>Replaces each line <c>#include "x.cuh"</c> of a CUDA source with the embedded Kernels/x.cuh: for the
-    /// library kernels and for a model's generated source, which takes launch_overlap.cuh from here.</summary>
+    /// <summary>Replaces each line <c>#include "x.cuh"</c> or <c>"x.cu"</c> of a CUDA source with the embedded Kernels/x:
+    /// for the library kernels and for a model's generated source, which takes launch_overlap.cuh, gemv.cuh and
+    /// decode_attention.cu from here.</summary>
     public static string ResolveIncludes(string source)
     {
         var lines = source.Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i].TrimEnd('\r');
-            if (line.StartsWith("#include \"", StringComparison.Ordinal) && line.EndsWith(".cuh\"", StringComparison.Ordinal))
+            if (line.StartsWith("#include \"", StringComparison.Ordinal) && (line.EndsWith(".cuh\"", StringComparison.Ordinal) || line.EndsWith(".cu\"", StringComparison.Ordinal)))
                 lines[i] = Load(line["#include \"".Length..^1]).TrimEnd('\n');
         }
         return string.Join('\n', lines);

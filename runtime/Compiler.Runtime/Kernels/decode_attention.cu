@@ -1,14 +1,16 @@
 // decode_attention.cu -- flash-decoding over the token-granular KV pool, split-KV merged in the same launch.
 //
 // One new token per request: q row b attends to all seq_lens[b] cached tokens of request b (seq_len includes
-// the new token, whose K/V are already in the cache).
+// the new token, whose K/V the previous kernel stored in the cache, or the prologue of a generated entry point).
 //
 // Compile-time constants (NVRTC / nvcc -D): NUM_HEADS, NUM_KV_HEADS, HEAD_DIM.
 //   NUM_HEADS % NUM_KV_HEADS == 0; HEAD_DIM a power of two in [16, 256].
 //
 // Entry points: decode_attention (DA_THREADS = 128 threads, chunks of at least one tile) and decode_attention_wide
 // (DA_WIDE_THREADS, chunks of at least two of its tiles: for few requests, where a short context is then read by one
-// CTA per (request, kv head) and needs no merge through global memory). Both take:
+// CTA per (request, kv head) and needs no merge through global memory). A model's generated source includes this
+// file too, for its own entry points that compute q and the new token's K/V in the kernel (decode_attention_body's
+// prologue). Both library entry points take:
 //   q                [batch][NUM_HEADS][HEAD_DIM] bf16, already roped
 //   k_cache, v_cache [num_slots][NUM_KV_HEADS][HEAD_DIM] bf16 (one layer); row = one token's slot
 //   req_to_token     int32; slots of request r at req_to_token[r * req_to_token_stride + pos]
@@ -53,6 +55,9 @@
 #define DA_TPR (HEAD_DIM / 8)
 #define DA_UNROLL 4
 #define DA_MAX_SPLITS 64
+// Fewest tiles per split of each entry point (decode_attention, decode_attention_wide).
+#define DA_MIN_TILES 1
+#define DA_WIDE_MIN_TILES 2
 // Partial states of a request's shared prefix (shared_prefix_attention's chunks), and all the final merge may combine.
 #define DA_MAX_PREFIX_CHUNKS 8
 #define DA_MAX_STATES (DA_MAX_SPLITS + DA_MAX_PREFIX_CHUNKS)
@@ -64,7 +69,7 @@ static_assert(NUM_HEADS % NUM_KV_HEADS == 0, "NUM_HEADS must be a multiple of NU
 static_assert(HEAD_DIM >= 16 && HEAD_DIM <= 256 && (HEAD_DIM & (HEAD_DIM - 1)) == 0,
               "HEAD_DIM must be a power of two in [16, 256]");
 // Static shared memory of a CTA of T threads.
-#define DA_SMEM_FOR(T) ((((T) / DA_TPR) * (HEAD_DIM + 2) + 3 * DA_MAX_STATES) * DA_GROUP * 4)
+#define DA_SMEM_FOR(T) ((((T) / DA_TPR) * (HEAD_DIM + 2) + 3 * DA_MAX_STATES + HEAD_DIM) * DA_GROUP * 4)
 #define DA_SMEM_BYTES DA_SMEM_FOR(DA_THREADS)
 static_assert(DA_SMEM_BYTES <= 48 * 1024, "decode shared memory exceeds 48 KiB: too many q heads per kv head");
 // decode_attention_wide: the most threads (512, 256 or 128) whose shared memory fits 48 KiB. For few requests: four
@@ -90,11 +95,16 @@ __device__ __forceinline__ void da_bf16x8_to_float(const uint4 v, float (&f)[8])
     }
 }
 
-template <int THREADS, int MIN_TILES>
+// `prologue(b, kvh, holds_new, s_q)` runs after the wait, in every thread: it writes the CTA's DA_GROUP q heads (roped,
+// bf16 values) to s_q[DA_GROUP][HEAD_DIM] and, when holds_new (this split attends to the request's newest position),
+// may store that token's K/V of kv head kvh into the cache first: this CTA reads them back after a barrier. The
+// library entry points load q from global memory; a generated kernel computes q and K/V from the QKV projection.
+// (k_cache and v_cache are not __restrict__: a prologue writes the cache through its own pointers.)
+template <int THREADS, int MIN_TILES, class Prologue>
 static __device__ __forceinline__ void
-decode_attention_body(const __nv_bfloat16* __restrict__ q,
-                      const __nv_bfloat16* __restrict__ k_cache,
-                      const __nv_bfloat16* __restrict__ v_cache,
+decode_attention_body(Prologue prologue,
+                      const __nv_bfloat16* k_cache,
+                      const __nv_bfloat16* v_cache,
                       const int* __restrict__ req_to_token,
                       int req_to_token_stride,
                       const int* __restrict__ req_pool_indices,
@@ -143,7 +153,7 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
     const int end = min(seq_len, start + chunk);
     const int* __restrict__ tok = req_to_token + (size_t)req_pool_indices[b] * req_to_token_stride;
 
-    // The previous kernel writes q and this step's K/V; the K/V of earlier tokens (and req_to_token: set by the step's
+    // The previous kernel writes q and this step's K/V (or what the prologue computes them from); the K/V of earlier tokens (and req_to_token: set by the step's
     // first kernel, which has finished when this one starts) are already there. Pull the first DA_PREFETCH_TILES
     // tiles of this split's share of them into L2 before waiting, so the loop starts on L2 instead of HBM (more would
     // only evict each other's lines when many long requests run).
@@ -175,14 +185,19 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
         return;
     }
 
+    __shared__ __align__(16) float s_q[DA_GROUP * HEAD_DIM];
+    prologue(b, kvh, start <= seq_len - 1 && seq_len - 1 < end, s_q);
+    __syncthreads(); // s_q, and the new token's K/V if the prologue stored them
+
     const float q_scale = sm_scale * 1.4426950408889634f; // logits in log2 units, softmax via exp2f
     float qf[DA_GROUP][8];
 #pragma unroll
     for (int g = 0; g < DA_GROUP; ++g)
     {
-        const uint4 raw = *reinterpret_cast<const uint4*>(
-            q + ((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + lane_r * 8);
-        da_bf16x8_to_float(raw, qf[g]);
+        const float4* q4 = reinterpret_cast<const float4*>(s_q + g * HEAD_DIM + lane_r * 8);
+        const float4 lo = q4[0], hi = q4[1];
+        qf[g][0] = lo.x; qf[g][1] = lo.y; qf[g][2] = lo.z; qf[g][3] = lo.w;
+        qf[g][4] = hi.x; qf[g][5] = hi.y; qf[g][6] = hi.z; qf[g][7] = hi.w;
 #pragma unroll
         for (int i = 0; i < 8; ++i)
             qf[g][i] *= q_scale;
@@ -388,9 +403,14 @@ decode_attention_body(const __nv_bfloat16* __restrict__ q,
          const int* __restrict__ prefix_lens, const int* __restrict__ prefix_chunks,                                   \
          const float* __restrict__ prefix_partials)                                                                    \
     {                                                                                                                  \
-        decode_attention_body<THREADS, MIN_TILES>(q, k_cache, v_cache, req_to_token, req_to_token_stride,              \
+        const auto load_q = [&](int b, int kvh, bool, float* s_q) {                                                   \
+            const __nv_bfloat16* q_b = q + ((size_t)b * NUM_HEADS + kvh * DA_GROUP) * HEAD_DIM;                        \
+            for (int i = threadIdx.x; i < DA_GROUP * HEAD_DIM; i += THREADS)                                           \
+                s_q[i] = __bfloat162float(q_b[i]);                                                                     \
+        };                                                                                                             \
+        decode_attention_body<THREADS, MIN_TILES>(load_q, k_cache, v_cache, req_to_token, req_to_token_stride,         \
                                                   req_pool_indices, seq_lens, o, counters, partials, sm_scale,         \
                                                   prefix_lens, prefix_chunks, prefix_partials);                        \
     }
-DA_ENTRY(decode_attention, DA_THREADS, 1)
-DA_ENTRY(decode_attention_wide, DA_WIDE_THREADS, 2)
+DA_ENTRY(decode_attention, DA_THREADS, DA_MIN_TILES)
+DA_ENTRY(decode_attention_wide, DA_WIDE_THREADS, DA_WIDE_MIN_TILES)

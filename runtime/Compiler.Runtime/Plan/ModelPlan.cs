@@ -15,6 +15,8 @@ public sealed class ModelPlan
     public required FusedKernel[] Kernels { get; init; }
     /// <summary>Decode variants of (kernel, GEMM) step pairs; steps name theirs in <see cref="Step.GemvPrologue"/>.</summary>
     public GemvPrologueKernel[] GemvPrologues { get; init; } = [];
+    /// <summary>Decode variants of (kernel, attention) step pairs; steps name theirs in <see cref="Step.AttentionPrologue"/>.</summary>
+    public AttentionPrologueKernel[] AttentionPrologues { get; init; } = [];
     public required Step[] Prologue { get; init; }
     public required Step[] ExtendLayer { get; init; }
     public required Step[] DecodeLayer { get; init; }

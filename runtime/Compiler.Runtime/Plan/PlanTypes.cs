@@ -67,6 +67,15 @@ public sealed record FusedKernel(string Name, RowSet Rows, string Fuses, KernelO
 /// </summary>
 public sealed record GemvPrologueKernel(string Name, string Kernel, int Input, KernelParam[] Params);
 
+/// <summary>
+/// A generated kernel with entry points <see cref="Name"/> and <see cref="Name"/>_wide (as decode_attention and
+/// decode_attention_wide, and launched as they are) that runs kernel <see cref="Kernel"/> inside decode attention: each
+/// CTA computes its kv head's q heads of value <see cref="Input"/> into shared memory, and the CTA whose split holds the
+/// new token stores its K/V. Arguments: <see cref="Params"/> (the kernel's, without <see cref="Input"/>), then
+/// decode_attention's after k_cache and v_cache (req_to_token ... prefix_partials).
+/// </summary>
+public sealed record AttentionPrologueKernel(string Name, string Kernel, int Input, KernelParam[] Params);
+
 /// <summary>One launch of a forward step.</summary>
 public sealed record Step(StepKind Kind, string Name, RowSet Rows)
 {
@@ -76,6 +85,9 @@ public sealed record Step(StepKind Kind, string Name, RowSet Rows)
     /// <summary>Kernel, decode: a <see cref="GemvPrologueKernel"/> that runs this kernel inside the next GEMM's GEMV;
     /// launched instead of the pair when the GEMV serves that GEMM (not in the last layer, whose kernel differs).</summary>
     public string? GemvPrologue { get; init; }
+    /// <summary>Kernel, decode: an <see cref="AttentionPrologueKernel"/> that runs this kernel inside the decode attention
+    /// after it; launched instead of the pair unless the step runs cascade attention (whose shared half reads q).</summary>
+    public string? AttentionPrologue { get; init; }
     /// <summary>Gemm and attention: the values (buffers) read and written.</summary>
     public int Input { get; init; } = -1;
     public int Output { get; init; } = -1;

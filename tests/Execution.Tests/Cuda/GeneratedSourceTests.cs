@@ -9,7 +9,7 @@ public sealed class GeneratedSourceTests
 
     [Theory]
     [MemberData(nameof(Architectures))]
-    public void Generated_source_takes_the_launch_overlap_helpers_and_the_gemv_from_the_runtime_and_is_self_contained(string architecture)
+    public void Generated_source_takes_the_launch_overlap_helpers_the_gemv_and_decode_attention_from_the_runtime_and_is_self_contained(string architecture)
     {
         var plan = Compiler.Models.ModelCatalog.All[architecture];
 
@@ -19,6 +19,8 @@ public sealed class GeneratedSourceTests
         Assert.Contains("griddepcontrol.wait;", source);
         Assert.Contains("#include \"gemv.cuh\"", plan.CudaSource); // the GEMV prologue kernels
         Assert.Contains("#define GEMV_MAX_M", source);
+        Assert.Contains("#include \"decode_attention.cu\"", plan.CudaSource); // the attention prologue kernels
+        Assert.Contains("decode_attention_body<", source);
         // NVRTC ships cuda_bf16.h (each pasted header includes it too); every other include must have been pasted in.
         Assert.Equal(["<cuda_bf16.h>"], KernelIncludes.Of(source).Distinct());
     }

@@ -386,3 +386,98 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_g
 {
     add_input_layernorm_gemv<8>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
 }
+
+// Decode attention, whose constants are the model's; the runtime pastes its Kernels/decode_attention.cu here.
+#ifndef NUM_HEADS
+#define NUM_HEADS HEADS
+#endif
+#ifndef NUM_KV_HEADS
+#define NUM_KV_HEADS KV_HEADS
+#endif
+#include "decode_attention.cu"
+static_assert(NUM_HEADS == HEADS && NUM_KV_HEADS == KV_HEADS && HEAD_DIM == HEAD_DIM, "decode attention's constants are the model's");
+
+// rope_kv_store inside decode attention (decode steps): each CTA (request, kv head, split) computes its kv head's
+// q heads into shared memory; the CTA whose split holds the new token also stores that token's K/V of its kv head.
+// q = qkv_proj[0 : +HEADS*HEAD_DIM]; k = qkv_proj[HEADS*HEAD_DIM : +HEAD_DIM*KV_HEADS]; v = qkv_proj[HEADS*HEAD_DIM + HEAD_DIM*KV_HEADS : +HEAD_DIM*KV_HEADS]; q = rope(q, positions); k = rope(k, positions); k_cache <- k; v_cache <- v
+template <int THREADS, int MIN_TILES>
+static __device__ __forceinline__ void rope_kv_store_in_decode_attention(
+    const bf16* __restrict__ qkv_proj,
+    const int* __restrict__ positions,
+    const float* __restrict__ inv_freq,
+    const int* __restrict__ out_cache_loc,
+    bf16* __restrict__ k_cache,
+    bf16* __restrict__ v_cache,
+    const int* __restrict__ attn_req_to_token,
+    int attn_req_to_token_stride,
+    const int* __restrict__ attn_req_pool_indices,
+    const int* __restrict__ attn_seq_lens,
+    bf16* __restrict__ attn_o,
+    unsigned int* __restrict__ attn_counters,
+    float* __restrict__ attn_partials,
+    float attn_sm_scale,
+    const int* __restrict__ attn_prefix_lens,
+    const int* __restrict__ attn_prefix_chunks,
+    const float* __restrict__ attn_prefix_partials)
+{
+    const int src = blockIdx.x; // the request's one new token
+    __shared__ float s_cos_0[HEAD_DIM / 2], s_sin_0[HEAD_DIM / 2];
+    rope_table((float)positions[src], inv_freq, HEAD_DIM / 2, s_cos_0, s_sin_0);
+    const long long slot = out_cache_loc[src];
+    decode_attention_body<THREADS, MIN_TILES>([&](int, int kvh, bool store_kv, float* s_q) {
+        for (int t = threadIdx.x; t < (HEADS*HEAD_DIM / KV_HEADS); t += blockDim.x)
+        {
+            const int i = kvh * (HEADS*HEAD_DIM / KV_HEADS) + t;
+            s_q[i - kvh * (HEADS*HEAD_DIM / KV_HEADS)] = to_float(__float2bfloat16(rope(to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]), to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]), i, HEAD_DIM, s_cos_0, s_sin_0)));
+        }
+        for (int t = threadIdx.x; t < (HEAD_DIM*KV_HEADS / KV_HEADS); t += blockDim.x)
+        {
+            const int i = kvh * (HEAD_DIM*KV_HEADS / KV_HEADS) + t;
+            if (store_kv) store(&k_cache[slot * HEAD_DIM*KV_HEADS + i], rope(to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]), to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + rope_partner(i, HEAD_DIM)]), i, HEAD_DIM, s_cos_0, s_sin_0));
+            if (store_kv) store(&v_cache[slot * HEAD_DIM*KV_HEADS + i], to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + (HEADS*HEAD_DIM + HEAD_DIM*KV_HEADS) + i]));
+        }
+    }, k_cache, v_cache, attn_req_to_token, attn_req_to_token_stride, attn_req_pool_indices, attn_seq_lens,
+       attn_o, attn_counters, attn_partials, attn_sm_scale, attn_prefix_lens, attn_prefix_chunks, attn_prefix_partials);
+}
+extern "C" __global__ void __launch_bounds__(DA_THREADS) rope_kv_store_decode_attention(
+    const bf16* __restrict__ qkv_proj,
+    const int* __restrict__ positions,
+    const float* __restrict__ inv_freq,
+    const int* __restrict__ out_cache_loc,
+    bf16* __restrict__ k_cache,
+    bf16* __restrict__ v_cache,
+    const int* __restrict__ attn_req_to_token,
+    int attn_req_to_token_stride,
+    const int* __restrict__ attn_req_pool_indices,
+    const int* __restrict__ attn_seq_lens,
+    bf16* __restrict__ attn_o,
+    unsigned int* __restrict__ attn_counters,
+    float* __restrict__ attn_partials,
+    float attn_sm_scale,
+    const int* __restrict__ attn_prefix_lens,
+    const int* __restrict__ attn_prefix_chunks,
+    const float* __restrict__ attn_prefix_partials)
+{
+    rope_kv_store_in_decode_attention<DA_THREADS, DA_MIN_TILES>(qkv_proj, positions, inv_freq, out_cache_loc, k_cache, v_cache, attn_req_to_token, attn_req_to_token_stride, attn_req_pool_indices, attn_seq_lens, attn_o, attn_counters, attn_partials, attn_sm_scale, attn_prefix_lens, attn_prefix_chunks, attn_prefix_partials);
+}
+extern "C" __global__ void __launch_bounds__(DA_WIDE_THREADS) rope_kv_store_decode_attention_wide(
+    const bf16* __restrict__ qkv_proj,
+    const int* __restrict__ positions,
+    const float* __restrict__ inv_freq,
+    const int* __restrict__ out_cache_loc,
+    bf16* __restrict__ k_cache,
+    bf16* __restrict__ v_cache,
+    const int* __restrict__ attn_req_to_token,
+    int attn_req_to_token_stride,
+    const int* __restrict__ attn_req_pool_indices,
+    const int* __restrict__ attn_seq_lens,
+    bf16* __restrict__ attn_o,
+    unsigned int* __restrict__ attn_counters,
+    float* __restrict__ attn_partials,
+    float attn_sm_scale,
+    const int* __restrict__ attn_prefix_lens,
+    const int* __restrict__ attn_prefix_chunks,
+    const float* __restrict__ attn_prefix_partials)
+{
+    rope_kv_store_in_decode_attention<DA_WIDE_THREADS, DA_WIDE_MIN_TILES>(qkv_proj, positions, inv_freq, out_cache_loc, k_cache, v_cache, attn_req_to_token, attn_req_to_token_stride, attn_req_pool_indices, attn_seq_lens, attn_o, attn_counters, attn_partials, attn_sm_scale, attn_prefix_lens, attn_prefix_chunks, attn_prefix_partials);
+}

@@ -412,3 +412,126 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_g
 {
     add_input_layernorm_gemv<8>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
 }
+
+// Decode attention, whose constants are the model's; the runtime pastes its Kernels/decode_attention.cu here.
+#ifndef NUM_HEADS
+#define NUM_HEADS HEADS
+#endif
+#ifndef NUM_KV_HEADS
+#define NUM_KV_HEADS KV_HEADS
+#endif
+#include "decode_attention.cu"
+static_assert(NUM_HEADS == HEADS && NUM_KV_HEADS == KV_HEADS && HEAD_DIM == HEAD_DIM, "decode attention's constants are the model's");
+
+// q_norm_k_norm_rope_kv_store inside decode attention (decode steps): each CTA (request, kv head, split) computes its kv head's
+// q heads into shared memory; the CTA whose split holds the new token also stores that token's K/V of its kv head.
+// q = qkv_proj[0 : +HEADS*HEAD_DIM]; k = qkv_proj[HEADS*HEAD_DIM : +HEAD_DIM*KV_HEADS]; v = qkv_proj[HEADS*HEAD_DIM + HEAD_DIM*KV_HEADS : +HEAD_DIM*KV_HEADS]; q = rms_norm(q, self_attn.q_norm.weight); k = rms_norm(k, self_attn.k_norm.weight); q = rope(q, positions); k = rope(k, positions); k_cache <- k; v_cache <- v
+template <int THREADS, int MIN_TILES>
+static __device__ __forceinline__ void q_norm_k_norm_rope_kv_store_in_decode_attention(
+    const bf16* __restrict__ qkv_proj,
+    const bf16* __restrict__ w_q_norm,
+    const bf16* __restrict__ w_k_norm,
+    const int* __restrict__ positions,
+    const float* __restrict__ inv_freq,
+    const int* __restrict__ out_cache_loc,
+    bf16* __restrict__ k_cache,
+    bf16* __restrict__ v_cache,
+    const int* __restrict__ attn_req_to_token,
+    int attn_req_to_token_stride,
+    const int* __restrict__ attn_req_pool_indices,
+    const int* __restrict__ attn_seq_lens,
+    bf16* __restrict__ attn_o,
+    unsigned int* __restrict__ attn_counters,
+    float* __restrict__ attn_partials,
+    float attn_sm_scale,
+    const int* __restrict__ attn_prefix_lens,
+    const int* __restrict__ attn_prefix_chunks,
+    const float* __restrict__ attn_prefix_partials)
+{
+    const int src = blockIdx.x; // the request's one new token
+    __shared__ float s_cos_0[HEAD_DIM / 2], s_sin_0[HEAD_DIM / 2];
+    rope_table((float)positions[src], inv_freq, HEAD_DIM / 2, s_cos_0, s_sin_0);
+    const long long slot = out_cache_loc[src];
+    __shared__ float s_rstd_3[HEADS*HEAD_DIM / HEAD_DIM];
+    __shared__ bf16 s_nw_3[HEAD_DIM];
+    for (int i = threadIdx.x; i < HEAD_DIM; i += blockDim.x) s_nw_3[i] = w_q_norm[i];
+    __shared__ float s_rstd_4[HEAD_DIM*KV_HEADS / HEAD_DIM];
+    __shared__ bf16 s_nw_4[HEAD_DIM];
+    for (int i = threadIdx.x; i < HEAD_DIM; i += blockDim.x) s_nw_4[i] = w_k_norm[i];
+    decode_attention_body<THREADS, MIN_TILES>([&](int, int kvh, bool store_kv, float* s_q) {
+        for (int g = kvh * (HEADS*HEAD_DIM / HEAD_DIM / KV_HEADS) + (threadIdx.x >> 5); g < (kvh + 1) * (HEADS*HEAD_DIM / HEAD_DIM / KV_HEADS); g += blockDim.x >> 5) // one warp per head of this kv head's share
+        {
+            float ss = 0.0f;
+            for (int j = threadIdx.x & 31; j < HEAD_DIM; j += 32) { const int i = g * HEAD_DIM + j; const float t = to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]); ss += t * t; }
+            ss = warp_sum(ss);
+            if ((threadIdx.x & 31) == 0) s_rstd_3[g] = rsqrtf(ss / (float)(HEAD_DIM) + (float)(EPS));
+        }
+        __syncthreads();
+        for (int g = kvh * (HEAD_DIM*KV_HEADS / HEAD_DIM / KV_HEADS) + (threadIdx.x >> 5); g < (kvh + 1) * (HEAD_DIM*KV_HEADS / HEAD_DIM / KV_HEADS); g += blockDim.x >> 5) // one warp per head of this kv head's share
+        {
+            float ss = 0.0f;
+            for (int j = threadIdx.x & 31; j < HEAD_DIM; j += 32) { const int i = g * HEAD_DIM + j; const float t = to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]); ss += t * t; }
+            ss = warp_sum(ss);
+            if ((threadIdx.x & 31) == 0) s_rstd_4[g] = rsqrtf(ss / (float)(HEAD_DIM) + (float)(EPS));
+        }
+        __syncthreads();
+        for (int t = threadIdx.x; t < (HEADS*HEAD_DIM / KV_HEADS); t += blockDim.x)
+        {
+            const int i = kvh * (HEADS*HEAD_DIM / KV_HEADS) + t;
+            s_q[i - kvh * (HEADS*HEAD_DIM / KV_HEADS)] = to_float(__float2bfloat16(rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + i]) * s_rstd_3[(i) / HEAD_DIM] * to_float(s_nw_3[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + rope_partner(i, HEAD_DIM)]) * s_rstd_3[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(s_nw_3[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0)));
+        }
+        for (int t = threadIdx.x; t < (HEAD_DIM*KV_HEADS / KV_HEADS); t += blockDim.x)
+        {
+            const int i = kvh * (HEAD_DIM*KV_HEADS / KV_HEADS) + t;
+            if (store_kv) store(&k_cache[slot * HEAD_DIM*KV_HEADS + i], rope((to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + i]) * s_rstd_4[(i) / HEAD_DIM] * to_float(s_nw_4[(i) % HEAD_DIM])), (to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + HEADS*HEAD_DIM + rope_partner(i, HEAD_DIM)]) * s_rstd_4[(rope_partner(i, HEAD_DIM)) / HEAD_DIM] * to_float(s_nw_4[(rope_partner(i, HEAD_DIM)) % HEAD_DIM])), i, HEAD_DIM, s_cos_0, s_sin_0));
+            if (store_kv) store(&v_cache[slot * HEAD_DIM*KV_HEADS + i], to_float(qkv_proj[(long long)src * (HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS) + (HEADS*HEAD_DIM + HEAD_DIM*KV_HEADS) + i]));
+        }
+    }, k_cache, v_cache, attn_req_to_token, attn_req_to_token_stride, attn_req_pool_indices, attn_seq_lens,
+       attn_o, attn_counters, attn_partials, attn_sm_scale, attn_prefix_lens, attn_prefix_chunks, attn_prefix_partials);
+}
+extern "C" __global__ void __launch_bounds__(DA_THREADS) q_norm_k_norm_rope_kv_store_decode_attention(
+    const bf16* __restrict__ qkv_proj,
+    const bf16* __restrict__ w_q_norm,
+    const bf16* __restrict__ w_k_norm,
+    const int* __restrict__ positions,
+    const float* __restrict__ inv_freq,
+    const int* __restrict__ out_cache_loc,
+    bf16* __restrict__ k_cache,
+    bf16* __restrict__ v_cache,
+    const int* __restrict__ attn_req_to_token,
+    int attn_req_to_token_stride,
+    const int* __restrict__ attn_req_pool_indices,
+    const int* __restrict__ attn_seq_lens,
+    bf16* __restrict__ attn_o,
+    unsigned int* __restrict__ attn_counters,
+    float* __restrict__ attn_partials,
+    float attn_sm_scale,
+    const int* __restrict__ attn_prefix_lens,
+    const int* __restrict__ attn_prefix_chunks,
+    const float* __restrict__ attn_prefix_partials)
+{
+    q_norm_k_norm_rope_kv_store_in_decode_attention<DA_THREADS, DA_MIN_TILES>(qkv_proj, w_q_norm, w_k_norm, positions, inv_freq, out_cache_loc, k_cache, v_cache, attn_req_to_token, attn_req_to_token_stride, attn_req_pool_indices, attn_seq_lens, attn_o, attn_counters, attn_partials, attn_sm_scale, attn_prefix_lens, attn_prefix_chunks, attn_prefix_partials);
+}
+extern "C" __global__ void __launch_bounds__(DA_WIDE_THREADS) q_norm_k_norm_rope_kv_store_decode_attention_wide(
+    const bf16* __restrict__ qkv_proj,
+    const bf16* __restrict__ w_q_norm,
+    const bf16* __restrict__ w_k_norm,
+    const int* __restrict__ positions,
+    const float* __restrict__ inv_freq,
+    const int* __restrict__ out_cache_loc,
+    bf16* __restrict__ k_cache,
+    bf16* __restrict__ v_cache,
+    const int* __restrict__ attn_req_to_token,
+    int attn_req_to_token_stride,
+    const int* __restrict__ attn_req_pool_indices,
+    const int* __restrict__ attn_seq_lens,
+    bf16* __restrict__ attn_o,
+    unsigned int* __restrict__ attn_counters,
+    float* __restrict__ attn_partials,
+    float attn_sm_scale,
+    const int* __restrict__ attn_prefix_lens,
+    const int* __restrict__ attn_prefix_chunks,
+    const float* __restrict__ attn_prefix_partials)
+{
+    q_norm_k_norm_rope_kv_store_in_decode_attention<DA_WIDE_THREADS, DA_WIDE_MIN_TILES>(qkv_proj, w_q_norm, w_k_norm, positions, inv_freq, out_cache_loc, k_cache, v_cache, attn_req_to_token, attn_req_to_token_stride, attn_req_pool_indices, attn_seq_lens, attn_o, attn_counters, attn_partials, attn_sm_scale, attn_prefix_lens, attn_prefix_chunks, attn_prefix_partials);
+}

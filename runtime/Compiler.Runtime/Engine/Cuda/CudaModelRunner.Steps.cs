@@ -105,38 +105,42 @@ internal sealed unsafe partial class CudaModelRunner
 
     /// <summary>The plan's launches: prologue, every layer, epilogue. A decode kernel step with a GEMV prologue kernel
     /// and the GEMM after it (in the next layer, for the layer's last step) become one launch where the GEMV runs that
-    /// GEMM and the prologue kernel serves it (PlanGemvPrologues).</summary>
+    /// GEMM and the prologue kernel serves it (PlanGemvPrologues); one with an attention prologue kernel and the decode
+    /// attention after it become one attention launch, unless the step runs cascade attention (whose shared half
+    /// reads q before decode attention does).</summary>
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
         var layout = (int)(mode == ForwardMode.Decode ? Layout.Decode : Layout.Extend);
         foreach (var step in _prologues[layout]) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
-        var skipGemm = false;
+        var skipNext = false;
         for (var l = 0; l < layerSteps.Length; l++)
         {
             var layer = layerSteps[l];
             for (var s = 0; s < layer.Length; s++)
             {
-                if (skipGemm) { skipGemm = false; continue; }
+                if (skipNext) { skipNext = false; continue; }
                 var step = layer[s];
-                var gemm = step.Gemv is null ? null : GemvPrologueGemm(layerSteps, l, s);
-                skipGemm = gemm is not null && gemm.Gemm!.RunsPrologue(tokens);
-                Enqueue(step, skipGemm ? gemm : null, tokens, batchSize, logitsRows, maxExtend, splits);
+                var next = step.Gemv is not null ? GemvPrologueGemm(layerSteps, l, s)
+                    : step.Attention is not null && !_sharedPrefixStep ? layer[s + 1] : null;
+                skipNext = next is not null && (next.Kind != StepKind.Gemm || next.Gemm!.RunsPrologue(tokens));
+                Enqueue(step, skipNext ? next : null, tokens, batchSize, logitsRows, maxExtend, splits);
             }
         }
         foreach (var step in _epilogues[layout]) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
     }
 
-    /// <summary>Launches <paramref name="step"/>, or with <paramref name="gemm"/> its GEMV prologue kernel, which also
-    /// runs that GEMM.</summary>
-    private void Enqueue(BoundStep step, BoundStep? gemm, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    /// <summary>Launches <paramref name="step"/>, or with <paramref name="next"/> (the GEMM or the decode attention after
+    /// it) its prologue kernel, which also runs that step.</summary>
+    private void Enqueue(BoundStep step, BoundStep? next, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
-        if (_profile is null) { Launch(step, gemm, tokens, batchSize, logitsRows, maxExtend, splits); return; }
+        if (_profile is null) { Launch(step, next, tokens, batchSize, logitsRows, maxExtend, splits); return; }
         var (start, end) = (CudaEvent.Create(), CudaEvent.Create());
         start.Record(_stream);
-        Launch(step, gemm, tokens, batchSize, logitsRows, maxExtend, splits);
+        Launch(step, next, tokens, batchSize, logitsRows, maxExtend, splits);
         end.Record(_stream);
-        var name = gemm is not null ? step.Gemv!.Name : step.Kind == StepKind.Kernel ? step.Fused!.Name : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
+        var name = next is not null ? (next.Kind == StepKind.Gemm ? step.Gemv!.Name : step.Attention!.Name)
+            : step.Kind == StepKind.Kernel ? step.Fused!.Name : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
         _profile.Add((name, start, end));
     }
 
@@ -151,9 +155,16 @@ internal sealed unsafe partial class CudaModelRunner
         public GemmShapeKernels? Gemm { get; init; }
         /// <summary>Decode kernel step: its GEMV prologue kernel (the plan's, both prefetch depths) and its pointer arguments.</summary>
         public GemvPrologueBinding? Gemv { get; init; }
+        /// <summary>Decode kernel step: its attention prologue kernel (both entry points) and its pointer arguments.</summary>
+        public AttentionPrologueBinding? Attention { get; init; }
     }
 
     private sealed record GemvPrologueBinding(string Name, CudaKernel P4, CudaKernel P8, ulong[] Arguments);
+
+    private sealed record AttentionPrologueBinding(string Name, CudaKernel Narrow, CudaKernel Wide, ulong[] Arguments);
+
+    /// <summary>The entry points of an attention prologue kernel, as decode_attention and decode_attention_wide.</summary>
+    private static readonly string[] AttentionPrologueEntries = ["", "_wide"];
 
     /// <summary>The GEMM a GEMV prologue kernel bound to step <paramref name="s"/> of layer <paramref name="l"/> runs:
     /// the next step, or for the layer's last step the next layer's first (bound in every layer but the last).</summary>
@@ -162,11 +173,22 @@ internal sealed unsafe partial class CudaModelRunner
     /// <summary>The entry points of a GEMV prologue kernel, as gemv_bf16_p4/p8 (GemvFor picks the depth).</summary>
     private static readonly string[] GemvPrologueDepths = ["_p4", "_p8"];
 
-    /// <summary>A decode layer step, with its GEMV prologue kernel bound where the plan has one and a GEMM follows in
-    /// this runner (every layer but the last; not with <see cref="CudaRunnerOptions.DisableGemvPrologues"/>).</summary>
+    /// <summary>A decode layer step, with its attention prologue kernel bound where the plan has one (not with
+    /// <see cref="CudaRunnerOptions.DisableAttentionPrologues"/>), and its GEMV prologue kernel where the plan has one
+    /// and a GEMM follows in this runner (every layer but the last; not with
+    /// <see cref="CudaRunnerOptions.DisableGemvPrologues"/>).</summary>
     private BoundStep BindDecode(Step step, int layer)
     {
         var bound = Bind(step, layer, Layout.Decode);
+        if (step.AttentionPrologue is { } attention && !_options.DisableAttentionPrologues)
+        {
+            var kernel = _plan.AttentionPrologues.First(a => a.Name == attention);
+            return bound with
+            {
+                Attention = new AttentionPrologueBinding(attention, _kernels[attention + AttentionPrologueEntries[0]], _kernels[attention + AttentionPrologueEntries[1]],
+                    kernel.Params.Select(p => Pointer(p, layer, Layout.Decode)).ToArray()),
+            };
+        }
         if (step.GemvPrologue is not { } name || layer == _layers - 1 || _options.DisableGemvPrologues) return bound;
         var gemv = _plan.GemvPrologues.First(g => g.Name == name);
         var (p4, p8) = (_kernels[name + GemvPrologueDepths[0]], _kernels[name + GemvPrologueDepths[1]]);
@@ -261,11 +283,16 @@ internal sealed unsafe partial class CudaModelRunner
         finally { _profile = null; }
     }
 
-    private void Launch(BoundStep step, BoundStep? gemm, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    private void Launch(BoundStep step, BoundStep? next, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var rows = step.Rows == RowSet.AllTokens ? tokens : logitsRows;
         var layer = step.Layer;
-        if (gemm is not null)
+        if (next is { Kind: StepKind.DecodeAttention })
+        {
+            LaunchDecodeAttention(next, batchSize, splits, step.Attention);
+            return;
+        }
+        if (next is { } gemm)
         {
             LaunchGemvPrologue(step.Gemv!, gemm, rows);
             return;
@@ -295,21 +322,29 @@ internal sealed unsafe partial class CudaModelRunner
                 break;
             }
             case StepKind.DecodeAttention:
-            {
                 if (_sharedPrefixStep) LaunchSharedPrefixAttention(step, batchSize);
-                var wide = _attention.UseWideDecode(batchSize, _device.MultiprocessorCount);
-                var shape = _attention.DecodeLaunch(batchSize, splits, wide);
-                var counters = _decodeWorkspace.Pointer;
-                var partials = counters + (ulong)_attention.DecodeCountersBytes(_workspaceBatch);
-                var args = new KernelArgs();
-                args.Add(step.Input).Add(_kCache[layer]).Add(_vCache[layer]).Add(_reqToToken.Pointer).Add(_stride)
-                    .Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(step.Output)
-                    .Add(counters).Add(partials).Add(_softmaxScale)
-                    .Add(_inputs.Pointer(Section.SharedPrefixLens)).Add(_inputs.Pointer(Section.PrefixChunks)).Add(_prefixPartials?.Pointer ?? 0);
-                LaunchKernel(wide ? _decodeAttentionWide : _decodeAttention, new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, ref args);
+                LaunchDecodeAttention(step, batchSize, splits, null);
                 break;
-            }
         }
+    }
+
+    /// <summary>Decode attention of the layer of <paramref name="step"/>: the library kernel, reading q from the step's
+    /// input, or with <paramref name="prologue"/> the generated kernel that computes q (and stores the new K/V) itself
+    /// from the prologue's arguments.</summary>
+    private void LaunchDecodeAttention(BoundStep step, int batchSize, int splits, AttentionPrologueBinding? prologue)
+    {
+        var wide = _attention.UseWideDecode(batchSize, _device.MultiprocessorCount);
+        var shape = _attention.DecodeLaunch(batchSize, splits, wide);
+        var counters = _decodeWorkspace.Pointer;
+        var partials = counters + (ulong)_attention.DecodeCountersBytes(_workspaceBatch);
+        var args = new KernelArgs();
+        if (prologue is null) args.Add(step.Input).Add(_kCache[step.Layer]).Add(_vCache[step.Layer]);
+        else foreach (var pointer in prologue.Arguments) args.Add(pointer);
+        args.Add(_reqToToken.Pointer).Add(_stride).Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens)).Add(step.Output)
+            .Add(counters).Add(partials).Add(_softmaxScale)
+            .Add(_inputs.Pointer(Section.SharedPrefixLens)).Add(_inputs.Pointer(Section.PrefixChunks)).Add(_prefixPartials?.Pointer ?? 0);
+        var kernel = prologue is null ? (wide ? _decodeAttentionWide : _decodeAttention) : wide ? prologue.Wide : prologue.Narrow;
+        LaunchKernel(kernel, new Dim3((uint)shape.GridX, (uint)shape.GridY, (uint)shape.GridZ), shape.BlockX, ref args);
     }
 
     /// <summary>The shared half of a cascade decode step: each tile's q rows over its shared prefix, partial states out

@@ -97,6 +97,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         foreach (var kernel in plan.Kernels) _kernels[kernel.Name] = module.Module.GetKernel(kernel.Name);
         foreach (var gemv in plan.GemvPrologues)
             foreach (var prefetch in GemvPrologueDepths) _kernels[gemv.Name + prefetch] = module.Module.GetKernel(gemv.Name + prefetch);
+        foreach (var attention in plan.AttentionPrologues)
+            foreach (var entry in AttentionPrologueEntries) _kernels[attention.Name + entry] = module.Module.GetKernel(attention.Name + entry);
         var attentionStep = plan.ExtendLayer.First(s => s.Kind == StepKind.ExtendAttention);
         _attention = new AttentionKernels((int)_constants.Dim(attentionStep.Heads!), (int)_constants.Dim(attentionStep.KvHeads!), (int)_constants.Dim(attentionStep.HeadDim!));
         var attentionDefines = _attention.Defines;

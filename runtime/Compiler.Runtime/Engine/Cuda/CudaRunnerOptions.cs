@@ -20,6 +20,10 @@ internal sealed record CudaRunnerOptions
     /// <summary>Launch each residual add + RMS norm kernel on its own at decode instead of inside the next GEMM's GEMV
     /// (the plan's GEMV prologue kernels). For measuring what the fusion buys, and for tests comparing the two.</summary>
     public bool DisableGemvPrologues { get; init; }
+    /// <summary>Launch the kernel before decode attention (q/k norm, RoPE, KV store) on its own instead of inside the
+    /// attention (the plan's attention prologue kernels). For measuring what the fusion buys, and for tests comparing
+    /// the two.</summary>
+    public bool DisableAttentionPrologues { get; init; }
     /// <summary>Attend every decode request to its whole context itself, instead of letting requests that share a cached
     /// prefix attend to it together (cascade attention: shared_prefix_attention + decode_attention), vLLM's
     /// --disable-cascade-attn. For measuring what cascade attention buys, and for tests comparing the two.</summary>
