@@ -184,9 +184,9 @@ decode_attention_body(Prologue prologue,
     // starts on L2 instead of HBM (more would only evict each other's lines when many long requests run) -- but for
     // the first tile where it is loaded into registers before waiting (early_tile, below).
     // The narrow entry point (many requests: bandwidth rules) loads its first tile's K/V rows before the wait; the
-    // wide one (few requests: latency rules) after the prologue. On the H100, Qwen3-0.6B: batch 64 1.80 -> 1.60 ms a
-    // step with the early tile, batch 1 0.87 -> 0.91 with it in the wide entry too (its 512 threads hold the tile
-    // across the prologue).
+    // wide one (few requests: latency rules) after the prologue, from L2. On the H100, Qwen3-0.6B, GPU time a step:
+    // batch 64 1.80 -> 1.56-1.60 ms with the early tile; in the wide entry too it gave batch 1 nothing (0.91 ms either
+    // way, within the runs' spread) for 512 threads' tile registers held across the prologue.
     constexpr bool early_tile = MIN_TILES == DA_MIN_TILES;
     const int prefetch_start = early_tile ? start + TILE : start;
     const int cached_end = min(min(end, seq_len - 1), start + DA_PREFETCH_TILES * TILE);
