@@ -44,34 +44,11 @@ internal static class CSharpEmitter
         w.Line("[");
         foreach (var kernel in schedule.Kernels) Kernel(w, kernel, buffers);
         w.Line("],");
-        if (schedule.GemvPrologues.Count > 0)
-        {
-            var kernels = schedule.Kernels.ToDictionary(k => k.Name);
-            w.Line("GemvPrologues =");
-            w.Line("[");
-            foreach (var g in schedule.GemvPrologues)
-            {
-                w.Line($"    new({Str(g.Name)}, {Str(g.Kernel)}, {g.Input},");
-                w.Line("    [");
-                foreach (var p in KernelParams.OfGemvPrologue(kernels[g.Kernel], g, buffers)) Param(w, p);
-                w.Line("    ]),");
-            }
-            w.Line("],");
-        }
-        if (schedule.AttentionPrologues.Count > 0)
-        {
-            var kernels = schedule.Kernels.ToDictionary(k => k.Name);
-            w.Line("AttentionPrologues =");
-            w.Line("[");
-            foreach (var a in schedule.AttentionPrologues)
-            {
-                w.Line($"    new({Str(a.Name)}, {Str(a.Kernel)}, {a.Input},");
-                w.Line("    [");
-                foreach (var p in KernelParams.OfAttentionPrologue(kernels[a.Kernel], a, buffers)) Param(w, p);
-                w.Line("    ]),");
-            }
-            w.Line("],");
-        }
+        var kernelsByName = schedule.Kernels.ToDictionary(k => k.Name);
+        Prologues(w, "GemvPrologues", schedule.GemvPrologues.Select(g =>
+            (g.Name, g.Kernel, g.Input, KernelParams.OfGemvPrologue(kernelsByName[g.Kernel], g, buffers))));
+        Prologues(w, "AttentionPrologues", schedule.AttentionPrologues.Select(a =>
+            (a.Name, a.Kernel, a.Input, KernelParams.OfAttentionPrologue(kernelsByName[a.Kernel], a, buffers))));
         Steps(w, "Prologue", schedule.Prologue, decode: false);
         Steps(w, "ExtendLayer", schedule.Layer, decode: false);
         Steps(w, "DecodeLayer", schedule.Layer, decode: true);
@@ -125,6 +102,24 @@ internal static class CSharpEmitter
         w.Line("    [");
         foreach (var p in KernelParams.Of(kernel, buffers)) Param(w, p);
         w.Line(kernel.SplitsColumns ? "    ]) { SplitsColumns = true }," : "    ]),");
+    }
+
+    /// <summary>A plan property listing kernels that run inside another launch (GEMV or decode attention prologues).</summary>
+    private static void Prologues(SourceWriter w, string property,
+        IEnumerable<(string Name, string Kernel, int Input, List<KernelParam> Params)> prologues)
+    {
+        var list = prologues.ToList();
+        if (list.Count == 0) return;
+        w.Line($"{property} =");
+        w.Line("[");
+        foreach (var (name, kernel, input, parameters) in list)
+        {
+            w.Line($"    new({Str(name)}, {Str(kernel)}, {input},");
+            w.Line("    [");
+            foreach (var p in parameters) Param(w, p);
+            w.Line("    ]),");
+        }
+        w.Line("],");
     }
 
     private static void Param(SourceWriter w, KernelParam p)
