@@ -233,21 +233,18 @@ internal sealed unsafe partial class CudaModelRunner
     /// replays' noise would decide.</summary>
     private const double StepRefineMargin = 0.015;
 
-    /// <summary>The smallest bucket refined on decode steps. At one row the GEMVs win (they also run the norms before
-    /// qkv_proj and gate_up_proj); from 4 rows on, a graph of Qwen3-0.6B's 112 layer GEMMs took 592-627 us with
-    /// gemm_tiled on wgmma against 737-821 with gemm_skinny (its best K split) and 800-1164 with the GEMV (gemm_check
-    /// --chain, H100), which timing each GEMM alone does not show.</summary>
-    private const int StepRefineMinRows = 2;
-
     /// <summary>
-    /// Timed alone, a GEMM of many rows misjudges the decode step it runs in: there our kernels start early under
-    /// programmatic dependent launch and cuBLASLt's do not, and the kernels around it share L2 and the SMs (Qwen3-0.6B,
-    /// batch 64 on the H100: 1.74-1.80 ms per step where the tuner took gemm_tiled for qkv_proj, 1.84-1.95 where
-    /// cuBLASLt won it alone by the margin). So from <see cref="StepRefineMinRows"/> rows the choices are refined on the
-    /// decode step itself: its graph for a bucket's row count (padding requests, as captured) is replayed with each
-    /// shape's candidates in turn -- gemm_tiled's best K split, whatever it timed alone, and past gemm_skinny's rows the
-    /// others near the best -- the largest shapes first, and a candidate stays if the step is
-    /// <see cref="StepRefineMargin"/> faster with it.
+    /// Timed alone, a GEMM misjudges the decode step it runs in. There our kernels start early under programmatic
+    /// dependent launch and cuBLASLt's do not, and the kernels around it share L2 and the SMs (Qwen3-0.6B, batch 64 on
+    /// the H100: 1.74-1.80 ms per step where the tuner took gemm_tiled for qkv_proj, 1.84-1.95 where cuBLASLt won it
+    /// alone by the margin; from 4 rows on, a graph of its 112 layer GEMMs took 592-627 us with gemm_tiled on wgmma
+    /// against 737-821 with gemm_skinny at its best K split and 800-1164 with the GEMV, gemm_check --chain). At one row
+    /// the GEMV that runs the add + RMS norm before it as a prologue saves a launch (in one start of four, cuBLASLt won
+    /// Qwen3-0.6B's gate_up_proj alone by the margin and the norm ran on its own). So at every row bucket the choices
+    /// are refined on the decode step itself: its graph for the bucket's row count (padding requests, as captured) is
+    /// replayed with each shape's candidates in turn -- gemm_tiled's best K split whatever it timed alone, the GEMV
+    /// where a prologue kernel rides on it, and past gemm_skinny's rows the others near the best -- the largest shapes
+    /// first, and a candidate stays if the step is <see cref="StepRefineMargin"/> faster with it.
     /// </summary>
     private void RefineSmallGemmsOnDecodeSteps(Action<string> log)
     {
@@ -257,7 +254,7 @@ internal sealed unsafe partial class CudaModelRunner
         for (var b = 0; b < SmallGemms.BucketRows.Length; b++)
         {
             var rows = SmallGemms.BucketRows[b];
-            if (rows < StepRefineMinRows || rows > _maxRequests) continue;
+            if (rows > _maxRequests) continue;
             var baseline = TimeDecodeStep(rows);
             var first = baseline;
             foreach (var shape in _gemmShapes.Values.OrderByDescending(s => (long)s.N * s.K * s.Weights.Count))
@@ -266,8 +263,11 @@ internal sealed unsafe partial class CudaModelRunner
                 var bestTiled = timed.Where(t => t.Choice.Kernel == SmallGemmKernel.Tiled).Select(t => (SmallGemmChoice?)t.Choice).FirstOrDefault();
                 foreach (var (candidate, ms) in timed)
                 {
-                    // Up to gemm_skinny's rows only gemm_tiled is in question (the others time alone as in a step).
-                    var tried = candidate == bestTiled || rows > SmallGemms.SkinnyMaxRows && ms <= timed[0].Ms * StepRefineWindow;
+                    // Up to gemm_skinny's rows only gemm_tiled is in question (the others time alone as in a step),
+                    // and the GEMV where it runs the kernel before it as a prologue.
+                    var tried = candidate == bestTiled ||
+                                candidate.Kernel == SmallGemmKernel.Gemv && shape.PrologueServes[b] ||
+                                rows > SmallGemms.SkinnyMaxRows && ms <= timed[0].Ms * StepRefineWindow;
                     if (candidate == shape.Choices[b] || !tried) continue;
                     var previous = shape.Choices[b];
                     shape.Choices[b] = candidate;
