@@ -29,13 +29,13 @@ internal static class CudaRenderer
             writer.Line();
             new KernelRenderer(kernel, buffers, writer, null, null).Render();
         }
+        var kernels = schedule.Kernels.ToDictionary(k => k.Name);
         if (schedule.GemvPrologues.Count > 0)
         {
             writer.Line();
             writer.Line("// The decode GEMV; the runtime pastes its Kernels/gemv.cuh here.");
             writer.Line("#include \"gemv.cuh\"");
             writer.Line("static_assert(GEMV_WARPS * 32 == KERNEL_BLOCK, \"a GEMV prologue runs the kernel's row loops with the GEMV's threads\");");
-            var kernels = schedule.Kernels.ToDictionary(k => k.Name);
             foreach (var prologue in schedule.GemvPrologues)
             {
                 writer.Line();
@@ -44,7 +44,6 @@ internal static class CudaRenderer
         }
         if (schedule.AttentionPrologues.Count > 0)
         {
-            var kernels = schedule.Kernels.ToDictionary(k => k.Name);
             writer.Line();
             writer.Line("// Decode attention, whose constants are the model's; the runtime pastes its Kernels/decode_attention.cu here.");
             var spec = schedule.AttentionPrologues[0];
@@ -173,9 +172,7 @@ internal static class CudaRenderer
                 ("float* __restrict__", "attn_partials"), ("float", "attn_sm_scale"), ("const int* __restrict__", "attn_prefix_lens"),
                 ("const int* __restrict__", "attn_prefix_chunks"), ("const float* __restrict__", "attn_prefix_partials"),
             };
-            var all = KernelParams.OfAttentionPrologue(_kernel, attention, _buffers).Select(p => (Type: p.CType + " __restrict__", Name: p.Name)).Concat(attentionParams).ToList();
-            var parameters = all.Select(p => $"{p.Type} {p.Name}").ToList();
-            var arguments = string.Join(", ", all.Select(p => p.Name));
+            var (parameters, arguments) = PrologueSignature(attention.Input, attentionParams);
             var function = _kernel.Name + "_in_decode_attention";
             _w.Line($"// {_kernel.Name} inside decode attention (decode steps): each CTA (request, kv head, split) computes its kv head's");
             _w.Line("// q heads into shared memory; the CTA whose split holds the new token also stores that token's K/V of its kv head.");
@@ -192,13 +189,7 @@ internal static class CudaRenderer
             _w.Line("       attn_o, attn_counters, attn_partials, attn_sm_scale, attn_prefix_lens, attn_prefix_chunks, attn_prefix_partials);");
             _w.Line("}");
             foreach (var (suffix, threads, tiles) in new[] { ("", "DA_THREADS", "DA_MIN_TILES"), ("_wide", "DA_WIDE_THREADS", "DA_WIDE_MIN_TILES") })
-            {
-                _w.Line($"extern \"C\" __global__ void __launch_bounds__({threads}) {attention.Name}{suffix}(");
-                WriteParameters(parameters);
-                _w.Line("{");
-                _w.Line($"    {function}<{threads}, {tiles}>({arguments});");
-                _w.Line("}");
-            }
+                WriteEntryPoint(attention.Name + suffix, threads, parameters, $"{function}<{threads}, {tiles}>({arguments})");
         }
 
         /// <summary>The kernel's rows computed in each block of the next GEMM's GEMV (gemv.cuh), which waits on the
@@ -210,9 +201,7 @@ internal static class CudaRenderer
             {
                 ("const bf16* __restrict__", "gemv_w"), ("bf16* __restrict__", "gemv_y"), ("int", "gemv_m"), ("int", "gemv_n"), ("int", "gemv_k"), ("int", "gemv_ksplit"),
             };
-            var all = KernelParams.OfGemvPrologue(_kernel, gemv, _buffers).Select(p => (Type: p.CType + " __restrict__", Name: p.Name)).Concat(gemvParams).ToList();
-            var parameters = all.Select(p => $"{p.Type} {p.Name}").ToList();
-            var arguments = string.Join(", ", all.Select(p => p.Name));
+            var (parameters, arguments) = PrologueSignature(gemv.Input, gemvParams);
             _w.Line($"// {_kernel.Name} as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes");
             _w.Line($"// the rows of {_kernel.Ops.First(o => o.Op == PrimOp.StoreRow && o.Value == gemv.Input).Label} it multiplies into shared memory ({C(gemv.K)} per row, dynamic shared memory), block 0 also stores the rest.");
             _w.Line($"// {_kernel.Fuses}");
@@ -232,13 +221,25 @@ internal static class CudaRenderer
             _w.Line("    });");
             _w.Line("}");
             foreach (var prefetch in new[] { 4, 8 })
-            {
-                _w.Line($"extern \"C\" __global__ void __launch_bounds__(KERNEL_BLOCK) {gemv.Name}_p{prefetch}(");
-                WriteParameters(parameters);
-                _w.Line("{");
-                _w.Line($"    {gemv.Name}<{prefetch}>({arguments});");
-                _w.Line("}");
-            }
+                WriteEntryPoint($"{gemv.Name}_p{prefetch}", "KERNEL_BLOCK", parameters, $"{gemv.Name}<{prefetch}>({arguments})");
+        }
+
+        /// <summary>A prologue kernel's parameters and the arguments passing them on: the producer's, less the value it
+        /// keeps on chip, then the host kernel's own.</summary>
+        private (List<string> Parameters, string Arguments) PrologueSignature(int kept, (string Type, string Name)[] hostParams)
+        {
+            var all = KernelParams.OfPrologue(_kernel, kept, _buffers).Select(p => (Type: p.CType + " __restrict__", p.Name)).Concat(hostParams).ToList();
+            return (all.Select(p => $"{p.Type} {p.Name}").ToList(), string.Join(", ", all.Select(p => p.Name)));
+        }
+
+        /// <summary>An extern "C" entry point that calls one instance of a prologue kernel's device function.</summary>
+        private void WriteEntryPoint(string name, string launchBound, List<string> parameters, string call)
+        {
+            _w.Line($"extern \"C\" __global__ void __launch_bounds__({launchBound}) {name}(");
+            WriteParameters(parameters);
+            _w.Line("{");
+            _w.Line($"    {call};");
+            _w.Line("}");
         }
 
         /// <summary>A parameter list, one per line, closing the signature.</summary>

@@ -51,15 +51,11 @@ internal static class KernelParams
         return result;
     }
 
-    /// <summary>The producer's arguments in a GEMV prologue kernel: its own, less the GEMM input it keeps in shared memory
-    /// (the GEMV's arguments follow).</summary>
-    public static List<KernelParam> OfGemvPrologue(KernelSpec producer, GemvPrologueSpec gemv, BufferPlan buffers) =>
-        Of(producer, buffers).Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == gemv.Input)).ToList();
-
-    /// <summary>The producer's arguments in an attention prologue kernel: its own, less q, which it keeps in shared memory
-    /// (the attention's arguments follow).</summary>
-    public static List<KernelParam> OfAttentionPrologue(KernelSpec producer, AttentionPrologueSpec attention, BufferPlan buffers) =>
-        Of(producer, buffers).Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == attention.Input)).ToList();
+    /// <summary>The producer's arguments in a prologue kernel (GEMV or decode attention): its own, less the value
+    /// <paramref name="kept"/> -- the GEMM input or q -- which it keeps in shared memory (the host kernel's arguments
+    /// follow).</summary>
+    public static List<KernelParam> OfPrologue(KernelSpec producer, int kept, BufferPlan buffers) =>
+        Of(producer, buffers).Where(p => !(p.Kind == ParamKind.OutputBuffer && p.Value == kept)).ToList();
 
     private static KernelParam WeightParam(KernelOp op) =>
         new(ParamKind.Weight, "w_" + Identifier(ShortName(op.Weight!)), "const bf16*") { Weight = op.Weight, LayerOffset = op.LayerOffset };

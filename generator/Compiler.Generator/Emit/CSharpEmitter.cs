@@ -46,9 +46,9 @@ internal static class CSharpEmitter
         w.Line("],");
         var kernelsByName = schedule.Kernels.ToDictionary(k => k.Name);
         Prologues(w, "GemvPrologues", schedule.GemvPrologues.Select(g =>
-            (g.Name, g.Kernel, g.Input, KernelParams.OfGemvPrologue(kernelsByName[g.Kernel], g, buffers))));
+            (g.Name, g.Kernel, g.Input, KernelParams.OfPrologue(kernelsByName[g.Kernel], g.Input, buffers))));
         Prologues(w, "AttentionPrologues", schedule.AttentionPrologues.Select(a =>
-            (a.Name, a.Kernel, a.Input, KernelParams.OfAttentionPrologue(kernelsByName[a.Kernel], a, buffers))));
+            (a.Name, a.Kernel, a.Input, KernelParams.OfPrologue(kernelsByName[a.Kernel], a.Input, buffers))));
         Steps(w, "Prologue", schedule.Prologue, decode: false);
         Steps(w, "ExtendLayer", schedule.Layer, decode: false);
         Steps(w, "DecodeLayer", schedule.Layer, decode: true);
