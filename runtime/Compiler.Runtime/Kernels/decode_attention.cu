@@ -95,11 +95,6 @@ __device__ __forceinline__ void da_bf16x8_to_float(const uint4 v, float (&f)[8])
     }
 }
 
-// `prologue(b, kvh, holds_new, s_q)` runs after the wait, in every thread: it writes the CTA's DA_GROUP q heads (roped,
-// bf16 values) to s_q[DA_GROUP][HEAD_DIM] and, when holds_new (this split attends to the request's newest position),
-// may store that token's K/V of kv head kvh into the cache first: this CTA reads them back after a barrier. The
-// library entry points load q from global memory; a generated kernel computes q and K/V from the QKV projection.
-// (k_cache and v_cache are not __restrict__: a prologue writes the cache through its own pointers.)
 // Loads a tile's K/V rows (tokens t0 + row + ROWS * u, those before end) with the slots read one tile ahead, all
 // 2 * DA_UNROLL loads in flight before any is used, then the next tile's slots. The row of token skip_pos is left zero.
 template <int ROWS>
@@ -125,6 +120,11 @@ static __device__ __forceinline__ void da_load_tile(const __nv_bfloat16* k_cache
     }
 }
 
+// `prologue(b, kvh, holds_new, s_q)` runs after the wait, in every thread: it writes the CTA's DA_GROUP q heads (roped,
+// bf16 values) to s_q[DA_GROUP][HEAD_DIM] and, when holds_new (this split attends to the request's newest position),
+// may store that token's K/V of kv head kvh into the cache first: this CTA reads them back after a barrier. The
+// library entry points load q from global memory; a generated kernel computes q and K/V from the QKV projection.
+// (k_cache and v_cache are not __restrict__: a prologue writes the cache through its own pointers.)
 template <int THREADS, int MIN_TILES, class Prologue>
 static __device__ __forceinline__ void
 decode_attention_body(Prologue prologue,
