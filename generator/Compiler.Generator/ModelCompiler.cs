@@ -32,6 +32,7 @@ internal static class ModelCompiler
             if (schedule is null || diagnostics.Count > 0) return Failed();
             schedule = GemvProloguePass.Run(graph, schedule);
             schedule = AttentionProloguePass.Run(schedule);
+            schedule = SiluGatePass.Run(graph, schedule);
             var buffers = PlanBuffersPass.Run(graph, schedule);
             var model = new CompiledModel(graph, schedule, buffers);
             var cuda = CudaRenderer.Render(schedule, buffers);

@@ -45,10 +45,10 @@ GEMM_SKINNY_ENTRY(sk_4_2_2, 4, 2, 2)
 // gemm_tiled variants (F features per CTA, STAGES deep), one entry point per K split S (the cluster size); the
 // runtime's is gemm_tiled_s* (GT_FEATURES, GT_STAGES).
 #define TILED_VARIANT(F, STAGES)                                                                                        \
-    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s1, F, STAGES, 1)                                                               \
-    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s2, F, STAGES, 2)                                                               \
-    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s4, F, STAGES, 4)                                                               \
-    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s8, F, STAGES, 8)
+    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s1, F, STAGES, 1, false)                                                        \
+    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s2, F, STAGES, 2, false)                                                        \
+    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s4, F, STAGES, 4, false)                                                        \
+    GEMM_TILED_ENTRY(gt_##F##_##STAGES##_s8, F, STAGES, 8, false)
 TILED_VARIANT(64, 4)
 TILED_VARIANT(64, 6)
 

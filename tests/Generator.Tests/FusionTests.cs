@@ -15,7 +15,7 @@ public sealed class FusionTests
         var diagnostics = new List<ModelDiagnostic>();
         var graph = LowerPass.Run(Parser.Parse(text, diagnostics)!, diagnostics)!;
         graph = MergeProjectionsPass.Run(ShapeInferencePass.Run(graph, diagnostics));
-        var schedule = AttentionProloguePass.Run(GemvProloguePass.Run(graph, FuseKernelsPass.Run(graph, diagnostics)!));
+        var schedule = SiluGatePass.Run(graph, AttentionProloguePass.Run(GemvProloguePass.Run(graph, FuseKernelsPass.Run(graph, diagnostics)!)));
         Assert.Empty(diagnostics);
         return (graph, schedule, PlanBuffersPass.Run(graph, schedule));
     }
@@ -47,6 +47,31 @@ public sealed class FusionTests
         Assert.Equal("model.norm.weight", exit.Ops.Single(o => o.Op == PrimOp.RmsNorm).Weight);
         Assert.Single(schedule.Prologue);
         Assert.Equal(PrimOp.Gather, schedule.Kernels.Single(k => k.Name == schedule.Prologue[0].Kernel).Ops[0].Op);
+    }
+
+    [Theory]
+    [InlineData("Qwen3.model")]
+    [InlineData("Qwen2.model")]
+    [InlineData("Llama.model")]
+    public void GateUpProjCarriesTheSiluGateKernelsOutput(string file)
+    {
+        var (_, schedule, buffers) = Compile(file);
+        var gated = schedule.Layer.Where(s => s.SiluGate >= 0).ToList();
+        var gemm = Assert.Single(gated);
+        Assert.Equal("gate_up_proj", gemm.Name);
+        var gate = schedule.Layer[schedule.Layer.ToList().IndexOf(gemm) + 1];
+        var store = schedule.Kernels.Single(k => k.Name == gate.Kernel).Ops.Single(o => o.Op == PrimOp.StoreRow);
+        Assert.Equal(store.Value, gemm.SiluGate);
+        Assert.Equal(DType.BFloat16, buffers.Of(gemm.SiluGate).DType); // the input of down_proj
+    }
+
+    [Fact]
+    public void AKernelThatDoesMoreThanTheGateIsNotFolded()
+    {
+        // silu(g) * u + g is not what gemm_tiled's epilogue computes: the kernel stays a launch of its own.
+        var text = GeneratorHarness.ReadModel("Qwen3.model").Replace("linear(silu(g) * u, mlp.down_proj", "linear(silu(g) * u + g, mlp.down_proj");
+        var (_, schedule, _) = CompileText(text);
+        Assert.DoesNotContain(schedule.Layer, s => s.SiluGate >= 0);
     }
 
     [Fact]

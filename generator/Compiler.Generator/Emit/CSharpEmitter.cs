@@ -148,6 +148,7 @@ internal static class CSharpEmitter
             if (s.LastLayerKernel is { } last) init.Add($"LastLayerKernel = {Str(last)}");
             if (decode && s.GemvPrologue is { } gemv) init.Add($"GemvPrologue = {Str(gemv)}");
             if (decode && s.AttentionPrologue is { } attention) init.Add($"AttentionPrologue = {Str(attention)}");
+            if (s.SiluGate >= 0) init.Add($"SiluGate = {s.SiluGate}");
             if (s.Input >= 0) init.Add($"Input = {s.Input}");
             if (s.Output >= 0) init.Add($"Output = {s.Output}");
             if (s.Weight is { } weight) init.Add($"Weight = {Str(weight)}");

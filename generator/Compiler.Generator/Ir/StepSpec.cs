@@ -14,6 +14,9 @@ internal sealed record StepSpec(StepKind Kind, string Name, RowSet Rows)
     public string? GemvPrologue { get; init; }
     /// <summary>Kernel: the AttentionPrologueSpec that runs this kernel inside the next step's decode attention.</summary>
     public string? AttentionPrologue { get; init; }
+    /// <summary>Gemm: the value the SiLU gate kernel after it stores, where that kernel only gates this GEMM's product
+    /// (SiluGatePass): a GEMM kernel with the gate in its epilogue writes it and the gate kernel is skipped.</summary>
+    public int SiluGate { get; init; } = -1;
     /// <summary>Gemm/Attention: the graph values read and written (their buffers).</summary>
     public int Input { get; init; } = -1;
     public int Output { get; init; } = -1;

@@ -25,7 +25,7 @@ internal static class AttentionProloguePass
             var (step, attention) = (layer[j], layer[j + 1]);
             if (step.Kind != StepKind.Kernel || step.LastLayerKernel is not null || attention.Kind != StepKind.Attention) continue;
             var kernel = kernels[step.Kernel!];
-            if (!Qualifies(kernel, attention) || GemvProloguePass.ReadByAnotherLaunch(schedule, kernels, attention)) continue;
+            if (!Qualifies(kernel, attention) || GemvProloguePass.ReadByAnotherLaunch(schedule, kernels, attention.Input, attention)) continue;
             var spec = new AttentionPrologueSpec(kernel.Name + "_decode_attention", kernel.Name, attention.Input, attention.Output, attention.Heads!, attention.KvHeads!, attention.HeadDim!);
             prologues.Add(spec);
             layer[j] = step with { AttentionPrologue = spec.Name };

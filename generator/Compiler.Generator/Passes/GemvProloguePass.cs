@@ -27,7 +27,7 @@ internal static class GemvProloguePass
             var gemm = layer[(j + 1) % layer.Count];
             if (step.Kind != StepKind.Kernel || gemm.Kind != StepKind.Gemm) continue;
             var kernel = kernels[step.Kernel!];
-            if (!Qualifies(kernel, gemm) || graph[gemm.Output].DType != DType.BFloat16 || ReadByAnotherLaunch(schedule, kernels, gemm)) continue;
+            if (!Qualifies(kernel, gemm) || graph[gemm.Output].DType != DType.BFloat16 || ReadByAnotherLaunch(schedule, kernels, gemm.Input, gemm)) continue;
             var spec = new GemvPrologueSpec(kernel.Name + "_gemv", kernel.Name, gemm.Input, gemm.Output, gemm.K!);
             prologues.Add(spec);
             layer[j] = step with { GemvPrologue = spec.Name };
@@ -42,14 +42,16 @@ internal static class GemvProloguePass
         kernel.Ops.Any(o => o.Op == PrimOp.RmsNorm) &&
         kernel.Ops.Any(o => o.Op == PrimOp.StoreRow && o.Value == gemm.Input && o.Length.Equals(gemm.K!));
 
-    /// <summary>Whether a launch other than <paramref name="consumer"/> reads its input (then it must reach global memory).</summary>
-    internal static bool ReadByAnotherLaunch(Schedule schedule, Dictionary<string, KernelSpec> kernels, StepSpec consumer)
+    /// <summary>Whether a launch other than <paramref name="consumer"/> reads <paramref name="value"/> (then it must reach
+    /// global memory).</summary>
+    internal static bool ReadByAnotherLaunch(Schedule schedule, Dictionary<string, KernelSpec> kernels, int value, StepSpec consumer)
     {
         foreach (var step in schedule.Prologue.Concat(schedule.Layer).Concat(schedule.Epilogue))
         {
-            if (step.Kind != StepKind.Kernel) { if (step.Input == consumer.Input && step != consumer) return true; continue; }
+            if (step == consumer) continue;
+            if (step.Kind != StepKind.Kernel) { if (step.Input == value) return true; continue; }
             foreach (var name in new[] { step.Kernel, step.LastLayerKernel })
-                if (name is not null && kernels[name].Ops.Any(o => o.Op == PrimOp.LoadRow && o.Value == consumer.Input)) return true;
+                if (name is not null && kernels[name].Ops.Any(o => o.Op == PrimOp.LoadRow && o.Value == value)) return true;
         }
         return false;
     }

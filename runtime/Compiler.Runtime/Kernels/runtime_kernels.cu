@@ -271,6 +271,11 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
 // (sm_90), which add their partial tiles through distributed shared memory, each CTA summing and writing 64 / S rows
 // in rank order (deterministic, no workspace). K % (64 * S) == 0. Grid (S, ceil(N / GT_FEATURES)), GT_THREADS threads,
 // gt_shared_bytes(GT_FEATURES, GT_STAGES) of dynamic shared memory.
+// The SiLU-gate entry points (gemm_tiled_silu_s{S}) take w as [gate; up], N rows in all, and write the gated MLP's
+// y[m, n] = silu(gate[m, n]) * up[m, n] for n < N / 2 (y is N / 2 wide, bf16): each CTA multiplies GT_FEATURES / 2 gate
+// rows and the same up rows, so both halves of an output meet in its epilogue and the kernel that would compute the
+// gate from the full product (a launch, and the product's round trip through L2) is not needed. Gate and up are
+// rounded to bf16 before the gate, as that kernel reads them. Grid (S, ceil(N / 2 / (GT_FEATURES / 2))).
 #define GT_ROWS 64
 #define GT_BK 64
 #define GT_THREADS 128
@@ -316,7 +321,7 @@ static __device__ __forceinline__ float4 gt_load_partial(unsigned local, int ran
     return v;
 }
 
-template <int F, int STAGES, int S>
+template <int F, int STAGES, int S, bool SILU_GATE>
 static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
                                                   __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K)
 {
@@ -324,7 +329,7 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     extern __shared__ __align__(1024) unsigned char gt_shared[]; // wgmma's swizzle is relative to 1024-byte blocks
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int rank = S > 1 ? (int)blockIdx.x : 0; // the CTA's K slice and rank in its cluster
-    const int n0 = blockIdx.y * F;
+    const int n0 = blockIdx.y * (SILU_GATE ? F / 2 : F); // the CTA's first output feature
     const int k_begin = rank * (K / S), steps = K / S / GT_BK;
 
     // Stage s of the pipeline: x rows at s * STAGE_BYTES, then w rows. Steps past the last load nothing.
@@ -336,8 +341,11 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
         for (int j = 0; j < F * 8 / GT_THREADS; ++j)
         {
             const int r = (tid + j * GT_THREADS) >> 3, c = tid & 7;
-            const bool ok = n0 + r < N;
-            cp_async16(tile + gt_swizzle(r, c), src + (long long)(ok ? n0 + r : 0) * K + 8 * c, ok);
+            // SiLU gate: tile rows [0, F / 2) are gate rows n0.., the rest the up rows N / 2 + n0...
+            const int n = SILU_GATE ? n0 + r % (F / 2) : n0 + r;
+            const bool ok = n < (SILU_GATE ? N / 2 : N);
+            const int w_row = SILU_GATE && r >= F / 2 ? N / 2 + n : n;
+            cp_async16(tile + gt_swizzle(r, c), src + (long long)(ok ? w_row : 0) * K + 8 * c, ok);
         }
     };
     auto load_x = [&](int step) {
@@ -420,10 +428,12 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     else __syncthreads();
 
     // This CTA sums and writes rows [rank * 64 / S, (rank + 1) * 64 / S) of the tile, 4 features per thread.
+    constexpr int OUT = SILU_GATE ? F / 2 : F; // output features of the tile
+    const int out_n = SILU_GATE ? N / 2 : N;
     const int r_begin = rank * (GT_ROWS / S), r_end = min(r_begin + GT_ROWS / S, M);
-    for (int i = tid; i < (r_end - r_begin) * (F / 4); i += GT_THREADS)
+    for (int i = tid; i < (r_end - r_begin) * (OUT / 4); i += GT_THREADS)
     {
-        const int r = r_begin + i / (F / 4), f = i % (F / 4) * 4;
+        const int r = r_begin + i / (OUT / 4), f = i % (OUT / 4) * 4;
         const unsigned local = (unsigned)__cvta_generic_to_shared(&partial[r * gt_partial_stride(F) + f]);
         float4 sum = gt_load_partial(local, 0, S > 1);
 #pragma unroll
@@ -432,14 +442,32 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
             const float4 v = gt_load_partial(local, s, true);
             sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
         }
-        const float values[4] = {sum.x, sum.y, sum.z, sum.w};
+        float values[4] = {sum.x, sum.y, sum.z, sum.w};
+        if constexpr (SILU_GATE)
+        {
+            const unsigned up_local = local + OUT * 4; // the up feature F / 2 columns on
+            float4 up = gt_load_partial(up_local, 0, S > 1);
+#pragma unroll
+            for (int s = 1; s < S; ++s)
+            {
+                const float4 v = gt_load_partial(up_local, s, true);
+                up.x += v.x; up.y += v.y; up.z += v.z; up.w += v.w;
+            }
+            const float ups[4] = {up.x, up.y, up.z, up.w};
+#pragma unroll
+            for (int e = 0; e < 4; ++e)
+            {
+                const float g = __bfloat162float(__float2bfloat16(values[e])), u = __bfloat162float(__float2bfloat16(ups[e]));
+                values[e] = g / (1.0f + expf(-g)) * u; // silu(g) * u, as the generated gate kernel computes it
+            }
+        }
 #pragma unroll
         for (int e = 0; e < 4; ++e)
         {
             const int n = n0 + f + e;
-            if (n >= N) break;
-            if (y_f32) y_f32[(long long)r * N + n] = values[e];
-            else y_bf16[(long long)r * N + n] = __float2bfloat16(values[e]);
+            if (n >= out_n) break;
+            if (y_f32) y_f32[(long long)r * out_n + n] = values[e];
+            else y_bf16[(long long)r * out_n + n] = __float2bfloat16(values[e]);
         }
     }
     if (S > 1) gt_cluster_sync(); // the cluster has read this CTA's partial tile: its shared memory may go
@@ -449,17 +477,24 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w, __nv_bfloat16* __restrict__ y_bf16,     \
         float* __restrict__ y_f32, int M, int N, int K
 // A variant with split S runs in clusters of S CTAs (sm_90).
-#define GEMM_TILED_ENTRY(NAME, F, STAGES, S)                                                                            \
+#define GEMM_TILED_ENTRY(NAME, F, STAGES, S, SILU_GATE)                                                                 \
     extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(GT_THREADS) NAME(GEMM_TILED_ARGS)           \
     {                                                                                                                   \
-        gemm_tiled<F, STAGES, S>(x, w, y_bf16, y_f32, M, N, K);                                                         \
+        gemm_tiled<F, STAGES, S, SILU_GATE>(x, w, y_bf16, y_f32, M, N, K);                                              \
     }
 extern "C" __global__ void __launch_bounds__(GT_THREADS) gemm_tiled_s1(GEMM_TILED_ARGS)
 {
-    gemm_tiled<GT_FEATURES, GT_STAGES, 1>(x, w, y_bf16, y_f32, M, N, K);
+    gemm_tiled<GT_FEATURES, GT_STAGES, 1, false>(x, w, y_bf16, y_f32, M, N, K);
+}
+extern "C" __global__ void __launch_bounds__(GT_THREADS) gemm_tiled_silu_s1(GEMM_TILED_ARGS)
+{
+    gemm_tiled<GT_FEATURES, GT_STAGES, 1, true>(x, w, y_bf16, y_f32, M, N, K);
 }
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900 // thread-block clusters
-GEMM_TILED_ENTRY(gemm_tiled_s2, GT_FEATURES, GT_STAGES, 2)
-GEMM_TILED_ENTRY(gemm_tiled_s4, GT_FEATURES, GT_STAGES, 4)
-GEMM_TILED_ENTRY(gemm_tiled_s8, GT_FEATURES, GT_STAGES, 8)
+GEMM_TILED_ENTRY(gemm_tiled_s2, GT_FEATURES, GT_STAGES, 2, false)
+GEMM_TILED_ENTRY(gemm_tiled_s4, GT_FEATURES, GT_STAGES, 4, false)
+GEMM_TILED_ENTRY(gemm_tiled_s8, GT_FEATURES, GT_STAGES, 8, false)
+GEMM_TILED_ENTRY(gemm_tiled_silu_s2, GT_FEATURES, GT_STAGES, 2, true)
+GEMM_TILED_ENTRY(gemm_tiled_silu_s4, GT_FEATURES, GT_STAGES, 4, true)
+GEMM_TILED_ENTRY(gemm_tiled_silu_s8, GT_FEATURES, GT_STAGES, 8, true)
 #endif

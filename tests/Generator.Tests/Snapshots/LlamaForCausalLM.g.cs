@@ -173,7 +173,7 @@ internal static class LlamaForCausalLM
             new(StepKind.ExtendAttention, "extend_attention", RowSet.AllTokens) { Input = 12, Output = 16, Heads = "HEADS", KvHeads = "KV_HEADS", HeadDim = "HEAD_DIM" },
             new(StepKind.Gemm, "o_proj", RowSet.AllTokens) { Input = 16, Output = 18, Weight = "model.layers.{i}.self_attn.o_proj.weight", N = "HIDDEN", K = "HEADS*HEAD_DIM" },
             new(StepKind.Kernel, "add_post_attention_layernorm", RowSet.AllTokens) { Kernel = "add_post_attention_layernorm" },
-            new(StepKind.Gemm, "gate_up_proj", RowSet.AllTokens) { Input = 21, Output = 23, Weight = "model.layers.{i}.mlp.gate_up_proj.weight", N = "2*INTER", K = "HIDDEN" },
+            new(StepKind.Gemm, "gate_up_proj", RowSet.AllTokens) { SiluGate = 28, Input = 21, Output = 23, Weight = "model.layers.{i}.mlp.gate_up_proj.weight", N = "2*INTER", K = "HIDDEN" },
             new(StepKind.Kernel, "silu_mul", RowSet.AllTokens) { Kernel = "silu_mul" },
             new(StepKind.Gemm, "down_proj", RowSet.AllTokens) { Input = 28, Output = 29, Weight = "model.layers.{i}.mlp.down_proj.weight", N = "HIDDEN", K = "INTER" },
             new(StepKind.Kernel, "add_input_layernorm", RowSet.AllTokens) { Kernel = "add_input_layernorm", LastLayerKernel = "add_norm" },
@@ -185,7 +185,7 @@ internal static class LlamaForCausalLM
             new(StepKind.DecodeAttention, "decode_attention", RowSet.AllTokens) { Input = 12, Output = 16, Heads = "HEADS", KvHeads = "KV_HEADS", HeadDim = "HEAD_DIM" },
             new(StepKind.Gemm, "o_proj", RowSet.AllTokens) { Input = 16, Output = 18, Weight = "model.layers.{i}.self_attn.o_proj.weight", N = "HIDDEN", K = "HEADS*HEAD_DIM" },
             new(StepKind.Kernel, "add_post_attention_layernorm", RowSet.AllTokens) { Kernel = "add_post_attention_layernorm", GemvPrologue = "add_post_attention_layernorm_gemv" },
-            new(StepKind.Gemm, "gate_up_proj", RowSet.AllTokens) { Input = 21, Output = 23, Weight = "model.layers.{i}.mlp.gate_up_proj.weight", N = "2*INTER", K = "HIDDEN" },
+            new(StepKind.Gemm, "gate_up_proj", RowSet.AllTokens) { SiluGate = 28, Input = 21, Output = 23, Weight = "model.layers.{i}.mlp.gate_up_proj.weight", N = "2*INTER", K = "HIDDEN" },
             new(StepKind.Kernel, "silu_mul", RowSet.AllTokens) { Kernel = "silu_mul" },
             new(StepKind.Gemm, "down_proj", RowSet.AllTokens) { Input = 28, Output = 29, Weight = "model.layers.{i}.mlp.down_proj.weight", N = "HIDDEN", K = "INTER" },
             new(StepKind.Kernel, "add_input_layernorm", RowSet.AllTokens) { Kernel = "add_input_layernorm", LastLayerKernel = "add_norm", GemvPrologue = "add_input_layernorm_gemv" },
@@ -730,7 +730,7 @@ layer (x LAYERS, tensors model.layers.{i}.*):
   attention: a = attention(q, k_cache, v_cache) heads HEADS, kv heads KV_HEADS, head dim HEAD_DIM (extend or decode kernel)
   gemm o_proj: o_proj[HIDDEN] = a[HEADS*HEAD_DIM] @ model.layers.{i}.self_attn.o_proj.weight^T [all tokens]
   kernel add_post_attention_layernorm [all tokens] (decode GEMV: add_post_attention_layernorm_gemv)
-  gemm gate_up_proj: gate_up_proj[2*INTER] = h[HIDDEN] @ model.layers.{i}.mlp.gate_up_proj.weight^T [all tokens]
+  gemm gate_up_proj: gate_up_proj[2*INTER] = h[HIDDEN] @ model.layers.{i}.mlp.gate_up_proj.weight^T [all tokens] (SiLU gate in the epilogue: mul)
   kernel silu_mul [all tokens]
   gemm down_proj: down_proj[HIDDEN] = mul[INTER] @ model.layers.{i}.mlp.down_proj.weight^T [all tokens]
   kernel add_input_layernorm (last layer: add_norm) [all tokens] (decode GEMV: add_input_layernorm_gemv)

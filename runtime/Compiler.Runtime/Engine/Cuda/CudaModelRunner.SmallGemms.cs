@@ -99,6 +99,18 @@ internal sealed unsafe partial class CudaModelRunner
         LaunchKernel(kernel, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), (uint)(SmallGemms.WarpsPerBlock * 32), ref args);
     }
 
+    /// <summary>gemm_tiled with the SiLU gate in its epilogue: <paramref name="gemm"/>'s product gated into the value the
+    /// gate kernel after it would store (BoundStep.SiluGate), <paramref name="rows"/> rows, at the shape's K split.</summary>
+    private void LaunchSiluGateGemm(BoundStep gemm, int rows)
+    {
+        var (shape, choice) = (gemm.Gemm!, gemm.Gemm!.ChoiceFor(rows));
+        var args = new KernelArgs();
+        args.Add(gemm.Input).Add(gemm.Weight).Add(gemm.SiluGate).Add(0UL).Add(rows).Add(shape.N).Add(shape.K);
+        var outputsPerBlock = SmallGemms.TiledFeaturesPerBlock / 2;
+        LaunchKernel(_tiledSiluGate[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((shape.N / 2 + outputsPerBlock - 1) / outputsPerBlock)),
+            SmallGemms.TiledThreads, ref args, (uint)SmallGemms.TiledSharedBytes(TiledStages));
+    }
+
     /// <summary>The GEMV of <paramref name="gemm"/> with its input computed in each block by a GEMV prologue kernel
     /// (the kernel step before it) into dynamic shared memory.</summary>
     private void LaunchGemvPrologue(GemvPrologueBinding gemv, BoundStep gemm, int rows)

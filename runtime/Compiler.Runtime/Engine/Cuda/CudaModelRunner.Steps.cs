@@ -107,7 +107,8 @@ internal sealed unsafe partial class CudaModelRunner
     /// and the GEMM after it (in the next layer, for the layer's last step) become one launch where the GEMV runs that
     /// GEMM and the prologue kernel serves it (PlanGemvPrologues); one with an attention prologue kernel and the decode
     /// attention after it become one attention launch, unless the step runs cascade attention (whose shared half
-    /// reads q before decode attention does).</summary>
+    /// reads q before decode attention does); a GEMM with the plan's SiLU gate after it and that gate kernel become one
+    /// gemm_tiled_silu launch where gemm_tiled runs the GEMM.</summary>
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
@@ -122,7 +123,8 @@ internal sealed unsafe partial class CudaModelRunner
                 if (skipNext) { skipNext = false; continue; }
                 var step = layer[s];
                 var next = step.Gemv is not null ? GemvPrologueGemm(layerSteps, l, s)
-                    : step.Attention is not null && !_sharedPrefixStep ? layer[s + 1] : null;
+                    : step.Attention is not null && !_sharedPrefixStep ? layer[s + 1]
+                    : step.SiluGate != 0 && step.Gemm!.ChoiceFor(tokens).Kernel == SmallGemmKernel.Tiled ? layer[s + 1] : null;
                 skipNext = next is not null && (next.Kind != StepKind.Gemm || next.Gemm!.RunsPrologue(tokens));
                 Enqueue(step, skipNext ? next : null, tokens, batchSize, logitsRows, maxExtend, splits);
             }
@@ -131,7 +133,7 @@ internal sealed unsafe partial class CudaModelRunner
     }
 
     /// <summary>Launches <paramref name="step"/>, or with <paramref name="next"/> (the GEMM or the decode attention after
-    /// it) its prologue kernel, which also runs that step.</summary>
+    /// it) its prologue kernel, which also runs that step, or (after a GEMM: its SiLU gate) the GEMM with the gate.</summary>
     private void Enqueue(BoundStep step, BoundStep? next, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         if (_profile is null) { Launch(step, next, tokens, batchSize, logitsRows, maxExtend, splits); return; }
@@ -139,7 +141,7 @@ internal sealed unsafe partial class CudaModelRunner
         start.Record(_stream);
         Launch(step, next, tokens, batchSize, logitsRows, maxExtend, splits);
         end.Record(_stream);
-        var name = next is not null ? (next.Kind == StepKind.Gemm ? step.Gemv!.Name : step.Attention!.Name)
+        var name = next is not null ? (step.Kind == StepKind.Gemm ? $"gemm {step.Name} + {next.Name}" : next.Kind == StepKind.Gemm ? step.Gemv!.Name : step.Attention!.Name)
             : step.Kind == StepKind.Kernel ? step.Fused!.Name : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
         _profile.Add((name, start, end));
     }
@@ -157,6 +159,9 @@ internal sealed unsafe partial class CudaModelRunner
         public GemvPrologueBinding? Gemv { get; init; }
         /// <summary>Decode kernel step: its attention prologue kernel (both entry points) and its pointer arguments.</summary>
         public AttentionPrologueBinding? Attention { get; init; }
+        /// <summary>Gemm step: the SiLU gate's output where the plan folds the gate kernel after it into gemm_tiled's
+        /// epilogue (Step.SiluGate; not with <see cref="CudaRunnerOptions.DisableGemmEpilogues"/>), else 0.</summary>
+        public ulong SiluGate { get; init; }
     }
 
     private sealed record GemvPrologueBinding(string Name, CudaKernel P4, CudaKernel P8, ulong[] Arguments);
@@ -223,7 +228,8 @@ internal sealed unsafe partial class CudaModelRunner
                 var shape = GemmShapeFor((int)_constants.Dim(step.N!), (int)_constants.Dim(step.K!), _valueTypes[step.Output] == ElementType.Float32);
                 var weight = _weights[ModelWeights.Expand(step.Weight!, layer)];
                 if (!shape.Weights.Contains(weight)) shape.Weights.Add(weight); // extend and decode layers bind the same weights
-                return bound with { Weight = weight, Gemm = shape };
+                var gate = step.SiluGate >= 0 && !_options.DisableGemmEpilogues && _valueTypes[step.SiluGate] == ElementType.BFloat16 && !shape.FloatOutput;
+                return bound with { Weight = weight, Gemm = shape, SiluGate = gate ? Value(step.SiluGate) : 0 };
             default:
                 return bound;
         }
@@ -287,6 +293,11 @@ internal sealed unsafe partial class CudaModelRunner
     {
         var rows = step.Rows == RowSet.AllTokens ? tokens : logitsRows;
         var layer = step.Layer;
+        if (step.Kind == StepKind.Gemm && next is not null)
+        {
+            LaunchSiluGateGemm(step, rows);
+            return;
+        }
         if (next is { Kind: StepKind.DecodeAttention })
         {
             LaunchDecodeAttention(next, batchSize, splits, step.Attention);

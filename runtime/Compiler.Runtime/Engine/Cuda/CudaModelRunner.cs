@@ -25,6 +25,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly CudaKernel _decodeAttention, _decodeAttentionWide, _extendAttention, _sharedPrefixAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
     private readonly CudaKernel _gemvP4, _gemvP8, _skinny;
     private readonly Dictionary<int, CudaKernel> _tiled = new(); // gemm_tiled per K split
+    private readonly Dictionary<int, CudaKernel> _tiledSiluGate = new(); // gemm_tiled_silu per K split
     private readonly AttentionKernels _attention;
     private readonly CudaWeights _weights;
     private readonly CublasLtGemm _gemm;
@@ -122,8 +123,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _skinny = runtime.Module.GetKernel(SmallGemms.SkinnyKernelName);
         for (var split = 1; split <= TiledMaxSplit; split *= 2)
         {
-            var tiled = _tiled[split] = runtime.Module.GetKernel(SmallGemms.TiledKernelName(split));
-            tiled.SetMaxDynamicSharedMemory(SmallGemms.TiledSharedBytes(TiledStages));
+            _tiled[split] = runtime.Module.GetKernel(SmallGemms.TiledKernelName(split));
+            _tiledSiluGate[split] = runtime.Module.GetKernel(SmallGemms.TiledSiluGateKernelName(split));
+            foreach (var tiled in new[] { _tiled[split], _tiledSiluGate[split] }) tiled.SetMaxDynamicSharedMemory(SmallGemms.TiledSharedBytes(TiledStages));
         }
         var carveout = SharedMemoryCarveoutPercent();
         foreach (var loaded in new[] { module.Module, decodeModule, extendModule, runtime.Module })

@@ -87,6 +87,9 @@ internal static class SmallGemms
     /// <summary>The gemm_tiled entry point for a K split.</summary>
     public static string TiledKernelName(int split) => $"gemm_tiled_s{split}";
 
+    /// <summary>The gemm_tiled entry point with the SiLU gate in its epilogue (y = silu(gate) * up of w = [gate; up]), for a K split.</summary>
+    public static string TiledSiluGateKernelName(int split) => $"gemm_tiled_silu_s{split}";
+
     /// <summary>The bucket for a GEMM of <paramref name="rows"/> rows, or -1 past the last one.</summary>
     public static int Bucket(int rows)
     {
