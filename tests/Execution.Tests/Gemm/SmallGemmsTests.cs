@@ -85,8 +85,12 @@ public sealed partial class SmallGemmsTests
         Assert.Equal(4, SmallGemms.TiledStages(8, 0));
         Assert.Equal(4, SmallGemms.TiledStages(12, 0));
         Assert.Contains($"{SmallGemms.TiledKernelName(1)}(GEMM_TILED_ARGS)", source);
+        Assert.Contains($"{SmallGemms.TiledSiluGateKernelName(1)}(GEMM_TILED_ARGS)", source);
         for (var split = 2; split <= SmallGemms.TiledMaxSplit; split *= 2)
-            Assert.Contains($"GEMM_TILED_ENTRY({SmallGemms.TiledKernelName(split)}, GT_FEATURES, GT_STAGES, {split})", source);
+        {
+            Assert.Contains($"GEMM_TILED_ENTRY({SmallGemms.TiledKernelName(split)}, GT_FEATURES, GT_STAGES, {split}, false)", source);
+            Assert.Contains($"GEMM_TILED_ENTRY({SmallGemms.TiledSiluGateKernelName(split)}, GT_FEATURES, GT_STAGES, {split}, true)", source);
+        }
     }
 
     private static string[] Names(IEnumerable<SmallGemmChoice> choices) => choices.Select(c => c.ToString()).ToArray();
