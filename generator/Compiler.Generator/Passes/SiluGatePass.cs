@@ -43,5 +43,4 @@ internal static class SiluGatePass
             (load.Offset ?? Dim.Zero).Equals(offset) && load.RowLength!.Equals(gemm.N!);
         return Half(gate, Dim.Zero) && Half(up, half) && gemm.N!.Equals(half + half) ? store.Value : null;
     }
-
 }
