@@ -321,6 +321,20 @@ static __device__ __forceinline__ float4 gt_load_partial(unsigned local, int ran
     return v;
 }
 
+// The partial tile's float4 at shared address `local`, summed over the cluster's S CTAs in rank order.
+template <int S>
+static __device__ __forceinline__ float4 gt_sum_partials(unsigned local)
+{
+    float4 sum = gt_load_partial(local, 0, S > 1);
+#pragma unroll
+    for (int s = 1; s < S; ++s)
+    {
+        const float4 v = gt_load_partial(local, s, true);
+        sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
+    }
+    return sum;
+}
+
 template <int F, int STAGES, int S, bool SILU_GATE>
 static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
                                                   __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K)
@@ -435,24 +449,11 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     {
         const int r = r_begin + i / (OUT / 4), f = i % (OUT / 4) * 4;
         const unsigned local = (unsigned)__cvta_generic_to_shared(&partial[r * gt_partial_stride(F) + f]);
-        float4 sum = gt_load_partial(local, 0, S > 1);
-#pragma unroll
-        for (int s = 1; s < S; ++s)
-        {
-            const float4 v = gt_load_partial(local, s, true);
-            sum.x += v.x; sum.y += v.y; sum.z += v.z; sum.w += v.w;
-        }
+        const float4 sum = gt_sum_partials<S>(local);
         float values[4] = {sum.x, sum.y, sum.z, sum.w};
         if constexpr (SILU_GATE)
         {
-            const unsigned up_local = local + OUT * 4; // the up feature F / 2 columns on
-            float4 up = gt_load_partial(up_local, 0, S > 1);
-#pragma unroll
-            for (int s = 1; s < S; ++s)
-            {
-                const float4 v = gt_load_partial(up_local, s, true);
-                up.x += v.x; up.y += v.y; up.z += v.z; up.w += v.w;
-            }
+            const float4 up = gt_sum_partials<S>(local + OUT * 4); // the up features, F / 2 columns on
             const float ups[4] = {up.x, up.y, up.z, up.w};
 #pragma unroll
             for (int e = 0; e < 4; ++e)
