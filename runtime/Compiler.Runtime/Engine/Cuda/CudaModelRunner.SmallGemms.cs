@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Compiler.Runtime.Cuda;
+using Compiler.Runtime.Cuda.Native;
+using Compiler.Runtime.Memory;
 
 namespace Compiler.Runtime.Engine.Cuda;
 
@@ -253,21 +255,23 @@ internal sealed unsafe partial class CudaModelRunner
     /// against 737-821 with gemm_skinny at its best K split and 800-1164 with the GEMV, gemm_check --chain). At one row
     /// the GEMV that runs the add + RMS norm before it as a prologue saves a launch (in one start of four, cuBLASLt won
     /// Qwen3-0.6B's gate_up_proj alone by the margin and the norm ran on its own). So at every row bucket the choices
-    /// are refined on the decode step itself: its graph for the bucket's row count (padding requests, as captured) is
-    /// replayed with each shape's candidates in turn -- gemm_tiled's best K split whatever it timed alone, the GEMV
-    /// where a prologue kernel rides on it, and past gemm_skinny's rows the others near the best -- the largest shapes
-    /// first, and a candidate stays if the step is <see cref="StepRefineMargin"/> faster with it.
+    /// are refined on the decode step itself: its graph for the bucket's row count, over requests with a context of
+    /// their own (<see cref="RefinementRequests"/>), is replayed with each shape's candidates in turn -- gemm_tiled's
+    /// best K split whatever it timed alone, the GEMV where a prologue kernel rides on it, and past gemm_skinny's rows
+    /// the others near the best -- the largest shapes first, and a candidate stays if the step is
+    /// <see cref="StepRefineMargin"/> faster with it.
     /// </summary>
     private void RefineSmallGemmsOnDecodeSteps(Action<string> log)
     {
         if (_options.SmallGemmKernel is not null || _options.DisableCudaGraph) return;
         var watch = Stopwatch.StartNew();
         var report = new List<string>();
+        var requests = RefinementRequests(SmallGemms.BucketRows.Where(r => r <= _maxRequests).Max());
         for (var b = 0; b < SmallGemms.BucketRows.Length; b++)
         {
             var rows = SmallGemms.BucketRows[b];
             if (rows > _maxRequests) continue;
-            var baseline = TimeDecodeStep(rows);
+            var baseline = TimeDecodeStep(requests, rows);
             var first = baseline;
             foreach (var shape in _gemmShapes.Values.OrderByDescending(s => (long)s.N * s.K * s.Weights.Count))
             {
@@ -283,7 +287,7 @@ internal sealed unsafe partial class CudaModelRunner
                     if (candidate == shape.Choices[b] || !tried) continue;
                     var previous = shape.Choices[b];
                     shape.Choices[b] = candidate;
-                    var step = TimeDecodeStep(rows);
+                    var step = TimeDecodeStep(requests, rows);
                     if (step < baseline * (1 - StepRefineMargin)) baseline = step;
                     else shape.Choices[b] = previous;
                 }
@@ -291,16 +295,59 @@ internal sealed unsafe partial class CudaModelRunner
             report.Add($"{rows} rows {1000 * first:F0} -> {1000 * baseline:F0} us");
         }
         if (report.Count == 0) return;
-        log($"small-row GEMM kernels refined on decode steps in {watch.Elapsed.TotalMilliseconds:F0} ms ({string.Join(", ", report)}): " +
+        log($"small-row GEMM kernels refined on decode steps of {requests.MaxContextLen - 1}-token contexts in {watch.Elapsed.TotalMilliseconds:F0} ms ({string.Join(", ", report)}): " +
             string.Join("; ", _gemmShapes.Values.Select(s => $"{s}: {string.Join(" ", s.Choices)}")));
     }
 
-    /// <summary>GPU time (ms) of a decode step of <paramref name="rows"/> padding requests with the current choices: its
-    /// graph captured for the purpose, replayed back to back in rounds of about <see cref="StepRoundMilliseconds"/>
-    /// (at most 8 replays), the fastest of three rounds.</summary>
-    private double TimeDecodeStep(int rows)
+    /// <summary>Tokens of context each request of a refinement step attends to (fewer where the context length or the KV
+    /// pool is smaller). The padding requests graphs are captured on attend to one token, so a step of them leaves out
+    /// attention's KV traffic, which the GEMMs share the step with, and the early start our kernels give attention
+    /// (cuBLASLt's do not). On the H100, Qwen3-0.6B at 64 rows, bench-one-batch 128/64: refined on padding steps, two
+    /// starts in seven kept cuBLASLt for qkv_proj and ran 1.63-1.66 ms a step, the others 1.49-1.55; refined on
+    /// contexts (191 tokens there), nine starts ran 1.50-1.59.</summary>
+    private const int RefineContextTokens = 256;
+
+    /// <summary>The first <paramref name="rows"/> requests of the still empty pools, each with a context in KV slots of its
+    /// own (zeroed) and its row of the device's req_to_token, for the decode steps a refinement times.</summary>
+    private ReqToTokenPool RefinementRequests(int rows)
     {
-        RunPaddingDecode(rows);
+        var context = Math.Min(RefineContextTokens, Math.Min(_stride, MaxTotalTokens / rows) - 1);
+        var requests = new ReqToTokenPool(rows, context + 1);
+        for (var r = 0; r < rows; r++)
+        {
+            var request = requests.Alloc();
+            var slots = requests.Row(request);
+            for (var p = 0; p <= context; p++) slots[p] = 1 + request * (context + 1) + p; // slot 0 is the padding slot
+            var staging = _reqToTokenStaging.Pointer + (long)request * (context + 1);
+            slots.CopyTo(new Span<int>(staging, context + 1));
+            Cu.Check(CuDriver.cuMemcpyHtoDAsync(_reqToToken.Pointer + (ulong)((long)request * _stride * sizeof(int)), staging, (nuint)((context + 1) * sizeof(int)), _stream.Handle),
+                "cuMemcpyHtoDAsync", "uploading req_to_token");
+        }
+        var bytes = (nuint)(rows * (context + 1L) * _kvSlotBytes);
+        foreach (var cache in _kCache.Concat(_vCache))
+            Cu.Check(CuDriver.cuMemsetD8Async(cache + (ulong)_kvSlotBytes, 0, bytes, _stream.Handle), "cuMemsetD8Async", "zeroing the KV of refinement requests");
+        _stream.Synchronize();
+        return requests;
+    }
+
+    /// <summary>GPU time (ms) of a decode step of the first <paramref name="rows"/> of <paramref name="requests"/> with the
+    /// current choices, each request's new token after its context: the step's graph captured for the purpose, replayed
+    /// back to back in rounds of about <see cref="StepRoundMilliseconds"/> (at most 8 replays), the fastest of three
+    /// rounds.</summary>
+    private double TimeDecodeStep(ReqToTokenPool requests, int rows)
+    {
+        var context = requests.MaxContextLen - 1;
+        var batch = new ForwardBatch(requests);
+        batch.Reset(ForwardMode.Decode, rows, rows);
+        for (var r = 0; r < rows; r++)
+        {
+            batch.InputIds[r] = 0;
+            batch.Positions[r] = context;
+            batch.OutCacheLoc[r] = requests.ReadRow(r, context + 1)[context];
+            batch.ReqPoolIndices[r] = r;
+            batch.SeqLens[r] = context + 1;
+        }
+        RunDecode(batch, rows);
         using var graph = CudaGraph.Capture(_stream, _ => EnqueueDecode(rows, sharedPrefix: false));
         ReplayMilliseconds(graph, 1); // warm-up (the first launch uploads the graph)
         var replays = Math.Clamp((int)Math.Ceiling(StepRoundMilliseconds / ReplayMilliseconds(graph, 1)), 1, 8);

@@ -390,8 +390,15 @@ internal sealed unsafe partial class CudaModelRunner
     {
         var padding = new ForwardBatch(new Memory.ReqToTokenPool(1, 1));
         padding.Reset(ForwardMode.Decode, 0, 0);
-        StageDecode(padding, rows);
-        UploadInputs(padding);
+        RunDecode(padding, rows);
+    }
+
+    /// <summary>Stages a decode step of <paramref name="batch"/> padded to <paramref name="rows"/> rows and runs it
+    /// once eagerly; returns with the stream idle and the inputs staged for a graph captured next.</summary>
+    private void RunDecode(ForwardBatch batch, int rows)
+    {
+        StageDecode(batch, rows);
+        UploadInputs(batch);
         EnqueueDecode(rows, sharedPrefix: false);
         _stream.Synchronize();
         _kernelEnqueued = false; // a captured graph's first kernel waits for the uploads before it

@@ -32,6 +32,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly ulong[] _slots;
     private readonly ElementType[] _valueTypes;
     private readonly ulong[] _kCache, _vCache;
+    private readonly long _kvSlotBytes; // one token's K (or V) of one layer
     private readonly StepInputs _inputs;
     private readonly DeviceBuffer<int> _reqToToken;
     private readonly DeviceBuffer<float> _logits;
@@ -192,6 +193,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         MaxTotalTokens = tokens;
         _kCache = new ulong[_layers];
         _vCache = new ulong[_layers];
+        _kvSlotBytes = _constants.Dim(plan.KvLength) * sizeof(ushort);
         var kvElements = (tokens + 1L) * _constants.Dim(plan.KvLength);
         for (var l = 0; l < _layers; l++)
         {
