@@ -301,9 +301,9 @@ internal sealed unsafe partial class CudaModelRunner
 
     /// <summary>Tokens of context each request of a refinement step attends to (fewer where the context length or the KV
     /// pool is smaller). The padding requests graphs are captured on attend to one token, so a step of them leaves out
-    /// attention's KV traffic and its overlap with the GEMMs around it. On the H100, Qwen3-0.6B at 64 rows, bench-one-batch 128/64: refined on padding steps, two
-    /// starts in seven kept cuBLASLt for qkv_proj and ran 1.63-1.66 ms a step, the others 1.49-1.55; refined on
-    /// contexts (191 tokens there), five starts ran 1.50-1.59.</summary>
+    /// attention's KV traffic and its overlap with the GEMMs around it. On the H100, Qwen3-0.6B at 64 rows
+    /// (bench-one-batch 128/64): refined on padding steps, two starts in seven kept cuBLASLt for qkv_proj and ran
+    /// 1.63-1.66 ms a step, the others 1.49-1.55; refined on contexts (191 tokens there), five starts ran 1.50-1.59.</summary>
     private const int RefineContextTokens = 256;
 
     /// <summary>The first <paramref name="rows"/> requests of the still empty pools, each with a context in KV slots of its
