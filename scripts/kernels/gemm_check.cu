@@ -1,5 +1,5 @@
 // gemm_check.cu -- correctness and timing harness for the decode GEMMs of runtime_kernels.cu (gemv_bf16_p*,
-// gemm_skinny_*, gemm_tiled_s*), against cuBLAS.
+// gemm_skinny_*, gemm_tiled_s*), against cuBLAS; the layer chain also times gemv_bf16_bulk.
 //
 // Build: nvcc -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -I runtime/Compiler.Runtime/Kernels -o gemm_check scripts/kernels/gemm_check.cu -lcublas
 //        (sm_90a: gemm_tiled on wgmma, as the runtime runs it on an H100; -arch=sm_90 builds its mma.sync path)
@@ -103,6 +103,16 @@ void launch_gemv(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* 
     Kernel k = slice > 4 * 256 && slice <= 8 * 256 ? gemv_bf16_p8 : gemv_bf16_p4;
     const int per_block = GEMV_WARPS / split;
     launch(stream, pdl, k, dim3((N + per_block - 1) / per_block), dim3(GEMV_WARPS * 32), 0, x, w, y, yf, M, N, K, split);
+}
+
+// gemv_bf16_bulk's launch (the runtime's GemvBulkLaunch): `per_sm` blocks per SM, x's rows then the block's run of
+// weight rows in dynamic shared memory.
+void launch_gemv_bulk(int per_sm, const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf, int M, int N,
+                      int K, cudaStream_t stream = 0, bool pdl = false)
+{
+    const int blocks = per_sm * g_sms;
+    const size_t shared = ((size_t)M * K * 2 + 127) / 128 * 128 + (size_t)((N + blocks - 1) / blocks) * K * 2;
+    launch(stream, pdl, gemv_bf16_bulk, dim3(blocks), dim3(GEMV_WARPS * 32), shared, x, w, y, yf, M, N, K, 0);
 }
 
 void launch_skinny(const Variant& v, int ksplit, const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf,
@@ -384,8 +394,9 @@ void chain(int M)
     for (const auto& v : kTiled)
         for (auto k : v.kernels) CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
     CUDA_CHECK(cudaFuncSetAttribute(stream_read, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
-    for (Kernel k : {gemv_bf16_p4, gemv_bf16_p8, kSkinny[1].kernel})
+    for (Kernel k : {gemv_bf16_p4, gemv_bf16_p8, gemv_bf16_bulk, kSkinny[1].kernel})
         CUDA_CHECK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout));
+    CUDA_CHECK(cudaFuncSetAttribute(gemv_bf16_bulk, cudaFuncAttributeMaxDynamicSharedMemorySize, runtime_shared - 1024));
     auto weight = [&](int layer, int j) { return w + layer_elems * layer + offsets[j]; };
 
     const float floor = time_graph(stream, [&] {
@@ -424,6 +435,28 @@ void chain(int M)
                     launch_gemv(x, weight(l, j), y, nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k, stream, true);
         });
         std::printf("chain M=%-2d gemv                  %7.1f us  %5.0f GB/s\n", M, us, bytes / (us * 1e-6) / 1e9);
+        // The bulk GEMV at one and two blocks per SM: all four shapes, then each shape's 28 layers alone against the GEMV.
+        for (int per_sm = 1; per_sm <= 2; ++per_sm)
+        {
+            const float bulk = time_graph(stream, [&] {
+                for (int l = 0; l < kChainLayers; ++l)
+                    for (int j = 0; j < kChainShapes; ++j)
+                        launch_gemv_bulk(per_sm, x, weight(l, j), y, nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k, stream, true);
+            });
+            std::printf("chain M=%-2d gemv_bulk/%d           %7.1f us  %5.0f GB/s\n", M, per_sm, bulk, bytes / (bulk * 1e-6) / 1e9);
+            for (int j = 0; j < kChainShapes; ++j)
+            {
+                const float alone = time_graph(stream, [&] {
+                    for (int l = 0; l < kChainLayers; ++l)
+                        launch_gemv_bulk(per_sm, x, weight(l, j), y, nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k, stream, true);
+                });
+                const float gemv = time_graph(stream, [&] {
+                    for (int l = 0; l < kChainLayers; ++l)
+                        launch_gemv(x, weight(l, j), y, nullptr, M, kQwenLayer[j].n, kQwenLayer[j].k, stream, true);
+                });
+                std::printf("chain M=%-2d   %-4s x %d: gemv_bulk/%d %7.1f us, gemv %7.1f us\n", M, kQwenLayer[j].name, kChainLayers, per_sm, alone, gemv);
+            }
+        }
     }
     if (M <= 16)
         for (int ks = 1; ks <= SK_WARPS; ks *= 2)

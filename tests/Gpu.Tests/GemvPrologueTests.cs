@@ -10,20 +10,22 @@ namespace Gpu.Tests;
 /// The plan's GEMV prologue kernels (residual add + RMS norm computed inside the next GEMM's decode GEMV) give the
 /// logits of the separate launches bit for bit: same arithmetic in the same order, only the normed row stays in
 /// shared memory. Decode steps of 1 and 3 requests (3 runs the 4-row graph with a padding row), graphs and eager,
-/// with every small GEMM forced to the GEMV so every layer takes the fused path.
+/// with every small GEMM forced to the GEMV (or the bulk GEMV, gemv_bulk) so every layer takes the fused path.
 /// </summary>
 public sealed class GemvPrologueTests
 {
-    public static TheoryData<string, int, bool> Cases => new()
+    // Kernel names as strings: the enum is internal to the runtime, and a public test method cannot take it.
+    public static TheoryData<string, int, bool, string> Cases => new()
     {
-        { "tiny-qwen3", 1, true }, { "tiny-qwen3", 3, true }, { "tiny-llama", 3, false },
-        { "tiny-qwen2", 1, false }, { "melville-sotu-qwen3-6m", 3, true },
+        { "tiny-qwen3", 1, true, "Gemv" }, { "tiny-qwen3", 3, true, "Gemv" }, { "tiny-llama", 3, false, "Gemv" },
+        { "tiny-qwen2", 1, false, "Gemv" }, { "melville-sotu-qwen3-6m", 3, true, "Gemv" },
+        { "tiny-qwen3", 1, true, "GemvBulk" }, { "tiny-llama", 3, false, "GemvBulk" }, { "melville-sotu-qwen3-6m", 3, true, "GemvBulk" },
     };
 
     private const int Steps = 12;
 
     [Theory, MemberData(nameof(Cases))]
-    public void Fused_decode_gives_the_logits_of_separate_launches(string model, int requests, bool graphs)
+    public void Fused_decode_gives_the_logits_of_separate_launches(string model, int requests, bool graphs, string kernelName)
     {
         _ = Gpu.Device;
         var dir = RunnerPair.ModelDirectory(model);
@@ -34,7 +36,7 @@ public sealed class GemvPrologueTests
         var options = new CudaRunnerOptions
         {
             MaxTotalTokens = 512, MaxBatchTokens = 128, MaxRunningRequests = 4, MaxContextLen = 128, MaxLogitsRows = 4,
-            KernelCacheDirectory = Gpu.NewCacheDirectory(), SmallGemmKernel = SmallGemmKernel.Gemv, DisableCudaGraph = !graphs,
+            KernelCacheDirectory = Gpu.NewCacheDirectory(), SmallGemmKernel = Enum.Parse<SmallGemmKernel>(kernelName), DisableCudaGraph = !graphs,
         };
         using var fused = new CudaModelRunner(plan, config, checkpoint, options);
         using var separate = new CudaModelRunner(plan, config, checkpoint, options with { DisableGemvPrologues = true });
@@ -44,7 +46,7 @@ public sealed class GemvPrologueTests
         var b = Decode(separate, prompts[..requests]);
         var worst = 0f;
         for (var i = 0; i < a.Length; i++) worst = MathF.Max(worst, MathF.Abs(a[i] - b[i]));
-        Gpu.Report($"{model}, {requests} request(s), graphs {graphs}: {Steps} decode steps, max |fused - separate| logit {worst:E2}");
+        Gpu.Report($"{model}, {kernelName}, {requests} request(s), graphs {graphs}: {Steps} decode steps, max |fused - separate| logit {worst:E2}");
         Assert.Equal(b, a);
     }
 

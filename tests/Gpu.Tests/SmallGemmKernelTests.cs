@@ -4,7 +4,7 @@ using Compiler.Runtime.Engine.Cuda;
 namespace Gpu.Tests;
 
 /// <summary>
-/// Each kernel that may run a GEMM of few rows (gemv, gemm_skinny, gemm_tiled, cuBLASLt), forced on every GEMM it can run,
+/// Each kernel that may run a GEMM of few rows (gemv, the bulk GEMV, gemm_skinny, gemm_tiled, cuBLASLt), forced on every GEMM it can run,
 /// gives the CPU runner's logits: the prompt is fed in chunks of 1 to 61 tokens, so the GEMMs see row counts in
 /// every bucket and that are not multiples of a tile; the model's dimensions (64-768) give K splits of 1 to 8 (gemm_tiled's
 /// largest that fits: its cluster of CTAs adding partial tiles).
@@ -14,8 +14,9 @@ public sealed class SmallGemmKernelTests
     // Kernel names as strings: the enum is internal to the runtime, and a public test method cannot take it.
     public static TheoryData<string, string> Cases => new()
     {
-        { "tiny-qwen3", "Gemv" }, { "tiny-qwen3", "Skinny" }, { "tiny-qwen3", "Tiled" }, { "tiny-qwen3", "CublasLt" },
-        { "melville-sotu-qwen3-6m", "Gemv" }, { "melville-sotu-qwen3-6m", "Skinny" }, { "melville-sotu-qwen3-6m", "Tiled" },
+        { "tiny-qwen3", "Gemv" }, { "tiny-qwen3", "GemvBulk" }, { "tiny-qwen3", "Skinny" }, { "tiny-qwen3", "Tiled" },
+        { "tiny-qwen3", "CublasLt" }, { "melville-sotu-qwen3-6m", "Gemv" }, { "melville-sotu-qwen3-6m", "GemvBulk" },
+        { "melville-sotu-qwen3-6m", "Skinny" }, { "melville-sotu-qwen3-6m", "Tiled" },
     };
 
     [Theory, MemberData(nameof(Cases))]

@@ -222,6 +222,7 @@ internal static class CudaRenderer
             _w.Line("}");
             foreach (var prefetch in new[] { 4, 8 })
                 WriteEntryPoint($"{gemv.Name}_p{prefetch}", "KERNEL_BLOCK", parameters, $"{gemv.Name}<{prefetch}>({arguments})");
+            WriteEntryPoint($"{gemv.Name}_bulk", "KERNEL_BLOCK", parameters, $"{gemv.Name}<0>({arguments})"); // gemv_bulk
         }
 
         /// <summary>A prologue kernel's parameters and the arguments passing them on: the producer's, less the value it

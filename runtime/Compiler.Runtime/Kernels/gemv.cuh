@@ -13,7 +13,8 @@
 // depend on it), so under programmatic dependent launch the weight stream overlaps the kernels before; the rest
 // stream four in flight. Entry points gemv_bf16_p{4,8}: the host takes p8 where it covers a whole slice
 // (K / KSPLIT <= 2048) and p4 otherwise -- deeper prefetch costs registers, and with them the occupancy that
-// streaming a long row needs. K % (8 * KSPLIT) == 0; KSPLIT divides GEMV_WARPS.
+// streaming a long row needs. K % (8 * KSPLIT) == 0; KSPLIT divides GEMV_WARPS. PREFETCH 0 is the bulk GEMV
+// (gemv_bulk; entry points gemv_bf16_bulk and the prologue kernels' _bulk), which ignores KSPLIT.
 // y is bf16 (y_bf16) or fp32 (y_f32, for logits): exactly one of them is non-null.
 // `prologue()` runs after the wait, in every thread, before x is read: a generated kernel that fuses the kernel
 // producing x (e.g. residual add + RMS norm) computes x there, into shared memory (so x is not __restrict__ here);
@@ -46,10 +47,79 @@ static __device__ __forceinline__ void gemv_accumulate(const uint4 wv, int c, co
     }
 }
 
+// The bulk GEMV (PREFETCH 0 of gemv below, sm_90): each block owns a contiguous run of ceil(N / gridDim.x) output
+// features, whose weight rows are one contiguous slice of w, and copies that whole slice into shared memory with bulk
+// copies (the TMA engine, completing on one mbarrier) before waiting on the previous kernel. The grid is a block or
+// two per SM (the host's choice), so where the weights fit the GPU's shared memory (Qwen3-0.6B's layer GEMMs: 4-12.6
+// MB) every byte is requested before the wait, and the next kernel's blocks fit beside these and start their own
+// copies early; the streamed GEMV's 512-768 blocks fill every SM's registers (four blocks of 8 warps at 64 registers
+// a thread), so the GEMM after one cannot start before it drains. Dynamic shared memory: x's M rows of K (the
+// prologue writes them there: x must be the dynamic shared memory's base), then the slice at the next 128 bytes
+// (host: SmallGemms.GemvBulkSharedBytes). Each warp takes every GEMV_WARPS-th feature of the run, lane l summing
+// chunks l + 32 u as gemv does.
+static __device__ __forceinline__ unsigned gemv_shared_address(const void* p) { return (unsigned)__cvta_generic_to_shared(p); }
+
+template <class Prologue>
+static __device__ __forceinline__ void gemv_bulk(const __nv_bfloat16* x, const __nv_bfloat16* __restrict__ w,
+                                                 __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K,
+                                                 Prologue prologue)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    __shared__ __align__(8) unsigned long long s_weights_landed;
+    const int per_block = (N + gridDim.x - 1) / gridDim.x;
+    const int n0 = blockIdx.x * per_block, rows = max(0, min(N, n0 + per_block) - n0);
+    const __nv_bfloat16* ws = reinterpret_cast<const __nv_bfloat16*>(reinterpret_cast<const char*>(x) + (M * K * 2 + 127) / 128 * 128);
+    const unsigned barrier = gemv_shared_address(&s_weights_landed);
+    if (threadIdx.x == 0)
+    {
+        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(barrier));
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        if (rows > 0)
+        {
+            const unsigned bytes = (unsigned)rows * K * 2;
+            asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(barrier), "r"(bytes) : "memory");
+            const char* src = reinterpret_cast<const char*>(w + (long long)n0 * K);
+            for (unsigned off = 0; off < bytes; off += 16384) // several copies in flight
+                asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
+                             ::"r"(gemv_shared_address(ws) + off), "l"(src + off), "r"(min(16384u, bytes - off)), "r"(barrier) : "memory");
+        }
+    }
+    wait_for_previous_kernel(); // x is the previous kernel's output
+    allow_next_kernel();
+    prologue(); // x's rows into shared memory
+    __syncthreads(); // ... for every warp, and the barrier's initialisation
+    if (rows == 0) return;
+    for (unsigned landed = 0; !landed;)
+        asm volatile("{\n\t.reg .pred p;\n\tmbarrier.try_wait.parity.shared::cta.b64 p, [%1], 0;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+                     : "=r"(landed) : "r"(barrier) : "memory");
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    for (int f = warp; f < rows; f += GEMV_WARPS)
+    {
+        float acc[GEMV_MAX_M];
+#pragma unroll
+        for (int m = 0; m < GEMV_MAX_M; ++m) acc[m] = 0.0f;
+        const uint4* row = reinterpret_cast<const uint4*>(ws + (long long)f * K);
+        for (int c = lane; c < K / 8; c += 32) gemv_accumulate(row[c], c, x, M, K, acc);
+#pragma unroll
+        for (int m = 0; m < GEMV_MAX_M; ++m)
+        {
+            if (m >= M) break;
+            float v = acc[m];
+            for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+            if (lane != 0) continue;
+            if (y_f32) y_f32[(long long)m * N + n0 + f] = v;
+            else y_bf16[(long long)m * N + n0 + f] = __float2bfloat16(v);
+        }
+    }
+#else
+    __trap(); // bulk copies and mbarrier transaction counts need sm_90; the host takes this GEMV only there
+#endif
+}
+
 template <int PREFETCH, class Prologue>
-static __device__ __forceinline__ void gemv(const __nv_bfloat16* x, const __nv_bfloat16* __restrict__ w,
-                                            __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K,
-                                            int ksplit, Prologue prologue)
+static __device__ __forceinline__ void gemv_streamed(const __nv_bfloat16* x, const __nv_bfloat16* __restrict__ w,
+                                                     __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N,
+                                                     int K, int ksplit, Prologue prologue)
 {
     __shared__ float s_partial[GEMV_WARPS][GEMV_MAX_M];
     const int warp = threadIdx.x >> 5;
@@ -126,6 +196,15 @@ static __device__ __forceinline__ void gemv(const __nv_bfloat16* x, const __nv_b
         if (y_f32) y_f32[(long long)m * N + n] = acc[m];
         else y_bf16[(long long)m * N + n] = __float2bfloat16(acc[m]);
     }
+}
+
+template <int PREFETCH, class Prologue>
+static __device__ __forceinline__ void gemv(const __nv_bfloat16* x, const __nv_bfloat16* __restrict__ w,
+                                            __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K,
+                                            int ksplit, Prologue prologue)
+{
+    if constexpr (PREFETCH == 0) gemv_bulk(x, w, y_bf16, y_f32, M, N, K, prologue);
+    else gemv_streamed<PREFETCH>(x, w, y_bf16, y_f32, M, N, K, ksplit, prologue);
 }
 
 #endif // GEMV_CUH

@@ -30,9 +30,9 @@ internal static class BenchOneBatchCommand
         var disableGemmEpilogues = new Option<bool>("--disable-gemm-epilogues") { Description = "launch the SiLU gate kernel on its own, not in the epilogue of gemm_tiled's gate_up_proj" };
         var smallGemmKernel = new Option<string?>("--small-gemm-kernel")
         {
-            Description = "gemv | skinny | tiled | cublaslt: run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of the fastest timed at load",
+            Description = "gemv | gemv-bulk | skinny | tiled | cublaslt: run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of the fastest timed at load",
         };
-        smallGemmKernel.AcceptOnlyFromAmong("gemv", "skinny", "tiled", "cublaslt");
+        smallGemmKernel.AcceptOnlyFromAmong("gemv", "gemv-bulk", "skinny", "tiled", "cublaslt");
         var profile = new Option<bool>("--profile") { Description = "also print GPU time per launch of one decode step (cuda)" };
         var contextLength = new Option<int?>("--context-length") { Description = "longest sequence the runner is sized for (default: input + output length); a server's is the model's" };
         var command = new Command("bench-one-batch", "Latency of one static batch: prefill, then decode (mirrors sglang.bench_one_batch)")
@@ -55,6 +55,7 @@ internal static class BenchOneBatchCommand
                 SmallGemmKernel = result.GetValue(smallGemmKernel) switch
                 {
                     "gemv" => SmallGemmKernel.Gemv,
+                    "gemv-bulk" => SmallGemmKernel.GemvBulk,
                     "skinny" => SmallGemmKernel.Skinny,
                     "tiled" => SmallGemmKernel.Tiled,
                     "cublaslt" => SmallGemmKernel.CublasLt,

@@ -43,6 +43,21 @@ public sealed partial class SmallGemmsTests
         // Where the GEMV also runs the kernel before it, it comes first (the others must beat it by the margin).
         Assert.Equal(["gemv/1", "cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(2, 1024, 1, gemvFirst: true)));
         Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(16, 1024, 1, gemvFirst: true)));
+        // The bulk GEMV at the blocks per SM the caller found room for, up to the GEMV's rows: after the GEMV, or with it first.
+        Assert.Equal(["cublasLt", "gemv/4", "gemv_bulk/1", "gemv_bulk/2", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled],
+            Names(SmallGemms.Candidates(8, 1024, 4, gemvBulkBlocksPerSm: [1, 2])));
+        Assert.Equal(["gemv/1", "gemv_bulk/1", "cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled],
+            Names(SmallGemms.Candidates(2, 1024, 1, gemvFirst: true, gemvBulkBlocksPerSm: [1])));
+        Assert.Equal(["cublasLt", "skinny/1", "skinny/2", "skinny/4", "skinny/8", .. tiled], Names(SmallGemms.Candidates(9, 1024, 4, gemvBulkBlocksPerSm: [1, 2])));
+    }
+
+    [Fact]
+    public void A_bulk_gemv_block_holds_its_rows_of_x_then_its_run_of_weight_rows()
+    {
+        // Qwen3-0.6B's gate_up_proj at one row on 132 SMs: 2 KB of x, then 47 rows of 1024 bf16.
+        Assert.Equal(2048 + 47 * 2048, SmallGemms.GemvBulkSharedBytes(1, 6144, 1024, 132));
+        // x's rows end on 128 bytes before the weights: 3 rows of 40 bf16 are 240 bytes.
+        Assert.Equal(256 + 2 * 80, SmallGemms.GemvBulkSharedBytes(3, 4, 40, 2));
     }
 
     [Fact]
@@ -53,6 +68,8 @@ public sealed partial class SmallGemmsTests
         Assert.Equal("skinny/2", SmallGemms.Forced(SmallGemmKernel.Skinny, 3, 64, 1).ToString());
         Assert.Equal("gemv/4", SmallGemms.Forced(SmallGemmKernel.Gemv, 8, 1024, 4).ToString());
         Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Gemv, 9, 1024, 4).ToString());
+        Assert.Equal("gemv_bulk/2", SmallGemms.Forced(SmallGemmKernel.GemvBulk, 1, 1024, 4, gemvBulkBlocksPerSm: [1, 2]).ToString());
+        Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.GemvBulk, 1, 1024, 4).ToString()); // no room found
         Assert.Equal("cublasLt", SmallGemms.Forced(SmallGemmKernel.Skinny, 65, 1024, 4).ToString());
         Assert.Equal("tiled/8", SmallGemms.Forced(SmallGemmKernel.Tiled, 64, 1024, 4).ToString());
         Assert.Equal("tiled/1", SmallGemms.Forced(SmallGemmKernel.Tiled, 64, 1024, 4, tiledMaxSplit: 1).ToString());

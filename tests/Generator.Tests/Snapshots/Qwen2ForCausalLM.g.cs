@@ -564,6 +564,20 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
 {
     add_post_attention_layernorm_gemv<8>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
 }
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_layernorm_gemv_bulk(
+    const float* __restrict__ x,
+    const bf16* __restrict__ o_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_post_attention_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_post_attention_layernorm_gemv<0>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
 
 // add_input_layernorm as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes
 // the rows of h it multiplies into shared memory (HIDDEN per row, dynamic shared memory), block 0 also stores the rest.
@@ -638,6 +652,20 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_g
     int gemv_ksplit)
 {
     add_input_layernorm_gemv<8>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+}
+extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_gemv_bulk(
+    const float* __restrict__ x,
+    const bf16* __restrict__ down_proj,
+    float* __restrict__ out_x,
+    const bf16* __restrict__ w_input_layernorm,
+    const bf16* __restrict__ gemv_w,
+    bf16* __restrict__ gemv_y,
+    int gemv_m,
+    int gemv_n,
+    int gemv_k,
+    int gemv_ksplit)
+{
+    add_input_layernorm_gemv<0>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
 }
 
 // Decode attention, whose constants are the model's; the runtime pastes its Kernels/decode_attention.cu here.

@@ -34,10 +34,13 @@ internal sealed unsafe partial class CudaModelRunner
         public GemvPrologueBinding? Prologue { get; set; }
         public bool[] PrologueServes { get; } = new bool[SmallGemms.BucketRows.Length];
 
+        /// <summary>Whether the GEMM of <paramref name="rows"/> rows runs its prologue kernel: the GEMV where that serves,
+        /// and the bulk GEMV always (a block or two per SM: one wave).</summary>
         public bool RunsPrologue(int rows)
         {
             var bucket = SmallGemms.Bucket(rows);
-            return bucket >= 0 && PrologueServes[bucket] && Choices[bucket].Kernel == SmallGemmKernel.Gemv;
+            return bucket >= 0 && Prologue is not null &&
+                   (Choices[bucket].Kernel == SmallGemmKernel.Gemv && PrologueServes[bucket] || Choices[bucket].Kernel == SmallGemmKernel.GemvBulk);
         }
 
         public override string ToString() => $"{N}x{K}";
@@ -77,6 +80,26 @@ internal sealed unsafe partial class CudaModelRunner
         return split;
     }
 
+    /// <summary>The bulk GEMV (gemv_bulk) needs sm_90's bulk copies.</summary>
+    private bool GemvBulkSupported => _device.ComputeCapability.Major >= 9;
+
+    /// <summary>The most dynamic shared memory a bulk GEMV block takes: what the carveout holds, less the driver's share.</summary>
+    private int GemvBulkMaxSharedBytes => CarveoutSharedBytes - ReservedSharedPerBlock;
+
+    /// <summary>The blocks per SM the bulk GEMV may run a GEMM of <paramref name="rows"/> rows of the shape at: those
+    /// whose blocks all fit an SM's shared memory at once (a whole SM's share of the weight, Qwen3-0.6B's layer GEMMs
+    /// at a few rows; none of Llama-3.1-8B's).</summary>
+    private IEnumerable<int> GemvBulkBlocksPerSm(GemmShapeKernels shape, int rows) => !GemvBulkSupported ? [] :
+        SmallGemms.GemvBulkBlocksPerSm.Where(perSm =>
+            perSm * (SmallGemms.GemvBulkSharedBytes(rows, shape.N, shape.K, perSm * _device.MultiprocessorCount) + ReservedSharedPerBlock) <= CarveoutSharedBytes);
+
+    /// <summary>Grid and dynamic shared memory of a bulk GEMV at <paramref name="perSm"/> blocks per SM.</summary>
+    private (uint Blocks, uint SharedBytes) GemvBulkLaunch(GemmShapeKernels shape, int rows, int perSm)
+    {
+        var blocks = perSm * _device.MultiprocessorCount;
+        return ((uint)blocks, (uint)SmallGemms.GemvBulkSharedBytes(rows, shape.N, shape.K, blocks));
+    }
+
     /// <summary>y[rows, n] = x[rows, k] w[n, k]^T with the chosen kernel.</summary>
     private void LaunchGemm(GemmShapeKernels shape, SmallGemmChoice choice, ulong weight, ulong x, ulong y, int rows)
     {
@@ -88,6 +111,13 @@ internal sealed unsafe partial class CudaModelRunner
         }
         var args = new KernelArgs();
         args.Add(x).Add(weight).Add(floatOutput ? 0UL : y).Add(floatOutput ? y : 0UL).Add(rows).Add(n).Add(k);
+        if (choice.Kernel == SmallGemmKernel.GemvBulk)
+        {
+            var (blocks, shared) = GemvBulkLaunch(shape, rows, choice.KSplit);
+            args.Add(0);
+            LaunchKernel(_gemvBulk, blocks, (uint)(SmallGemms.WarpsPerBlock * 32), ref args, shared);
+            return;
+        }
         if (choice.Kernel == SmallGemmKernel.Tiled) // its K split is the cluster size, compiled into each entry point
         {
             LaunchKernel(_tiled[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((n + SmallGemms.TiledFeaturesPerBlock - 1) / SmallGemms.TiledFeaturesPerBlock)),
@@ -122,8 +152,10 @@ internal sealed unsafe partial class CudaModelRunner
         var args = new KernelArgs();
         foreach (var pointer in gemv.Arguments) args.Add(pointer);
         args.Add(gemm.Weight).Add(gemm.Output).Add(rows).Add(shape.N).Add(shape.K).Add(choice.KSplit);
-        LaunchKernel(GemvPrologueKernel(gemv, shape), (uint)SmallGemms.GemvBlocks(shape.N, choice.KSplit),
-            (uint)(SmallGemms.WarpsPerBlock * 32), ref args, (uint)(rows * shape.K * sizeof(ushort)));
+        var (kernel, blocks, shared) = choice.Kernel == SmallGemmKernel.GemvBulk
+            ? (gemv.Bulk, GemvBulkLaunch(shape, rows, choice.KSplit).Blocks, GemvBulkLaunch(shape, rows, choice.KSplit).SharedBytes)
+            : (GemvPrologueKernel(gemv, shape), (uint)SmallGemms.GemvBlocks(shape.N, choice.KSplit), (uint)(rows * shape.K * sizeof(ushort)));
+        LaunchKernel(kernel, blocks, (uint)(SmallGemms.WarpsPerBlock * 32), ref args, shared);
     }
 
     /// <summary>The prologue kernel's entry point with the prefetch depth of the shape's own GEMV (GemvFor).</summary>
@@ -188,7 +220,8 @@ internal sealed unsafe partial class CudaModelRunner
         {
             foreach (var shape in _gemmShapes.Values)
                 for (var b = 0; b < SmallGemms.BucketRows.Length; b++)
-                    shape.Choices[b] = SmallGemms.Forced(forced, SmallGemms.BucketRows[b], shape.K, shape.GemvSplit, TiledMaxSplit);
+                    shape.Choices[b] = SmallGemms.Forced(forced, SmallGemms.BucketRows[b], shape.K, shape.GemvSplit, TiledMaxSplit,
+                        GemvBulkBlocksPerSm(shape, SmallGemms.BucketRows[b]));
             return;
         }
         var watch = Stopwatch.StartNew();
@@ -207,7 +240,8 @@ internal sealed unsafe partial class CudaModelRunner
             {
                 var rows = SmallGemms.BucketRows[b];
                 var best = (Choice: SmallGemmChoice.CublasLt, Ms: double.MaxValue);
-                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit, shape.PrologueServes[b], TiledMaxSplit))
+                foreach (var choice in SmallGemms.Candidates(rows, shape.K, shape.GemvSplit, shape.PrologueServes[b], TiledMaxSplit,
+                             GemvBulkBlocksPerSm(shape, rows)))
                 {
                     var ms = double.MaxValue;
                     for (var pass = 0; pass < 3; pass++) // the first pass warms up (module load, cuBLASLt's plan)
@@ -273,6 +307,20 @@ internal sealed unsafe partial class CudaModelRunner
             if (rows > _maxRequests) continue;
             var baseline = TimeDecodeStep(requests, rows);
             var first = baseline;
+            // The bulk GEMV pays where the GEMMs next to it run it too (after a GEMV of 512-768 blocks filling every
+            // SM, the next GEMM cannot start beside it), which trying one shape at a time does not see: every shape
+            // it can run tries it at once first (its fastest blocks per SM alone), the others one by one after.
+            var bulk = _gemmShapes.Values
+                .Select(shape => (Shape: shape, Choice: shape.TimedAlone[b].Select(t => t.Choice).FirstOrDefault(c => c.Kernel == SmallGemmKernel.GemvBulk)))
+                .Where(p => p.Choice.Kernel == SmallGemmKernel.GemvBulk && p.Shape.Choices[b].Kernel != SmallGemmKernel.GemvBulk).ToList();
+            if (bulk.Count > 1)
+            {
+                var before = bulk.Select(p => p.Shape.Choices[b]).ToList();
+                foreach (var (shape, choice) in bulk) shape.Choices[b] = choice;
+                var step = TimeDecodeStep(requests, rows);
+                if (step < baseline * (1 - StepRefineMargin)) baseline = step;
+                else for (var i = 0; i < bulk.Count; i++) bulk[i].Shape.Choices[b] = before[i];
+            }
             foreach (var shape in _gemmShapes.Values.OrderByDescending(s => (long)s.N * s.K * s.Weights.Count))
             {
                 var timed = shape.TimedAlone[b];
@@ -283,6 +331,7 @@ internal sealed unsafe partial class CudaModelRunner
                     // and the GEMV where it runs the kernel before it as a prologue.
                     var tried = candidate == bestTiled ||
                                 candidate.Kernel == SmallGemmKernel.Gemv && shape.PrologueServes[b] ||
+                                candidate.Kernel == SmallGemmKernel.GemvBulk ||
                                 rows > SmallGemms.SkinnyMaxRows && ms <= timed[0].Ms * StepRefineWindow;
                     if (candidate == shape.Choices[b] || !tried) continue;
                     var previous = shape.Choices[b];

@@ -164,7 +164,7 @@ internal sealed unsafe partial class CudaModelRunner
         public ulong SiluGate { get; init; }
     }
 
-    private sealed record GemvPrologueBinding(string Name, CudaKernel P4, CudaKernel P8, ulong[] Arguments);
+    private sealed record GemvPrologueBinding(string Name, CudaKernel P4, CudaKernel P8, CudaKernel Bulk, ulong[] Arguments);
 
     private sealed record AttentionPrologueBinding(string Name, CudaKernel Narrow, CudaKernel Wide, ulong[] Arguments);
 
@@ -175,8 +175,9 @@ internal sealed unsafe partial class CudaModelRunner
     /// the next step, or for the layer's last step the next layer's first (bound in every layer but the last).</summary>
     private static BoundStep GemvPrologueGemm(BoundStep[][] layers, int l, int s) => s + 1 < layers[l].Length ? layers[l][s + 1] : layers[l + 1][0];
 
-    /// <summary>The entry points of a GEMV prologue kernel, as gemv_bf16_p4/p8 (GemvFor picks the depth).</summary>
-    private static readonly string[] GemvPrologueDepths = ["_p4", "_p8"];
+    /// <summary>The entry points of a GEMV prologue kernel, as gemv_bf16_p4/p8 (GemvFor picks the depth) and
+    /// gemv_bf16_bulk.</summary>
+    private static readonly string[] GemvPrologueEntries = ["_p4", "_p8", "_bulk"];
 
     /// <summary>A decode layer step, with its attention prologue kernel bound where the plan has one (not with
     /// <see cref="CudaRunnerOptions.DisableAttentionPrologues"/>), and its GEMV prologue kernel where the plan has one
@@ -196,14 +197,15 @@ internal sealed unsafe partial class CudaModelRunner
         }
         if (step.GemvPrologue is not { } name || layer == _layers - 1 || _options.DisableGemvPrologues) return bound;
         var gemv = _plan.GemvPrologues.First(g => g.Name == name);
-        var (p4, p8) = (_kernels[name + GemvPrologueDepths[0]], _kernels[name + GemvPrologueDepths[1]]);
+        var (p4, p8, bulk) = (_kernels[name + GemvPrologueEntries[0]], _kernels[name + GemvPrologueEntries[1]], _kernels[name + GemvPrologueEntries[2]]);
         // Its input rows live in dynamic shared memory: up to GemvMaxRows rows of the GEMM's K bf16 (64 KiB for
         // Llama-3.1-8B's 4096), past the 48 KiB a launch gets without asking.
         var k = _constants.Dim(_plan.Buffers.First(b => b.Value == gemv.Input).Length); // the GEMM's K
         var bytes = (int)(SmallGemms.GemvMaxRows * k * sizeof(ushort));
         p4.SetMaxDynamicSharedMemory(bytes);
         p8.SetMaxDynamicSharedMemory(bytes);
-        return bound with { Gemv = new GemvPrologueBinding(name, p4, p8, gemv.Params.Select(p => Pointer(p, layer, Layout.Decode)).ToArray()) };
+        if (GemvBulkSupported) bulk.SetMaxDynamicSharedMemory(GemvBulkMaxSharedBytes);
+        return bound with { Gemv = new GemvPrologueBinding(name, p4, p8, bulk, gemv.Params.Select(p => Pointer(p, layer, Layout.Decode)).ToArray()) };
     }
 
     /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor

@@ -23,7 +23,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, CudaKernel> _kernels = new();
     private readonly CudaKernel _decodeAttention, _decodeAttentionWide, _extendAttention, _sharedPrefixAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
-    private readonly CudaKernel _gemvP4, _gemvP8, _skinny;
+    private readonly CudaKernel _gemvP4, _gemvP8, _gemvBulk, _skinny;
     private readonly Dictionary<int, CudaKernel> _tiled = new(); // gemm_tiled per K split
     private readonly Dictionary<int, CudaKernel> _tiledSiluGate = new(); // gemm_tiled_silu per K split
     private readonly AttentionKernels _attention;
@@ -98,7 +98,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var module = Own(compiler.Compile(plan.Architecture, KernelSources.ResolveIncludes(plan.CudaSource), _constants.KernelDefines()));
         foreach (var kernel in plan.Kernels) _kernels[kernel.Name] = module.Module.GetKernel(kernel.Name);
         foreach (var gemv in plan.GemvPrologues)
-            foreach (var prefetch in GemvPrologueDepths) _kernels[gemv.Name + prefetch] = module.Module.GetKernel(gemv.Name + prefetch);
+            foreach (var entry in GemvPrologueEntries) _kernels[gemv.Name + entry] = module.Module.GetKernel(gemv.Name + entry);
         foreach (var attention in plan.AttentionPrologues)
             foreach (var entry in AttentionPrologueEntries) _kernels[attention.Name + entry] = module.Module.GetKernel(attention.Name + entry);
         var attentionStep = plan.ExtendLayer.First(s => s.Kind == StepKind.ExtendAttention);
@@ -121,6 +121,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         _resolvePlaceholders = runtime.Module.GetKernel("resolve_placeholder_ids");
         _gemvP4 = runtime.Module.GetKernel("gemv_bf16_p4");
         _gemvP8 = runtime.Module.GetKernel("gemv_bf16_p8");
+        _gemvBulk = runtime.Module.GetKernel("gemv_bf16_bulk");
+        if (GemvBulkSupported) _gemvBulk.SetMaxDynamicSharedMemory(GemvBulkMaxSharedBytes);
         _skinny = runtime.Module.GetKernel(SmallGemms.SkinnyKernelName);
         for (var split = 1; split <= TiledMaxSplit; split *= 2)
         {
@@ -338,11 +340,17 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     /// </summary>
     private int SharedMemoryCarveoutPercent()
     {
-        const int reservedPerBlock = 1024; // the driver's own shared memory per resident CTA
         var perSm = _device.Attribute(CuDeviceAttribute.MaxSharedMemoryPerMultiprocessor);
-        var shared = Math.Max(2 * (SmallGemms.TiledSharedBytes(4) + reservedPerBlock), SmallGemms.TiledSharedBytes(TiledStages) + reservedPerBlock);
-        return Math.Min(100, (int)Math.Ceiling(100.0 * shared / perSm));
+        return Math.Min(100, (int)Math.Ceiling(100.0 * CarveoutSharedBytes / perSm));
     }
+
+    /// <summary>The driver's own shared memory per resident CTA.</summary>
+    private const int ReservedSharedPerBlock = 1024;
+
+    /// <summary>Shared memory the carveout makes room for on an SM: two 4-stage gemm_tiled CTAs or one of the host's
+    /// stages.</summary>
+    private int CarveoutSharedBytes =>
+        Math.Max(2 * (SmallGemms.TiledSharedBytes(4) + ReservedSharedPerBlock), SmallGemms.TiledSharedBytes(TiledStages) + ReservedSharedPerBlock);
 
     private int GraphSizeFor(int batchSize)
     {

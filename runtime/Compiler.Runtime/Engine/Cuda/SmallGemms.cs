@@ -7,6 +7,9 @@ internal enum SmallGemmKernel
     CublasLt,
     /// <summary>gemv_bf16_p{4,8} (gemv.cuh): CUDA cores, up to <see cref="SmallGemms.GemvMaxRows"/> rows.</summary>
     Gemv,
+    /// <summary>gemv_bf16_bulk (gemv.cuh's gemv_bulk, sm_90): each of a block or two per SM copies its whole run of
+    /// weight rows into shared memory before waiting on the previous kernel; where that run fits.</summary>
+    GemvBulk,
     /// <summary>gemm_skinny_m16: mma.sync with every operand one 16-byte global load, up to <see cref="SmallGemms.SkinnyMaxRows"/> rows.</summary>
     Skinny,
     /// <summary>gemm_tiled_s{split}: mma.sync on x and w tiles staged in shared memory, K split over a thread-block
@@ -15,7 +18,7 @@ internal enum SmallGemmKernel
 }
 
 /// <summary>A kernel and its K split (warps per output feature tile of gemv and gemm_skinny, CTAs per cluster of
-/// gemm_tiled; 1 for cuBLASLt).</summary>
+/// gemm_tiled; 1 for cuBLASLt), or for the bulk GEMV its blocks per SM.</summary>
 internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSplit)
 {
     public static readonly SmallGemmChoice CublasLt = new(SmallGemmKernel.CublasLt, 1);
@@ -23,6 +26,7 @@ internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSpl
     public override string ToString() => Kernel switch
     {
         SmallGemmKernel.Gemv => $"gemv/{KSplit}",
+        SmallGemmKernel.GemvBulk => $"gemv_bulk/{KSplit}",
         SmallGemmKernel.Skinny => $"skinny/{KSplit}",
         SmallGemmKernel.Tiled => $"tiled/{KSplit}",
         _ => "cublasLt",
@@ -111,6 +115,17 @@ internal static class SmallGemms
     /// <summary>Blocks of a GEMV (or GEMV prologue kernel) over <paramref name="n"/> output features.</summary>
     public static int GemvBlocks(int n, int ksplit) => (n + GemvFeaturesPerBlock(ksplit) - 1) / GemvFeaturesPerBlock(ksplit);
 
+    /// <summary>Blocks per SM the bulk GEMV is tried at: one holds a whole SM's share of the weight; two let the GEMM
+    /// after it start beside it sooner. gemm_check --chain 1 on the H100, each of Qwen3-0.6B's layer GEMMs 28 times:
+    /// gate_up_proj 142 us at two blocks per SM, 183 at one, 189 with gemv_bf16_p4; qkv_proj, o_proj, down_proj
+    /// 108 / 70 / 90 us at one (about the same at two) against 129 / 93 / 114.</summary>
+    public static readonly int[] GemvBulkBlocksPerSm = [1, 2];
+
+    /// <summary>Dynamic shared memory of a bulk GEMV block (gemv_bulk): <paramref name="rows"/> rows of x, then at the
+    /// next 128 bytes its run of ceil(n / blocks) weight rows of k.</summary>
+    public static long GemvBulkSharedBytes(int rows, int n, int k, int blocks) =>
+        ((long)rows * k * 2 + 127) / 128 * 128 + (long)((n + blocks - 1) / blocks) * k * 2;
+
     /// <summary>What may run a GEMM of <paramref name="rows"/> rows and reduction length <paramref name="k"/>:
     /// cuBLASLt always; gemv at its one K split (<paramref name="gemvSplit"/>, from the feature count) up to
     /// <see cref="GemvMaxRows"/> rows; gemm_skinny up to <see cref="SkinnyMaxRows"/> rows at every K split whose slices
@@ -118,10 +133,14 @@ internal static class SmallGemms
     /// <paramref name="tiledMaxSplit"/> whose slices are whole steps. In this order (gemm_tiled first past
     /// <see cref="SkinnyMaxRows"/> rows), which the tuner prefers at near-ties; with <paramref name="gemvFirst"/> (the
     /// GEMV of this shape also runs the kernel before it, a GEMV prologue, so it saves a launch that timing the GEMM
-    /// alone does not see) the GEMV comes first.</summary>
-    public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit, bool gemvFirst = false, int tiledMaxSplit = TiledMaxSplit)
+    /// alone does not see) the GEMV comes first. The bulk GEMV at each of <paramref name="gemvBulkBlocksPerSm"/> (where
+    /// its shared memory fits: the caller's to decide) up to <see cref="GemvMaxRows"/> rows, after the GEMV.</summary>
+    public static IEnumerable<SmallGemmChoice> Candidates(int rows, int k, int gemvSplit, bool gemvFirst = false, int tiledMaxSplit = TiledMaxSplit,
+                                                         IEnumerable<int>? gemvBulkBlocksPerSm = null)
     {
         var gemv = rows <= GemvMaxRows && k % (8 * gemvSplit) == 0;
+        var bulk = rows <= GemvMaxRows && k % 8 == 0
+            ? (gemvBulkBlocksPerSm ?? []).Select(perSm => new SmallGemmChoice(SmallGemmKernel.GemvBulk, perSm)).ToList() : [];
         var tiled = new List<SmallGemmChoice>();
         if (rows <= TiledMaxRows)
             for (var split = 1; split <= tiledMaxSplit; split *= 2)
@@ -131,9 +150,11 @@ internal static class SmallGemms
         // the four layer GEMMs, 1.84-1.87 where cuBLASLt won two of them by the margin).
         var tiledFirst = rows > SkinnyMaxRows;
         if (gemv && gemvFirst) yield return new(SmallGemmKernel.Gemv, gemvSplit);
+        if (gemvFirst) foreach (var choice in bulk) yield return choice;
         if (tiledFirst) foreach (var choice in tiled) yield return choice;
         yield return SmallGemmChoice.CublasLt;
         if (gemv && !gemvFirst) yield return new(SmallGemmKernel.Gemv, gemvSplit);
+        if (!gemvFirst) foreach (var choice in bulk) yield return choice;
         if (rows <= SkinnyMaxRows)
             for (var split = 1; split <= WarpsPerBlock; split *= 2)
                 if (k % (32 * split) == 0) yield return new(SmallGemmKernel.Skinny, split);
@@ -142,6 +163,8 @@ internal static class SmallGemms
 
     /// <summary>The choice a forced kernel (tests, <see cref="CudaRunnerOptions.SmallGemmKernel"/>) makes where it is a
     /// candidate: its largest K split; cuBLASLt where it is not.</summary>
-    public static SmallGemmChoice Forced(SmallGemmKernel kernel, int rows, int k, int gemvSplit, int tiledMaxSplit = TiledMaxSplit) =>
-        Candidates(rows, k, gemvSplit, tiledMaxSplit: tiledMaxSplit).Where(c => c.Kernel == kernel).DefaultIfEmpty(SmallGemmChoice.CublasLt).MaxBy(c => c.KSplit);
+    public static SmallGemmChoice Forced(SmallGemmKernel kernel, int rows, int k, int gemvSplit, int tiledMaxSplit = TiledMaxSplit,
+                                         IEnumerable<int>? gemvBulkBlocksPerSm = null) =>
+        Candidates(rows, k, gemvSplit, tiledMaxSplit: tiledMaxSplit, gemvBulkBlocksPerSm: gemvBulkBlocksPerSm)
+            .Where(c => c.Kernel == kernel).DefaultIfEmpty(SmallGemmChoice.CublasLt).MaxBy(c => c.KSplit);
 }
