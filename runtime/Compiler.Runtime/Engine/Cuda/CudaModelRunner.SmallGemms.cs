@@ -152,9 +152,9 @@ internal sealed unsafe partial class CudaModelRunner
         var args = new KernelArgs();
         foreach (var pointer in gemv.Arguments) args.Add(pointer);
         args.Add(gemm.Weight).Add(gemm.Output).Add(rows).Add(shape.N).Add(shape.K).Add(choice.KSplit);
-        var (kernel, blocks, shared) = choice.Kernel == SmallGemmKernel.GemvBulk
-            ? (gemv.Bulk, GemvBulkLaunch(shape, rows, choice.KSplit).Blocks, GemvBulkLaunch(shape, rows, choice.KSplit).SharedBytes)
-            : (GemvPrologueKernel(gemv, shape), (uint)SmallGemms.GemvBlocks(shape.N, choice.KSplit), (uint)(rows * shape.K * sizeof(ushort)));
+        var (kernel, (blocks, shared)) = choice.Kernel == SmallGemmKernel.GemvBulk
+            ? (gemv.Bulk, GemvBulkLaunch(shape, rows, choice.KSplit))
+            : (GemvPrologueKernel(gemv, shape), ((uint)SmallGemms.GemvBlocks(shape.N, choice.KSplit), (uint)(rows * shape.K * sizeof(ushort))));
         LaunchKernel(kernel, blocks, (uint)(SmallGemms.WarpsPerBlock * 32), ref args, shared);
     }
 
