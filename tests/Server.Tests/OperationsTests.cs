@@ -30,7 +30,14 @@ public sealed class OperationsTests(ServerFixture fixture) : ServerTestBase(fixt
 
         var body = await GreedyCompletionAsync("Metrics please", 5);
         int prompt = body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+        // The counters move before the response; the scheduler's gauges at the end of the step that finished the
+        // request, which may come after it: so the gauges are read once they have settled (or after 5 s, and fail).
         var after = await MetricsAsync();
+        for (var waited = 0; waited < 5000 && (after["sglang:num_running_reqs"] != 0 || after["sglang:token_usage"] != 0); waited += 20)
+        {
+            await Task.Delay(20, Ct);
+            after = await MetricsAsync();
+        }
         Assert.Equal(before["sglang:prompt_tokens_total"] + prompt, after["sglang:prompt_tokens_total"]);
         Assert.Equal(before["sglang:generation_tokens_total"] + 5, after["sglang:generation_tokens_total"]);
         Assert.Equal(before["sglang:time_to_first_token_seconds_count"] + 1, after["sglang:time_to_first_token_seconds_count"]);
