@@ -9,10 +9,13 @@ namespace Gpu.Tests;
 /// logits of their decode steps (GemvPrologueTests.Decode), for tests that hold a fused launch to the separate ones.</summary>
 internal static class FusedVersusSeparate
 {
+    /// <summary>Both runs' decode logits, and the launches of each one's last decode step (fewer where it fused).</summary>
+    public sealed record Runs(float[] Fused, float[] Separate, int FusedLaunches, int SeparateLaunches);
+
     /// <summary>Runs <paramref name="requests"/> prompts (6-12 tokens for up to three, 30-100 otherwise) through a runner
     /// with <paramref name="options"/> and one with <paramref name="separate"/> applied to them; asserts that
-    /// <paramref name="plan"/>'s fusion exists first (<paramref name="fused"/>). Returns both runs' decode logits.</summary>
-    public static (float[] Fused, float[] Separate) Decode(string model, int requests, bool graphs, SmallGemmKernel kernel, int seed,
+    /// <paramref name="plan"/>'s fusion exists first (<paramref name="fused"/>).</summary>
+    public static Runs Decode(string model, int requests, bool graphs, SmallGemmKernel kernel, int seed,
         Func<ModelPlan, bool> fused, Func<CudaRunnerOptions, CudaRunnerOptions> separate)
     {
         _ = Gpu.Device;
@@ -32,7 +35,9 @@ internal static class FusedVersusSeparate
         var random = new Random(seed);
         var prompts = Enumerable.Range(0, requests)
             .Select(r => Enumerable.Range(0, requests > 3 ? random.Next(30, 101) : 6 + 3 * r).Select(_ => random.Next(1, Math.Min(one.VocabSize, 4000))).ToArray()).ToArray();
-        return (GemvPrologueTests.Decode(one, prompts), GemvPrologueTests.Decode(other, prompts));
+        var oneLogits = GemvPrologueTests.Decode(one, prompts, out var oneLaunches);
+        var otherLogits = GemvPrologueTests.Decode(other, prompts, out var otherLaunches);
+        return new Runs(oneLogits, otherLogits, oneLaunches, otherLaunches);
     }
 
     /// <summary>The largest |a - b| over the logits.</summary>

@@ -52,7 +52,11 @@ public sealed class GemvPrologueTests
 
     /// <summary>Prefills each prompt, then runs <see cref="Steps"/> decode steps of all of them on a fixed token
     /// sequence (so both runners see the same inputs whatever their logits); returns every decode step's logits.</summary>
-    internal static float[] Decode(CudaModelRunner runner, int[][] prompts)
+    internal static float[] Decode(CudaModelRunner runner, int[][] prompts) => Decode(runner, prompts, out _);
+
+    /// <summary><see cref="Decode(CudaModelRunner, int[][])"/>, and the kernel launches of the last decode step (run
+    /// once more, eagerly, by the runner's profile).</summary>
+    internal static float[] Decode(CudaModelRunner runner, int[][] prompts, out int launches)
     {
         var vocab = runner.VocabSize;
         var pool = new ReqToTokenPool(prompts.Length, 128);
@@ -76,6 +80,7 @@ public sealed class GemvPrologueTests
             runner.Forward(batch, logits);
             all.AddRange(logits);
         }
+        launches = runner.Profile(batch).Sum(p => p.Launches);
         return [.. all];
     }
 }

@@ -200,6 +200,7 @@ internal static class CudaRenderer
             var gemvParams = new (string Type, string Name)[]
             {
                 ("const bf16* __restrict__", "gemv_w"), ("bf16* __restrict__", "gemv_y"), ("int", "gemv_m"), ("int", "gemv_n"), ("int", "gemv_k"), ("int", "gemv_ksplit"),
+                ("int", "gemv_silu_gate"),
             };
             var (parameters, arguments) = PrologueSignature(gemv.Input, gemvParams);
             _w.Line($"// {_kernel.Name} as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes");
@@ -211,7 +212,7 @@ internal static class CudaRenderer
             _w.Line("{");
             _w.Line("    extern __shared__ __align__(16) bf16 s_gemv_x[];");
             foreach (var line in SharedArrays()) _w.Line("    " + line);
-            _w.Line("    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, [&] {");
+            _w.Line("    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate, [&] {");
             _w.Line("        for (int row = 0; row < gemv_m; ++row)");
             _w.Line("        {");
             _w.Line("            const int src = row;");

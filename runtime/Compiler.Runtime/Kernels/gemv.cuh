@@ -16,11 +16,23 @@
 // streaming a long row needs. K % (8 * KSPLIT) == 0; KSPLIT divides GEMV_WARPS. PREFETCH 0 is the bulk GEMV
 // (gemv_bulk; entry points gemv_bf16_bulk and the prologue kernels' _bulk), which ignores KSPLIT.
 // y is bf16 (y_bf16) or fp32 (y_f32, for logits): exactly one of them is non-null.
+// silu_gate (the bulk GEMV's; bf16 y only): w is [gate; up], N rows in all, and y the gated MLP's N / 2 wide
+// y[m, j] = silu(gate[m, j]) * up[m, j] -- the SiLU gate kernel after gate_up_proj, folded in (gemv_silu_gate). The
+// streamed GEMV takes none: with its warps taking gate and up rows in pairs, Qwen3-0.6B's batch-1 step on the H100 was
+// 0.93 ms against 0.90 with the gate kernel after it.
 // `prologue()` runs after the wait, in every thread, before x is read: a generated kernel that fuses the kernel
 // producing x (e.g. residual add + RMS norm) computes x there, into shared memory (so x is not __restrict__ here);
 // the plain GEMV passes a no-op.
 #define GEMV_MAX_M 8
 #define GEMV_WARPS 8
+
+// The gate of a gated MLP from the GEMM's sums: gate and up rounded to bf16 first, as the gate kernel reads them from
+// memory, and its expression, so the fused launch gives its bits.
+static __device__ __forceinline__ float gemv_silu_gate(float gate, float up)
+{
+    const float g = __bfloat162float(__float2bfloat16(gate)), u = __bfloat162float(__float2bfloat16(up));
+    return g / (1.0f + expf(-g)) * u;
+}
 
 static __device__ __forceinline__ void gemv_unpack(const uint4 v, float (&f)[8])
 {
@@ -56,18 +68,20 @@ static __device__ __forceinline__ void gemv_accumulate(const uint4 wv, int c, co
 // a thread), so the GEMM after one cannot start before it drains. Dynamic shared memory: x's M rows of K (the
 // prologue writes them there: x must be the dynamic shared memory's base), then the slice at the next 128 bytes
 // (host: SmallGemms.GemvBulkSharedBytes). Each warp takes every GEMV_WARPS-th feature of the run, lane l summing
-// chunks l + 32 u as gemv does.
+// chunks l + 32 u as gemv does. Gated, a block owns a run of output features j and copies two slices, gate rows j and
+// up rows N / 2 + j, one after the other; a warp then sums the feature's gate and up rows together.
 static __device__ __forceinline__ unsigned gemv_shared_address(const void* p) { return (unsigned)__cvta_generic_to_shared(p); }
 
 template <class Prologue>
 static __device__ __forceinline__ void gemv_bulk(const __nv_bfloat16* x, const __nv_bfloat16* __restrict__ w,
                                                  __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K,
-                                                 Prologue prologue)
+                                                 int silu_gate, Prologue prologue)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     __shared__ __align__(8) unsigned long long s_weights_landed;
-    const int per_block = (N + gridDim.x - 1) / gridDim.x;
-    const int n0 = blockIdx.x * per_block, rows = max(0, min(N, n0 + per_block) - n0);
+    const int out_n = silu_gate ? N / 2 : N;
+    const int per_block = (out_n + gridDim.x - 1) / gridDim.x;
+    const int n0 = blockIdx.x * per_block, rows = max(0, min(out_n, n0 + per_block) - n0); // output features j
     const __nv_bfloat16* ws = reinterpret_cast<const __nv_bfloat16*>(reinterpret_cast<const char*>(x) + (M * K * 2 + 127) / 128 * 128);
     const unsigned barrier = gemv_shared_address(&s_weights_landed);
     if (threadIdx.x == 0)
@@ -76,12 +90,16 @@ static __device__ __forceinline__ void gemv_bulk(const __nv_bfloat16* x, const _
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
         if (rows > 0)
         {
-            const unsigned bytes = (unsigned)rows * K * 2;
-            asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(barrier), "r"(bytes) : "memory");
-            const char* src = reinterpret_cast<const char*>(w + (long long)n0 * K);
-            for (unsigned off = 0; off < bytes; off += 16384) // several copies in flight
-                asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-                             ::"r"(gemv_shared_address(ws) + off), "l"(src + off), "r"(min(16384u, bytes - off)), "r"(barrier) : "memory");
+            const unsigned bytes = (unsigned)rows * K * 2; // of each slice
+            asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(barrier), "r"(silu_gate ? 2 * bytes : bytes) : "memory");
+            for (int slice = 0; slice < (silu_gate ? 2 : 1); ++slice)
+            {
+                const char* src = reinterpret_cast<const char*>(w + ((long long)slice * out_n + n0) * K);
+                const unsigned dst = gemv_shared_address(ws) + slice * bytes;
+                for (unsigned off = 0; off < bytes; off += 16384) // several copies in flight
+                    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
+                                 ::"r"(dst + off), "l"(src + off), "r"(min(16384u, bytes - off)), "r"(barrier) : "memory");
+            }
         }
     }
     wait_for_previous_kernel(); // x is the previous kernel's output
@@ -95,20 +113,30 @@ static __device__ __forceinline__ void gemv_bulk(const __nv_bfloat16* x, const _
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     for (int f = warp; f < rows; f += GEMV_WARPS)
     {
-        float acc[GEMV_MAX_M];
+        float acc[GEMV_MAX_M], up[GEMV_MAX_M];
 #pragma unroll
-        for (int m = 0; m < GEMV_MAX_M; ++m) acc[m] = 0.0f;
+        for (int m = 0; m < GEMV_MAX_M; ++m) acc[m] = up[m] = 0.0f;
         const uint4* row = reinterpret_cast<const uint4*>(ws + (long long)f * K);
-        for (int c = lane; c < K / 8; c += 32) gemv_accumulate(row[c], c, x, M, K, acc);
+        const uint4* up_row = reinterpret_cast<const uint4*>(ws + (long long)(rows + f) * K);
+        for (int c = lane; c < K / 8; c += 32)
+        {
+            gemv_accumulate(row[c], c, x, M, K, acc);
+            if (silu_gate) gemv_accumulate(up_row[c], c, x, M, K, up);
+        }
 #pragma unroll
         for (int m = 0; m < GEMV_MAX_M; ++m)
         {
             if (m >= M) break;
-            float v = acc[m];
+            float v = acc[m], u = up[m];
             for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+            if (silu_gate)
+            {
+                for (int o = 16; o > 0; o >>= 1) u += __shfl_xor_sync(0xffffffffu, u, o);
+                v = gemv_silu_gate(v, u);
+            }
             if (lane != 0) continue;
-            if (y_f32) y_f32[(long long)m * N + n0 + f] = v;
-            else y_bf16[(long long)m * N + n0 + f] = __float2bfloat16(v);
+            if (y_f32) y_f32[(long long)m * out_n + n0 + f] = v;
+            else y_bf16[(long long)m * out_n + n0 + f] = __float2bfloat16(v);
         }
     }
 #else
@@ -201,10 +229,10 @@ static __device__ __forceinline__ void gemv_streamed(const __nv_bfloat16* x, con
 template <int PREFETCH, class Prologue>
 static __device__ __forceinline__ void gemv(const __nv_bfloat16* x, const __nv_bfloat16* __restrict__ w,
                                             __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K,
-                                            int ksplit, Prologue prologue)
+                                            int ksplit, int silu_gate, Prologue prologue)
 {
-    if constexpr (PREFETCH == 0) gemv_bulk(x, w, y_bf16, y_f32, M, N, K, prologue);
-    else gemv_streamed<PREFETCH>(x, w, y_bf16, y_f32, M, N, K, ksplit, prologue);
+    if constexpr (PREFETCH == 0) gemv_bulk(x, w, y_bf16, y_f32, M, N, K, silu_gate, prologue);
+    else gemv_streamed<PREFETCH>(x, w, y_bf16, y_f32, M, N, K, ksplit, prologue); // no gate (see silu_gate above)
 }
 
 #endif // GEMV_CUH

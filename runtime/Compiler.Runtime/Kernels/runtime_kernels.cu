@@ -112,19 +112,19 @@ extern "C" __global__ void __launch_bounds__(AM_THREADS) argmax_rows(const float
 #define GEMV_ENTRY(P)                                                                                                   \
     extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16_p##P(                                      \
         const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w, __nv_bfloat16* __restrict__ y_bf16, \
-        float* __restrict__ y_f32, int M, int N, int K, int ksplit)                                                     \
+        float* __restrict__ y_f32, int M, int N, int K, int ksplit, int silu_gate)                                      \
     {                                                                                                                   \
-        gemv<P>(x, w, y_bf16, y_f32, M, N, K, ksplit, [] {});                                                           \
+        gemv<P>(x, w, y_bf16, y_f32, M, N, K, ksplit, silu_gate, [] {});                                                \
     }
 GEMV_ENTRY(4)
 GEMV_ENTRY(8)
 // The bulk GEMV: x's rows copied into shared memory, where gemv_bulk reads them.
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16_bulk(
     const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w, __nv_bfloat16* __restrict__ y_bf16,
-    float* __restrict__ y_f32, int M, int N, int K, int ksplit)
+    float* __restrict__ y_f32, int M, int N, int K, int ksplit, int silu_gate)
 {
     extern __shared__ __align__(16) __nv_bfloat16 gemv_x[];
-    gemv<0>(gemv_x, w, y_bf16, y_f32, M, N, K, ksplit, [&] {
+    gemv<0>(gemv_x, w, y_bf16, y_f32, M, N, K, ksplit, silu_gate, [&] {
         for (int i = threadIdx.x; i < M * K / 8; i += blockDim.x) reinterpret_cast<uint4*>(gemv_x)[i] = reinterpret_cast<const uint4*>(x)[i];
     });
 }

@@ -58,6 +58,20 @@ public sealed partial class SmallGemmsTests
         Assert.Equal(2048 + 47 * 2048, SmallGemms.GemvBulkSharedBytes(1, 6144, 1024, 132));
         // x's rows end on 128 bytes before the weights: 3 rows of 40 bf16 are 240 bytes.
         Assert.Equal(256 + 2 * 80, SmallGemms.GemvBulkSharedBytes(3, 4, 40, 2));
+        // Gated ([gate; up], 6 rows, 3 outputs over 2 blocks): 2 outputs a block, so 2 gate rows and 2 up rows, where
+        // the plain run would be 3 rows.
+        Assert.Equal(256 + 4 * 80, SmallGemms.GemvBulkSharedBytes(3, 6, 40, 2, siluGate: true));
+        Assert.Equal(256 + 3 * 80, SmallGemms.GemvBulkSharedBytes(3, 6, 40, 2));
+    }
+
+    [Fact]
+    public void The_silu_gate_fuses_into_gemm_tiled_and_the_bulk_gemv()
+    {
+        Assert.True(SmallGemms.FusesSiluGate(new SmallGemmChoice(SmallGemmKernel.Tiled, 4)));
+        Assert.True(SmallGemms.FusesSiluGate(new SmallGemmChoice(SmallGemmKernel.GemvBulk, 2)));
+        Assert.False(SmallGemms.FusesSiluGate(new SmallGemmChoice(SmallGemmKernel.Gemv, 1)));
+        Assert.False(SmallGemms.FusesSiluGate(new SmallGemmChoice(SmallGemmKernel.Skinny, 1)));
+        Assert.False(SmallGemms.FusesSiluGate(SmallGemmChoice.CublasLt));
     }
 
     [Fact]

@@ -277,14 +277,15 @@ static __device__ __forceinline__ void add_post_attention_layernorm_gemv(
     int gemv_m,
     int gemv_n,
     int gemv_k,
-    int gemv_ksplit)
+    int gemv_ksplit,
+    int gemv_silu_gate)
 {
     extern __shared__ __align__(16) bf16 s_gemv_x[];
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
     __shared__ bf16 s_nw_3[HIDDEN];
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_post_attention_layernorm[i];
-    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, [&] {
+    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate, [&] {
         for (int row = 0; row < gemv_m; ++row)
         {
             const int src = row;
@@ -319,9 +320,10 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
     int gemv_m,
     int gemv_n,
     int gemv_k,
-    int gemv_ksplit)
+    int gemv_ksplit,
+    int gemv_silu_gate)
 {
-    add_post_attention_layernorm_gemv<4>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+    add_post_attention_layernorm_gemv<4>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate);
 }
 extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_layernorm_gemv_p8(
     const float* __restrict__ x,
@@ -333,9 +335,10 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
     int gemv_m,
     int gemv_n,
     int gemv_k,
-    int gemv_ksplit)
+    int gemv_ksplit,
+    int gemv_silu_gate)
 {
-    add_post_attention_layernorm_gemv<8>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+    add_post_attention_layernorm_gemv<8>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate);
 }
 extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_layernorm_gemv_bulk(
     const float* __restrict__ x,
@@ -347,9 +350,10 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_post_attention_la
     int gemv_m,
     int gemv_n,
     int gemv_k,
-    int gemv_ksplit)
+    int gemv_ksplit,
+    int gemv_silu_gate)
 {
-    add_post_attention_layernorm_gemv<0>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+    add_post_attention_layernorm_gemv<0>(x, o_proj, out_x, w_post_attention_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate);
 }
 
 // add_input_layernorm as the prologue of the next GEMM's decode GEMV (up to GEMV_MAX_M rows): each block computes
@@ -366,14 +370,15 @@ static __device__ __forceinline__ void add_input_layernorm_gemv(
     int gemv_m,
     int gemv_n,
     int gemv_k,
-    int gemv_ksplit)
+    int gemv_ksplit,
+    int gemv_silu_gate)
 {
     extern __shared__ __align__(16) bf16 s_gemv_x[];
     __shared__ float s_2[HIDDEN];
     __shared__ float s_rstd_3[1];
     __shared__ bf16 s_nw_3[HIDDEN];
     for (int i = threadIdx.x; i < HIDDEN; i += KERNEL_BLOCK) s_nw_3[i] = w_input_layernorm[i];
-    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, [&] {
+    gemv<PREFETCH>(s_gemv_x, gemv_w, gemv_y, nullptr, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate, [&] {
         for (int row = 0; row < gemv_m; ++row)
         {
             const int src = row;
@@ -408,9 +413,10 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_g
     int gemv_m,
     int gemv_n,
     int gemv_k,
-    int gemv_ksplit)
+    int gemv_ksplit,
+    int gemv_silu_gate)
 {
-    add_input_layernorm_gemv<4>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+    add_input_layernorm_gemv<4>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate);
 }
 extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_gemv_p8(
     const float* __restrict__ x,
@@ -422,9 +428,10 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_g
     int gemv_m,
     int gemv_n,
     int gemv_k,
-    int gemv_ksplit)
+    int gemv_ksplit,
+    int gemv_silu_gate)
 {
-    add_input_layernorm_gemv<8>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+    add_input_layernorm_gemv<8>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate);
 }
 extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_gemv_bulk(
     const float* __restrict__ x,
@@ -436,9 +443,10 @@ extern "C" __global__ void __launch_bounds__(KERNEL_BLOCK) add_input_layernorm_g
     int gemv_m,
     int gemv_n,
     int gemv_k,
-    int gemv_ksplit)
+    int gemv_ksplit,
+    int gemv_silu_gate)
 {
-    add_input_layernorm_gemv<0>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit);
+    add_input_layernorm_gemv<0>(x, down_proj, out_x, w_input_layernorm, gemv_w, gemv_y, gemv_m, gemv_n, gemv_k, gemv_ksplit, gemv_silu_gate);
 }
 
 // Decode attention, whose constants are the model's; the runtime pastes its Kernels/decode_attention.cu here.

@@ -17,6 +17,9 @@ internal sealed unsafe partial class CudaModelRunner
         public int GemvSplit { get; } = gemvSplit;
         public CudaKernel Gemv { get; } = gemv;
         public List<ulong> Weights { get; } = new();
+        /// <summary>Whether the plan's SiLU gate follows GEMMs of this shape (gate_up_proj): a bulk GEMV's shared memory
+        /// is sized for the gated layout.</summary>
+        public bool FeedsSiluGate { get; set; }
         public SmallGemmChoice[] Choices { get; } = Enumerable.Repeat(SmallGemmChoice.CublasLt, SmallGemms.BucketRows.Length).ToArray();
 
         /// <summary>Per row bucket, each candidate's time alone over all the shape's weights (ms), fastest first.</summary>
@@ -91,19 +94,27 @@ internal sealed unsafe partial class CudaModelRunner
     /// at a few rows; none of Llama-3.1-8B's).</summary>
     private IEnumerable<int> GemvBulkBlocksPerSm(GemmShapeKernels shape, int rows) => !GemvBulkSupported ? [] :
         SmallGemms.GemvBulkBlocksPerSm.Where(perSm =>
-            perSm * (SmallGemms.GemvBulkSharedBytes(rows, shape.N, shape.K, perSm * _device.MultiprocessorCount) + ReservedSharedPerBlock) <= CarveoutSharedBytes);
+            perSm * (SmallGemms.GemvBulkSharedBytes(rows, shape.N, shape.K, perSm * _device.MultiprocessorCount, shape.FeedsSiluGate) + ReservedSharedPerBlock) <= CarveoutSharedBytes);
 
     /// <summary>Grid and dynamic shared memory of a bulk GEMV at <paramref name="perSm"/> blocks per SM.</summary>
     private (uint Blocks, uint SharedBytes) GemvBulkLaunch(GemmShapeKernels shape, int rows, int perSm)
     {
         var blocks = perSm * _device.MultiprocessorCount;
-        return ((uint)blocks, (uint)SmallGemms.GemvBulkSharedBytes(rows, shape.N, shape.K, blocks));
+        return ((uint)blocks, (uint)SmallGemms.GemvBulkSharedBytes(rows, shape.N, shape.K, blocks, shape.FeedsSiluGate));
     }
 
-    /// <summary>y[rows, n] = x[rows, k] w[n, k]^T with the chosen kernel.</summary>
-    private void LaunchGemm(GemmShapeKernels shape, SmallGemmChoice choice, ulong weight, ulong x, ulong y, int rows)
+    /// <summary>Whether <paramref name="gemm"/> at <paramref name="rows"/> rows applies the SiLU gate after it itself,
+    /// storing the gate's output (BoundStep.SiluGate) in place of the gate kernel.</summary>
+    private static bool FusesSiluGate(BoundStep gemm, int rows) =>
+        gemm.SiluGate != 0 && SmallGemms.FusesSiluGate(gemm.Gemm!.ChoiceFor(rows));
+
+    /// <summary>y[rows, n] = x[rows, k] w[n, k]^T with the chosen kernel; with <paramref name="siluGate"/> (a kernel that
+    /// <see cref="SmallGemms.FusesSiluGate"/>) w is [gate; up] and y the gated n / 2 features, silu(gate) * up.</summary>
+    private void LaunchGemm(GemmShapeKernels shape, SmallGemmChoice choice, ulong weight, ulong x, ulong y, int rows, bool siluGate = false)
     {
         var (n, k, floatOutput) = (shape.N, shape.K, shape.FloatOutput);
+        if (siluGate && (floatOutput || !SmallGemms.FusesSiluGate(choice)))
+            throw new InvalidOperationException($"{choice} cannot apply a SiLU gate to the {shape} GEMM");
         if (choice.Kernel == SmallGemmKernel.CublasLt)
         {
             _gemm.Linear(y, x, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
@@ -114,13 +125,15 @@ internal sealed unsafe partial class CudaModelRunner
         if (choice.Kernel == SmallGemmKernel.GemvBulk)
         {
             var (blocks, shared) = GemvBulkLaunch(shape, rows, choice.KSplit);
-            args.Add(0);
+            args.Add(0).Add(siluGate ? 1 : 0);
             LaunchKernel(_gemvBulk, blocks, (uint)(SmallGemms.WarpsPerBlock * 32), ref args, shared);
             return;
         }
         if (choice.Kernel == SmallGemmKernel.Tiled) // its K split is the cluster size, compiled into each entry point
         {
-            LaunchKernel(_tiled[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((n + SmallGemms.TiledFeaturesPerBlock - 1) / SmallGemms.TiledFeaturesPerBlock)),
+            var outputsPerBlock = SmallGemms.TiledFeaturesPerBlock / (siluGate ? 2 : 1);
+            var outputs = siluGate ? n / 2 : n;
+            LaunchKernel((siluGate ? _tiledSiluGate : _tiled)[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((outputs + outputsPerBlock - 1) / outputsPerBlock)),
                 SmallGemms.TiledThreads, ref args, (uint)SmallGemms.TiledSharedBytes(TiledStages));
             return;
         }
@@ -128,30 +141,21 @@ internal sealed unsafe partial class CudaModelRunner
             ? (shape.Gemv, SmallGemms.GemvFeaturesPerBlock(choice.KSplit))
             : (_skinny, SmallGemms.SkinnyFeaturesPerBlock(choice.KSplit));
         args.Add(choice.KSplit);
+        if (choice.Kernel == SmallGemmKernel.Gemv) args.Add(siluGate ? 1 : 0); // gated, the same blocks (n is even)
         LaunchKernel(kernel, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), (uint)(SmallGemms.WarpsPerBlock * 32), ref args);
     }
 
-    /// <summary>gemm_tiled with the SiLU gate in its epilogue: <paramref name="gemm"/>'s product gated into the value the
-    /// gate kernel after it would store (BoundStep.SiluGate), <paramref name="rows"/> rows, at the shape's K split.</summary>
-    private void LaunchSiluGateGemm(BoundStep gemm, int rows)
-    {
-        var (shape, choice) = (gemm.Gemm!, gemm.Gemm!.ChoiceFor(rows));
-        var args = new KernelArgs();
-        args.Add(gemm.Input).Add(gemm.Weight).Add(gemm.SiluGate).Add(0UL).Add(rows).Add(shape.N).Add(shape.K);
-        var outputsPerBlock = SmallGemms.TiledFeaturesPerBlock / 2;
-        LaunchKernel(_tiledSiluGate[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((shape.N / 2 + outputsPerBlock - 1) / outputsPerBlock)),
-            SmallGemms.TiledThreads, ref args, (uint)SmallGemms.TiledSharedBytes(TiledStages));
-    }
-
     /// <summary>The GEMV of <paramref name="gemm"/> with its input computed in each block by a GEMV prologue kernel
-    /// (the kernel step before it) into dynamic shared memory.</summary>
+    /// (the kernel step before it) into dynamic shared memory, and the SiLU gate after it where it
+    /// <see cref="FusesSiluGate"/>.</summary>
     private void LaunchGemvPrologue(GemvPrologueBinding gemv, BoundStep gemm, int rows)
     {
         var shape = gemm.Gemm!;
         var choice = shape.ChoiceFor(rows);
+        var gated = FusesSiluGate(gemm, rows);
         var args = new KernelArgs();
         foreach (var pointer in gemv.Arguments) args.Add(pointer);
-        args.Add(gemm.Weight).Add(gemm.Output).Add(rows).Add(shape.N).Add(shape.K).Add(choice.KSplit);
+        args.Add(gemm.Weight).Add(gated ? gemm.SiluGate : gemm.Output).Add(rows).Add(shape.N).Add(shape.K).Add(choice.KSplit).Add(gated ? 1 : 0);
         var (kernel, (blocks, shared)) = choice.Kernel == SmallGemmKernel.GemvBulk
             ? (gemv.Bulk, GemvBulkLaunch(shape, rows, choice.KSplit))
             : (GemvPrologueKernel(gemv, shape), ((uint)SmallGemms.GemvBlocks(shape.N, choice.KSplit), (uint)(rows * shape.K * sizeof(ushort))));

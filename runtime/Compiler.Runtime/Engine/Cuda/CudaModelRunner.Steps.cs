@@ -107,26 +107,27 @@ internal sealed unsafe partial class CudaModelRunner
     /// and the GEMM after it (in the next layer, for the layer's last step) become one launch where the GEMV runs that
     /// GEMM and the prologue kernel serves it (PlanGemvPrologues); one with an attention prologue kernel and the decode
     /// attention after it become one attention launch, unless the step runs cascade attention (whose shared half
-    /// reads q before decode attention does); a GEMM with the plan's SiLU gate after it and that gate kernel become one
-    /// gemm_tiled_silu launch where gemm_tiled runs the GEMM.</summary>
+    /// reads q before decode attention does); a GEMM with the plan's SiLU gate after it takes in that gate kernel
+    /// where its kernel can (gemm_tiled_silu, or the GEMV's gate), with or without a prologue kernel.</summary>
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
         var layout = (int)(mode == ForwardMode.Decode ? Layout.Decode : Layout.Extend);
         foreach (var step in _prologues[layout]) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
-        var skipNext = false;
+        var skip = 0; // steps the launches before have run
         for (var l = 0; l < layerSteps.Length; l++)
         {
             var layer = layerSteps[l];
             for (var s = 0; s < layer.Length; s++)
             {
-                if (skipNext) { skipNext = false; continue; }
+                if (skip > 0) { skip--; continue; }
                 var step = layer[s];
                 var next = step.Gemv is not null ? GemvPrologueGemm(layerSteps, l, s)
                     : step.Attention is not null && !_sharedPrefixStep ? layer[s + 1]
-                    : step.SiluGate != 0 && step.Gemm!.ChoiceFor(tokens).Kernel == SmallGemmKernel.Tiled ? layer[s + 1] : null;
-                skipNext = next is not null && (next.Kind != StepKind.Gemm || next.Gemm!.RunsPrologue(tokens));
-                Enqueue(step, skipNext ? next : null, tokens, batchSize, logitsRows, maxExtend, splits);
+                    : step.Kind == StepKind.Gemm && FusesSiluGate(step, tokens) ? layer[s + 1] : null;
+                var runsNext = next is not null && (next.Kind != StepKind.Gemm || next.Gemm!.RunsPrologue(tokens));
+                skip = !runsNext ? 0 : next!.Kind == StepKind.Gemm && FusesSiluGate(next, tokens) ? 2 : 1; // a GEMM's gate too
+                Enqueue(step, runsNext ? next : null, tokens, batchSize, logitsRows, maxExtend, splits);
             }
         }
         foreach (var step in _epilogues[layout]) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
@@ -231,6 +232,7 @@ internal sealed unsafe partial class CudaModelRunner
                 var weight = _weights[ModelWeights.Expand(step.Weight!, layer)];
                 if (!shape.Weights.Contains(weight)) shape.Weights.Add(weight); // extend and decode layers bind the same weights
                 var gate = step.SiluGate >= 0 && !_options.DisableGemmEpilogues && _valueTypes[step.SiluGate] == ElementType.BFloat16 && !shape.FloatOutput;
+                shape.FeedsSiluGate |= gate;
                 return bound with { Weight = weight, Gemm = shape, SiluGate = gate ? Value(step.SiluGate) : 0 };
             default:
                 return bound;
@@ -295,9 +297,9 @@ internal sealed unsafe partial class CudaModelRunner
     {
         var rows = step.Rows == RowSet.AllTokens ? tokens : logitsRows;
         var layer = step.Layer;
-        if (step.Kind == StepKind.Gemm && next is not null)
+        if (step.Kind == StepKind.Gemm && next is not null) // next: the SiLU gate
         {
-            LaunchSiluGateGemm(step, rows);
+            LaunchGemm(step.Gemm!, step.Gemm!.ChoiceFor(rows), step.Weight, step.Input, step.SiluGate, rows, siluGate: true);
             return;
         }
         if (next is { Kind: StepKind.DecodeAttention })

@@ -122,9 +122,14 @@ internal static class SmallGemms
     public static readonly int[] GemvBulkBlocksPerSm = [1, 2];
 
     /// <summary>Dynamic shared memory of a bulk GEMV block (gemv_bulk): <paramref name="rows"/> rows of x, then at the
-    /// next 128 bytes its run of ceil(n / blocks) weight rows of k.</summary>
-    public static long GemvBulkSharedBytes(int rows, int n, int k, int blocks) =>
-        ((long)rows * k * 2 + 127) / 128 * 128 + (long)((n + blocks - 1) / blocks) * k * 2;
+    /// next 128 bytes its run of ceil(n / blocks) weight rows of k; with <paramref name="siluGate"/> (w is [gate; up], the
+    /// output n / 2 wide) ceil(n / 2 / blocks) gate rows and as many up rows.</summary>
+    public static long GemvBulkSharedBytes(int rows, int n, int k, int blocks, bool siluGate = false) =>
+        ((long)rows * k * 2 + 127) / 128 * 128 + (siluGate ? 2L * ((n / 2 + blocks - 1) / blocks) : (n + blocks - 1) / blocks) * k * 2;
+
+    /// <summary>Whether a GEMM on <paramref name="choice"/> applies the SiLU gate after it in its epilogue: gemm_tiled and
+    /// the bulk GEMV (gemv.cuh says why the streamed GEMV does not).</summary>
+    public static bool FusesSiluGate(SmallGemmChoice choice) => choice.Kernel is SmallGemmKernel.Tiled or SmallGemmKernel.GemvBulk;
 
     /// <summary>What may run a GEMM of <paramref name="rows"/> rows and reduction length <paramref name="k"/>:
     /// cuBLASLt always; gemv at its one K split (<paramref name="gemvSplit"/>, from the feature count) up to
