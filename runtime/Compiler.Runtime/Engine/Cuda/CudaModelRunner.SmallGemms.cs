@@ -141,7 +141,7 @@ internal sealed unsafe partial class CudaModelRunner
             ? (shape.Gemv, SmallGemms.GemvFeaturesPerBlock(choice.KSplit))
             : (_skinny, SmallGemms.SkinnyFeaturesPerBlock(choice.KSplit));
         args.Add(choice.KSplit);
-        if (choice.Kernel == SmallGemmKernel.Gemv) args.Add(siluGate ? 1 : 0); // gated, the same blocks (n is even)
+        if (choice.Kernel == SmallGemmKernel.Gemv) args.Add(0); // silu_gate: the streamed GEMV takes none (FusesSiluGate)
         LaunchKernel(kernel, (uint)((n + featuresPerBlock - 1) / featuresPerBlock), (uint)(SmallGemms.WarpsPerBlock * 32), ref args);
     }
 

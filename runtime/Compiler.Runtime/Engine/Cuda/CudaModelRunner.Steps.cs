@@ -108,7 +108,7 @@ internal sealed unsafe partial class CudaModelRunner
     /// GEMM and the prologue kernel serves it (PlanGemvPrologues); one with an attention prologue kernel and the decode
     /// attention after it become one attention launch, unless the step runs cascade attention (whose shared half
     /// reads q before decode attention does); a GEMM with the plan's SiLU gate after it takes in that gate kernel
-    /// where its kernel can (gemm_tiled_silu, or the GEMV's gate), with or without a prologue kernel.</summary>
+    /// where its kernel can (gemm_tiled_silu, or the bulk GEMV's gate), with or without a prologue kernel.</summary>
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
