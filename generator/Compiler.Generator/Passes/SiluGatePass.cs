@@ -7,9 +7,9 @@ namespace Compiler.Generator.Passes;
 /// <summary>
 /// Finds the gated MLP's GEMM whose product only feeds the SiLU gate after it: a kernel that loads both halves of each
 /// row of the GEMM's output, stores silu(first half) * second half, and does nothing else, where no other launch reads
-/// the product. The GEMM step records the gate's output (StepSpec.SiluGate): the runtime's gemm_tiled applies the gate
-/// in its epilogue and writes that output itself, so the gate kernel's launch and the full product's trip through
-/// memory drop out; with any other GEMM kernel the two steps run as they are.
+/// the product. The GEMM step records the gate's output (StepSpec.SiluGate): the runtime's gemm_tiled and bulk GEMV
+/// apply the gate in their epilogue and write that output themselves, so the gate kernel's launch and the full
+/// product's trip through memory drop out; with any other GEMM kernel the two steps run as they are.
 /// </summary>
 internal static class SiluGatePass
 {

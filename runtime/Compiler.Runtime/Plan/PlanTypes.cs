@@ -89,7 +89,7 @@ public sealed record Step(StepKind Kind, string Name, RowSet Rows)
     /// after it; launched instead of the pair unless the step runs cascade attention (whose shared half reads q).</summary>
     public string? AttentionPrologue { get; init; }
     /// <summary>Gemm: the value the kernel step after it stores when that kernel is only the SiLU gate of this GEMM's
-    /// product (silu of its first half times its second); a GEMM kernel with the gate in its epilogue (gemm_tiled_silu)
+    /// product (silu of its first half times its second); a GEMM kernel with the gate in its epilogue (gemm_tiled_silu, the bulk GEMV)
     /// writes it instead, and that kernel step is skipped. -1: none.</summary>
     public int SiluGate { get; init; } = -1;
     /// <summary>Gemm and attention: the values (buffers) read and written.</summary>

@@ -27,7 +27,7 @@ internal static class BenchOneBatchCommand
         var disablePdl = new Option<bool>("--disable-pdl") { Description = "launch each kernel only after the previous one ends (no programmatic dependent launch)" };
         var disableGemvPrologues = new Option<bool>("--disable-gemv-prologues") { Description = "decode: launch each residual add + RMS norm kernel on its own, not inside the next GEMM's GEMV" };
         var disableAttentionPrologues = new Option<bool>("--disable-attention-prologues") { Description = "decode: launch the q/k norm + RoPE + KV store kernel on its own, not inside decode attention" };
-        var disableGemmEpilogues = new Option<bool>("--disable-gemm-epilogues") { Description = "launch the SiLU gate kernel on its own, not in the epilogue of gemm_tiled's gate_up_proj" };
+        var disableGemmEpilogues = new Option<bool>("--disable-gemm-epilogues") { Description = "launch the SiLU gate kernel on its own, not in the epilogue of gate_up_proj's gemm_tiled or bulk GEMV" };
         var smallGemmKernel = new Option<string?>("--small-gemm-kernel")
         {
             Description = "gemv | gemv-bulk | skinny | tiled | cublaslt: run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of the fastest timed at load",

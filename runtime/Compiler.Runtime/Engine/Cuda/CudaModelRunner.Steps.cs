@@ -160,8 +160,9 @@ internal sealed unsafe partial class CudaModelRunner
         public GemvPrologueBinding? Gemv { get; init; }
         /// <summary>Decode kernel step: its attention prologue kernel (both entry points) and its pointer arguments.</summary>
         public AttentionPrologueBinding? Attention { get; init; }
-        /// <summary>Gemm step: the SiLU gate's output where the plan folds the gate kernel after it into gemm_tiled's
-        /// epilogue (Step.SiluGate; not with <see cref="CudaRunnerOptions.DisableGemmEpilogues"/>), else 0.</summary>
+        /// <summary>Gemm step: the SiLU gate's output where the plan folds the gate kernel after it into the GEMM's
+        /// epilogue, which gemm_tiled and the bulk GEMV apply (Step.SiluGate; not with
+        /// <see cref="CudaRunnerOptions.DisableGemmEpilogues"/>), else 0.</summary>
         public ulong SiluGate { get; init; }
     }
 

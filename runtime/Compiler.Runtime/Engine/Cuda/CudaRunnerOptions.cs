@@ -24,8 +24,8 @@ internal sealed record CudaRunnerOptions
     /// attention (the plan's attention prologue kernels). For measuring what the fusion buys, and for tests comparing
     /// the two.</summary>
     public bool DisableAttentionPrologues { get; init; }
-    /// <summary>Launch the SiLU gate after gate_up_proj on its own instead of in gemm_tiled's epilogue where gemm_tiled
-    /// runs that GEMM (the plan's SiluGate steps). For measuring what the fusion buys, and for tests comparing the two.</summary>
+    /// <summary>Launch the SiLU gate after gate_up_proj on its own instead of in the GEMM's epilogue where gemm_tiled or
+    /// the bulk GEMV runs that GEMM (the plan's SiluGate steps). For measuring what the fusion buys, and for tests comparing the two.</summary>
     public bool DisableGemmEpilogues { get; init; }
     /// <summary>Attend every decode request to its whole context itself, instead of letting requests that share a cached
     /// prefix attend to it together (cascade attention: shared_prefix_attention + decode_attention), vLLM's
