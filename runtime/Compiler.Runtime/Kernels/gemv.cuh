@@ -26,8 +26,8 @@
 #define GEMV_MAX_M 8
 #define GEMV_WARPS 8
 
-// The gate of a gated MLP from the GEMM's sums: gate and up rounded to bf16 first, as the gate kernel reads them from
-// memory, and its expression, so the fused launch gives its bits.
+// The gate of a gated MLP from the GEMM's sums (the bulk GEMV's and gemm_tiled_silu's epilogues): gate and up rounded
+// to bf16 first, as the gate kernel reads them from memory, and its expression, so the fused launch gives its bits.
 static __device__ __forceinline__ float gemv_silu_gate(float gate, float up)
 {
     const float g = __bfloat162float(__float2bfloat16(gate)), u = __bfloat162float(__float2bfloat16(up));

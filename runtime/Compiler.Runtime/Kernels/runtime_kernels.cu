@@ -466,11 +466,7 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
             const float4 up = gt_sum_partials<S>(local + OUT * 4); // the up features, F / 2 columns on
             const float ups[4] = {up.x, up.y, up.z, up.w};
 #pragma unroll
-            for (int e = 0; e < 4; ++e)
-            {
-                const float g = __bfloat162float(__float2bfloat16(values[e])), u = __bfloat162float(__float2bfloat16(ups[e]));
-                values[e] = g / (1.0f + expf(-g)) * u; // silu(g) * u, as the generated gate kernel computes it
-            }
+            for (int e = 0; e < 4; ++e) values[e] = gemv_silu_gate(values[e], ups[e]); // gemv.cuh: the gate kernel's bits
         }
 #pragma unroll
         for (int e = 0; e < 4; ++e)
