@@ -200,14 +200,19 @@ internal sealed unsafe partial class CudaModelRunner
         if (step.GemvPrologue is not { } name || layer == _layers - 1 || _options.DisableGemvPrologues) return bound;
         var gemv = _plan.GemvPrologues.First(g => g.Name == name);
         var (p4, p8, bulk) = (_kernels[name + GemvPrologueEntries[0]], _kernels[name + GemvPrologueEntries[1]], _kernels[name + GemvPrologueEntries[2]]);
-        // Its input rows live in dynamic shared memory: up to GemvMaxRows rows of the GEMM's K bf16 (64 KiB for
-        // Llama-3.1-8B's 4096), past the 48 KiB a launch gets without asking.
-        var k = _constants.Dim(_plan.Buffers.First(b => b.Value == gemv.Input).Length); // the GEMM's K
-        var bytes = (int)(SmallGemms.GemvMaxRows * k * sizeof(ushort));
-        p4.SetMaxDynamicSharedMemory(bytes);
-        p8.SetMaxDynamicSharedMemory(bytes);
-        if (GemvBulkSupported) bulk.SetMaxDynamicSharedMemory(GemvBulkMaxSharedBytes);
         return bound with { Gemv = new GemvPrologueBinding(name, p4, p8, bulk, gemv.Params.Select(p => Pointer(p, layer, Layout.Decode)).ToArray()) };
+    }
+
+    /// <summary>Lets a GEMV prologue kernel's entry points take the dynamic shared memory they launch with, once at load:
+    /// the streamed GEMV's input rows, up to GemvMaxRows rows of the GEMM's K bf16 (64 KiB for Llama-3.1-8B's 4096),
+    /// past the 48 KiB a launch gets without asking; the bulk GEMV's rows and weight run.</summary>
+    private void SetGemvPrologueSharedMemory(ModelPlan plan, GemvPrologueKernel gemv)
+    {
+        var k = _constants.Dim(plan.Buffers.First(b => b.Value == gemv.Input).Length); // the GEMM's K
+        var bytes = (int)(SmallGemms.GemvMaxRows * k * sizeof(ushort));
+        _kernels[gemv.Name + GemvPrologueEntries[0]].SetMaxDynamicSharedMemory(bytes);
+        _kernels[gemv.Name + GemvPrologueEntries[1]].SetMaxDynamicSharedMemory(bytes);
+        if (GemvBulkSupported) _kernels[gemv.Name + GemvPrologueEntries[2]].SetMaxDynamicSharedMemory(GemvBulkMaxSharedBytes);
     }
 
     /// <summary>Enqueues one of the step's kernels; every kernel but the step's first may start while its predecessor

@@ -98,7 +98,10 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var module = Own(compiler.Compile(plan.Architecture, KernelSources.ResolveIncludes(plan.CudaSource), _constants.KernelDefines()));
         foreach (var kernel in plan.Kernels) _kernels[kernel.Name] = module.Module.GetKernel(kernel.Name);
         foreach (var gemv in plan.GemvPrologues)
+        {
             foreach (var entry in GemvPrologueEntries) _kernels[gemv.Name + entry] = module.Module.GetKernel(gemv.Name + entry);
+            SetGemvPrologueSharedMemory(plan, gemv);
+        }
         foreach (var attention in plan.AttentionPrologues)
             foreach (var entry in AttentionPrologueEntries) _kernels[attention.Name + entry] = module.Module.GetKernel(attention.Name + entry);
         var attentionStep = plan.ExtendLayer.First(s => s.Kind == StepKind.ExtendAttention);
