@@ -101,8 +101,8 @@ internal sealed class AttentionKernels
     private int DecodeTileTokensOf(int threads) => threads / (HeadDim / 8) * DecodeUnroll;
 
     /// <summary>DA_SMEM_FOR(threads): per q head of the group, each row group's partial state, three floats per merged
-    /// state and the q head itself, fp32.</summary>
-    private int DecodeSharedMemoryOf(int threads) => (threads / (HeadDim / 8) * (HeadDim + 2) + 3 * (DecodeMaxSplits + DecodeMaxPrefixChunks) + HeadDim) * GroupSize * 4;
+    /// state, the q head itself and its max and sum over the row groups, fp32.</summary>
+    private int DecodeSharedMemoryOf(int threads) => (threads / (HeadDim / 8) * (HeadDim + 2) + 3 * (DecodeMaxSplits + DecodeMaxPrefixChunks) + HeadDim + 2) * GroupSize * 4;
 
     /// <summary>Dynamic shared memory of extend_attention (EA_SMEM_BYTES): the Q tile and one K and one V tile.</summary>
     public int ExtendSharedMemoryBytes => (ExtendBlockM + 2 * ExtendBlockN) * HeadDim * 2;

@@ -29,7 +29,8 @@
 //                    [batch][DA_MAX_PREFIX_CHUNKS][NUM_HEADS][2]; merged into the output with this kernel's splits
 //
 // Launch: grid (batch, NUM_KV_HEADS, num_splits), block DA_THREADS or DA_WIDE_THREADS, no dynamic shared memory
-//   (static shared memory: DA_SMEM_FOR(threads) = (rows * (HEAD_DIM + 2) + 3 * DA_MAX_STATES) * GROUP * 4 <= 48 KiB).
+//   (static shared memory: DA_SMEM_FOR(threads) = (rows * (HEAD_DIM + 2) + 3 * DA_MAX_STATES + HEAD_DIM + 2) * GROUP * 4
+//   <= 48 KiB).
 //   num_splits (gridDim.z, at most DA_MAX_SPLITS = 64) is the host's choice from batch, the longest seq_len and the SM count (see
 //   AttentionKernels.DecodeNumSplits); each request cuts its own sequence (past its shared prefix) into chunks of
 //   ceil(seq_len / num_splits) tokens rounded up to a tile (and to the entry point's minimum), so short requests use fewer splits and a request
@@ -69,7 +70,7 @@ static_assert(NUM_HEADS % NUM_KV_HEADS == 0, "NUM_HEADS must be a multiple of NU
 static_assert(HEAD_DIM >= 16 && HEAD_DIM <= 256 && (HEAD_DIM & (HEAD_DIM - 1)) == 0,
               "HEAD_DIM must be a power of two in [16, 256]");
 // Static shared memory of a CTA of T threads.
-#define DA_SMEM_FOR(T) ((((T) / DA_TPR) * (HEAD_DIM + 2) + 3 * DA_MAX_STATES + HEAD_DIM) * DA_GROUP * 4)
+#define DA_SMEM_FOR(T) ((((T) / DA_TPR) * (HEAD_DIM + 2) + 3 * DA_MAX_STATES + HEAD_DIM + 2) * DA_GROUP * 4)
 #define DA_SMEM_BYTES DA_SMEM_FOR(DA_THREADS)
 static_assert(DA_SMEM_BYTES <= 48 * 1024, "decode shared memory exceeds 48 KiB: too many q heads per kv head");
 // decode_attention_wide: the most threads (512, 256 or 128) whose shared memory fits 48 KiB. For few requests: four
@@ -180,15 +181,13 @@ decode_attention_body(Prologue prologue,
 
     // The previous kernel writes q and this step's K/V (or what the prologue computes them from); the K/V of earlier
     // tokens (and req_to_token: set by the step's first kernel, which has finished when this one starts) are already
-    // there. Pull the first DA_PREFETCH_TILES tiles of this split's share of them into L2 before waiting, so the loop
-    // starts on L2 instead of HBM (more would only evict each other's lines when many long requests run) -- but for
-    // the first tile where it is loaded into registers before waiting (early_tile, below).
-    // The narrow entry point (many requests: bandwidth rules) loads its first tile's K/V rows before the wait; the
-    // wide one (few requests: latency rules) after the prologue, from L2. On the H100, Qwen3-0.6B, GPU time a step:
-    // batch 64 1.80 -> 1.56-1.60 ms with the early tile; in the wide entry too it gave batch 1 nothing (0.91 ms either
-    // way, within the runs' spread) for 512 threads' tile registers held across the prologue.
-    constexpr bool early_tile = MIN_TILES == DA_MIN_TILES;
-    const int prefetch_start = early_tile ? start + TILE : start;
+    // there. The first tile of them is loaded into registers before waiting, and the next DA_PREFETCH_TILES - 1 tiles
+    // pulled into L2, so the loop starts on registers and L2 instead of HBM (more would only evict each other's lines
+    // when many long requests run). On the H100, Qwen3-0.6B, GPU time a step with the early tile: batch 64 1.80 ->
+    // 1.56-1.60 ms; in the wide entry point (first loaded after the prologue, from L2, until 2026-11-23) batch 1
+    // 0.79-0.80 ms against 0.80-0.83 and batch 8 1.04-1.05 against 1.08-1.09 -- its first tile took ~3,300 of the
+    // ~13,000 cycles after the wait (clock64 phases).
+    const int prefetch_start = start + TILE;
     const int cached_end = min(min(end, seq_len - 1), start + DA_PREFETCH_TILES * TILE);
     for (int i = tid; i < (cached_end - prefetch_start) * DA_ROW_LINES; i += THREADS)
     {
@@ -199,7 +198,7 @@ decode_attention_body(Prologue prologue,
     const int lane_r = tid % DA_TPR; // which 8-element slice of HEAD_DIM this thread owns
     const int row = tid / DA_TPR;    // row group: tokens start + row + ROWS * k
     // Slots are read one tile ahead, so each tile waits on its K/V loads only, not on a slot load before them. (L2,
-    // coherent: the last slot is new this step.) An early first tile leaves out the newest token's row, which the
+    // coherent: the last slot is new this step.) The early first tile leaves out the newest token's row, which the
     // previous kernel or the prologue stores: its thread loads it after the barrier below, from newest_slot.
     int slots[DA_UNROLL];
 #pragma unroll
@@ -209,12 +208,11 @@ decode_attention_body(Prologue prologue,
         slots[u] = pos < end ? __ldcg(tok + pos) : 0;
     }
     const int newest = seq_len - 1;
-    const bool newest_in_first_tile = early_tile && start <= newest && newest < min(end, start + TILE);
+    const bool newest_in_first_tile = start <= newest && newest < min(end, start + TILE);
     const int newest_slot = newest_in_first_tile ? __ldcg(tok + newest) : 0;
     uint4 kr[DA_UNROLL], vr[DA_UNROLL];
     bool valid[DA_UNROLL];
-    if constexpr (early_tile)
-        da_load_tile<ROWS>(k_cache, v_cache, tok, kvh, lane_r, row, start, end, newest, slots, kr, vr, valid);
+    da_load_tile<ROWS>(k_cache, v_cache, tok, kvh, lane_r, row, start, end, newest, slots, kr, vr, valid);
     wait_for_previous_kernel();
     allow_next_kernel();
 
@@ -229,8 +227,6 @@ decode_attention_body(Prologue prologue,
     __shared__ __align__(16) float s_q[DA_GROUP * HEAD_DIM];
     prologue(b, kvh, start <= newest && newest < end, s_q);
     __syncthreads(); // s_q, and the new token's K/V if the prologue stored them
-    if constexpr (!early_tile)
-        da_load_tile<ROWS>(k_cache, v_cache, tok, kvh, lane_r, row, start, end, -1, slots, kr, vr, valid);
     if (newest_in_first_tile)
     {
 #pragma unroll
@@ -330,6 +326,38 @@ decode_attention_body(Prologue prologue,
         }
     }
     __syncthreads();
+    // Per q head, once: the max M and sum L over the row groups, and each row group's weight exp2(m - M), written over
+    // its m (a warp per q head, its lanes over the row groups). The pass over the outputs is then FMAs alone; it used to
+    // take each output's thread through every row group's exp2f in one chain (with the stores, 1,200-2,500 of the wide
+    // entry's ~13,000 cycles after its wait at batch 1: clock64 phases, Qwen3-0.6B on the H100).
+    __shared__ float s_head_m[DA_GROUP], s_head_l[DA_GROUP];
+    for (int g = tid / 32; g < DA_GROUP; g += THREADS / 32)
+    {
+        const int lane = tid % 32;
+        float mx = DA_NEG_INF;
+        for (int r = lane; r < ROWS; r += 32)
+            mx = fmaxf(mx, s_ml[r][g][0]);
+#pragma unroll
+        for (int off = 16; off > 0; off >>= 1)
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
+        const float m_use = mx == DA_NEG_INF ? 0.f : mx;
+        float sum = 0.f;
+        for (int r = lane; r < ROWS; r += 32)
+        {
+            const float w = exp2f(s_ml[r][g][0] - m_use); // row groups that saw no token have m = -inf: w = 0
+            sum = fmaf(s_ml[r][g][1], w, sum);
+            s_ml[r][g][0] = w;
+        }
+#pragma unroll
+        for (int off = 16; off > 0; off >>= 1)
+            sum += __shfl_xor_sync(0xffffffffu, sum, off);
+        if (lane == 0)
+        {
+            s_head_m[g] = mx;
+            s_head_l[g] = sum;
+        }
+    }
+    __syncthreads();
 
     const size_t part_base = ((size_t)b * num_splits + split) * NUM_HEADS + kvh * DA_GROUP;
     float* __restrict__ part_acc = partials;
@@ -339,19 +367,12 @@ decode_attention_body(Prologue prologue,
     {
         const int g = i / HEAD_DIM;
         const int d = i % HEAD_DIM;
-        float mx = DA_NEG_INF;
+        const float mx = s_head_m[g], sum = s_head_l[g];
+        float part[4] = {0.f, 0.f, 0.f, 0.f}; // four chains, not one ROWS long
 #pragma unroll
         for (int r = 0; r < ROWS; ++r)
-            mx = fmaxf(mx, s_ml[r][g][0]);
-        const float m_use = mx == DA_NEG_INF ? 0.f : mx;
-        float sum = 0.f, a = 0.f;
-#pragma unroll
-        for (int r = 0; r < ROWS; ++r)
-        {
-            const float w = exp2f(s_ml[r][g][0] - m_use); // row groups that saw no token have m = -inf: w = 0
-            sum = fmaf(s_ml[r][g][1], w, sum);
-            a = fmaf(s_acc[r][g][d], w, a);
-        }
+            part[r % 4] = fmaf(s_acc[r][g][d], s_ml[r][g][0], part[r % 4]);
+        const float a = (part[0] + part[1]) + (part[2] + part[3]);
         if (active == 1 && prefix_states == 0)
         {
             o[((size_t)b * NUM_HEADS + kvh * DA_GROUP + g) * HEAD_DIM + d] = __float2bfloat16(a / sum);
