@@ -8,7 +8,8 @@ namespace Gpu.Tests;
 /// argmax_rows (greedy sampling on the GPU), on logits made to catch its merge across blocks: equal maxima in different
 /// blocks (the first wins, as torch.argmax), the maximum in a row's last element, -0 against +0, NaNs passed over, a row
 /// of -inf (index 0), and vocabularies that are not whole 16-byte chunks. Launched twice, since each launch must leave
-/// its per-row state zeroed for the next.
+/// its per-row state zeroed for the next; the second also writes the tokens to pinned host memory, as the runner reads
+/// them.
 /// </summary>
 public sealed class ArgmaxKernelTests
 {
@@ -39,19 +40,22 @@ public sealed class ArgmaxKernelTests
         using var stream = CudaStream.Create();
         using var device = DeviceBuffer<float>.From(logits);
         using var tokens = DeviceBuffer<int>.Allocate(rows);
+        using var hostTokens = PinnedHostBuffer<int>.Allocate(rows);
+        hostTokens.Span.Fill(-1);
         using var state = DeviceBuffer<byte>.Allocate(rows * ArgmaxLaunch.RowStateBytes);
         state.FillBytesAsync(0, stream);
         for (var launch = 0; launch < 2; launch++)
         {
             tokens.FillBytesAsync(0xff, stream);
             var args = new KernelArgs();
-            ArgmaxLaunch.AddArguments(ref args, device.Pointer, vocab, tokens.Pointer, state.Pointer);
+            ArgmaxLaunch.AddArguments(ref args, device.Pointer, vocab, tokens.Pointer, state.Pointer, launch == 1 ? hostTokens.DevicePointer : 0);
             kernel.Launch(ArgmaxLaunch.Grid(vocab, rows), ArgmaxLaunch.Threads, stream, ref args);
             stream.Synchronize();
             Assert.Equal(expected, tokens.ToArray());
+            Assert.Equal(launch == 1 ? expected : Enumerable.Repeat(-1, rows).ToArray(), hostTokens.Span.ToArray());
         }
         Assert.All(state.ToArray(), b => Assert.Equal(0, b));
-        Gpu.Report($"argmax_rows, vocab {vocab}: {rows} rows as the reference, twice, state left zeroed");
+        Gpu.Report($"argmax_rows, vocab {vocab}: {rows} rows as the reference, twice, state left zeroed, host copy as the device's");
     }
 
     /// <summary>torch.argmax without NaNs: the first index of the largest value, 0 where no value beats -inf.</summary>

@@ -19,6 +19,17 @@ internal sealed unsafe class PinnedHostBuffer<T> : IDisposable
 
     public long Length { get; }
 
+    /// <summary>The address kernels reach this buffer at: with unified addressing (every 64-bit platform CUDA 12+ runs
+    /// on), cuMemAllocHost's memory is mapped into every context at the host pointer itself.</summary>
+    public ulong DevicePointer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Pointer == null, this);
+            return (ulong)Pointer;
+        }
+    }
+
     public Span<T> Span
     {
         get

@@ -14,6 +14,8 @@ internal static class ArgmaxLaunch
     /// <summary>The blocks of each row of <paramref name="vocab"/> logits, by <paramref name="rows"/>.</summary>
     public static Dim3 Grid(int vocab, int rows) => new((uint)((vocab + BlockElements - 1) / BlockElements), (uint)rows);
 
-    public static void AddArguments(ref KernelArgs args, ulong logits, int vocab, ulong tokens, ulong state) =>
-        args.Add(logits).Add(vocab).Add(tokens).Add(state);
+    /// <summary>Arguments: <paramref name="tokens"/> on the device; <paramref name="hostTokens"/> a pinned host buffer's
+    /// <see cref="PinnedHostBuffer{T}.DevicePointer"/> the kernel also writes them to, or 0 for none.</summary>
+    public static void AddArguments(ref KernelArgs args, ulong logits, int vocab, ulong tokens, ulong state, ulong hostTokens = 0) =>
+        args.Add(logits).Add(vocab).Add(tokens).Add(state).Add(hostTokens);
 }

@@ -272,10 +272,9 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         var slot = (int)(_launchedSteps & 1);
         var rows = Execute(batch);
         var args = new KernelArgs();
-        ArgmaxLaunch.AddArguments(ref args, _logits.Pointer, _vocab, _sampled.Pointer, _argmaxState.Pointer);
+        // The tokens go to _sampled, where the next step's placeholders read them, and straight to the host's staging.
+        ArgmaxLaunch.AddArguments(ref args, _logits.Pointer, _vocab, _sampled.Pointer, _argmaxState.Pointer, _sampledStaging[slot].DevicePointer);
         LaunchKernel(_argmax, ArgmaxLaunch.Grid(_vocab, rows), ArgmaxLaunch.Threads, ref args);
-        // _sampled keeps this step's tokens on the device until the next step's placeholders have read them.
-        _sampled.CopyToAsync(_sampledStaging[slot], rows, _stream);
         _sampledReady[slot].Record(_stream);
         _inFlightRows[slot] = batch.NumLogitsRows;
         _launchedSteps++;
