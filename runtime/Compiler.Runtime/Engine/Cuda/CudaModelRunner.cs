@@ -265,7 +265,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         WaitGreedy(tokens);
     }
 
-    /// <summary>Enqueues the step, its argmax and the copy of the tokens to the host; returns without waiting.</summary>
+    /// <summary>Enqueues the step and its argmax, which writes the tokens to the host's pinned staging; returns without waiting.</summary>
     public void LaunchGreedy(ForwardBatch batch)
     {
         if (_launchedSteps - _waitedSteps >= 2) throw new InvalidOperationException("Two steps are in flight already: WaitGreedy for the older one first.");
