@@ -370,10 +370,7 @@ internal sealed unsafe partial class CudaModelRunner
             var request = requests.Alloc();
             var slots = requests.Row(request);
             for (var p = 0; p <= context; p++) slots[p] = 1 + request * (context + 1) + p; // slot 0 is the padding slot
-            var staging = _reqToTokenStaging.Pointer + (long)request * (context + 1);
-            slots.CopyTo(new Span<int>(staging, context + 1));
-            Cu.Check(CuDriver.cuMemcpyHtoDAsync(_reqToToken.Pointer + (ulong)((long)request * _stride * sizeof(int)), staging, (nuint)((context + 1) * sizeof(int)), _stream.Handle),
-                "cuMemcpyHtoDAsync", "uploading req_to_token");
+            UploadReqToTokenRow(request, slots[..(context + 1)], (long)request * (context + 1));
         }
         var bytes = (nuint)(rows * (context + 1L) * _kvSlotBytes);
         foreach (var cache in _kCache.Concat(_vCache))

@@ -83,12 +83,19 @@ internal sealed unsafe partial class CudaModelRunner
             var request = batch.ReqPoolIndices[b];
             var length = batch.SeqLens[b];
             if (length > _stride) throw new ArgumentException($"A request of {length} tokens exceeds the context length {_stride}");
-            var staging = _reqToTokenStaging.Pointer + staged;
-            table.ReadRow(request, length).CopyTo(new Span<int>(staging, length));
-            Cu.Check(CuDriver.cuMemcpyHtoDAsync(_reqToToken.Pointer + (ulong)((long)request * _stride * sizeof(int)), staging, (nuint)(length * sizeof(int)), _stream.Handle),
-                "cuMemcpyHtoDAsync", "uploading req_to_token");
+            UploadReqToTokenRow(request, table.ReadRow(request, length), staged);
             staged += length;
         }
+    }
+
+    /// <summary>Copies <paramref name="slots"/> to the pinned staging at <paramref name="stagingOffset"/> and from there,
+    /// on the stream, to the start of request <paramref name="request"/>'s row of the device's req_to_token.</summary>
+    private void UploadReqToTokenRow(int request, ReadOnlySpan<int> slots, long stagingOffset)
+    {
+        var staging = _reqToTokenStaging.Pointer + stagingOffset;
+        slots.CopyTo(new Span<int>(staging, slots.Length));
+        Cu.Check(CuDriver.cuMemcpyHtoDAsync(_reqToToken.Pointer + (ulong)((long)request * _stride * sizeof(int)), staging, (nuint)(slots.Length * sizeof(int)), _stream.Handle),
+            "cuMemcpyHtoDAsync", "uploading req_to_token");
     }
 
     private void EnqueueDecode(int batchSize, bool sharedPrefix)
