@@ -316,7 +316,7 @@ internal sealed unsafe partial class CudaModelRunner
             // it can run tries it at once first, the others one by one after. The set at once is each shape's fastest
             // blocks per SM alone, or one count for all, whichever steps fastest: alone, o_proj and down_proj sometimes
             // took one block per SM, and trying shapes one at a time never moved off it (H100, Qwen3-0.6B: batch 1
-            // 0.84 ms on the GPU in 4 of 15 starts, against 0.79-0.81 with two blocks per SM for all).
+            // 0.83-0.84 ms on the GPU in 5 of 23 runs, against 0.79-0.81 with two blocks per SM for all).
             var bulk = _gemmShapes.Values
                 .Where(shape => shape.Choices[b].Kernel != SmallGemmKernel.GemvBulk)
                 .Select(shape => (Shape: shape, Candidates: shape.TimedAlone[b].Select(t => t.Choice).Where(c => c.Kernel == SmallGemmKernel.GemvBulk).ToList()))
