@@ -66,7 +66,9 @@ internal static class BenchOneBatchCommand
             };
             using var host = ModelHost.Open(result.GetValue(modelPath)!, result.GetValue(loadFormat)!, result.GetValue(device)!, options);
             Console.WriteLine($"model: {host.Plan.Architecture}, vocab {host.Runner.VocabSize}");
-            RunOnce(host, sizes.Max(), inLen, Math.Min(outLen, 4), null, null); // warm-up
+            // Warm-up, untimed, decoding min(32, output_len) steps as sglang.bench_one_batch's does; at the largest batch
+            // size (SGLang's is at the first), so the timed runs find the largest shapes compiled and planned.
+            RunOnce(host, sizes.Max(), inLen, Math.Min(outLen, 32), null, null);
             foreach (var size in sizes) RunOnce(host, size, inLen, outLen, result.GetValue(resultFile), result.GetValue(runName));
             if (result.GetValue(profile) && host.Runner is CudaModelRunner cuda)
                 foreach (var size in sizes) PrintProfile(cuda, size, inLen);
