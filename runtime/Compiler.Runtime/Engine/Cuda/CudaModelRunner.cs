@@ -217,6 +217,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         PlanGemvPrologues(log);
         ChooseSmallGemms(log);
         RefineSmallGemmsOnDecodeSteps(log);
+        WarmUpPrefillGemms(log);
         if (!options.DisableCudaGraph) CaptureDecodeGraphs(log);
     }
 
