@@ -281,9 +281,10 @@ internal sealed unsafe partial class CudaModelRunner
     /// <summary>
     /// Runs each layer GEMM of an extend step once on cuBLASLt at row counts past the small-GEMM buckets, doubling up to
     /// --max-batch-tokens, before the first request: cuBLASLt loads the kernels its heuristic picks on their first use,
-    /// ~3 ms each on the H100 (host gaps before its cuLibraryLoadData calls in an nsys trace), which the first prefill
-    /// of 128 tokens paid three times over (13.5 ms, 1.7 of them on the GPU). The step's own activation buffers serve
-    /// (their contents are scratch until the first step), and the plans made stay cached for those row counts.
+    /// ~3 ms each on the H100 (host gaps before its cuLibraryLoadData calls in an nsys trace), which Qwen3-0.6B's first
+    /// prefill of 128 tokens paid three times over (8.7-9.0 ms, 1.7 of them on the GPU; 2.1 ms with this, which takes
+    /// 48 ms at load). The step's own activation buffers serve (their contents are scratch until the first step), and
+    /// the plans made stay cached for those row counts.
     /// </summary>
     private void WarmUpPrefillGemms(Action<string> log)
     {
