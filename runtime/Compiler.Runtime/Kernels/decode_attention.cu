@@ -98,20 +98,24 @@ __device__ __forceinline__ void da_bf16x8_to_float(const uint4 v, float (&f)[8])
 
 // Loads a tile's K/V rows (tokens t0 + row + ROWS * u, those before end) with the slots read one tile ahead, all
 // 2 * DA_UNROLL loads in flight before any is used, then the next tile's slots. The row of token skip_pos is left zero.
-template <int ROWS>
+// VIA_L1: rows other than the newest token's are loaded through L1, where the kernel prefetched them; the newest one,
+// which this kernel's prologue may have just stored, always from L2.
+template <int ROWS, bool VIA_L1>
 static __device__ __forceinline__ void da_load_tile(const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache, const int* __restrict__ tok,
-                                                    int kvh, int lane_r, int row, int t0, int end, int skip_pos, int (&slots)[DA_UNROLL],
-                                                    uint4 (&kr)[DA_UNROLL], uint4 (&vr)[DA_UNROLL], bool (&valid)[DA_UNROLL])
+                                                    int kvh, int lane_r, int row, int t0, int end, int skip_pos, int newest,
+                                                    int (&slots)[DA_UNROLL], uint4 (&kr)[DA_UNROLL], uint4 (&vr)[DA_UNROLL],
+                                                    bool (&valid)[DA_UNROLL])
 {
 #pragma unroll
     for (int u = 0; u < DA_UNROLL; ++u)
     {
         const int pos = t0 + u * ROWS + row;
         valid[u] = pos < end;
-        const bool load = valid[u] && pos != skip_pos;
-        const size_t off = ((size_t)slots[u] * NUM_KV_HEADS + kvh) * HEAD_DIM + lane_r * 8;
-        kr[u] = load ? __ldcg(reinterpret_cast<const uint4*>(k_cache + off)) : make_uint4(0, 0, 0, 0);
-        vr[u] = load ? __ldcg(reinterpret_cast<const uint4*>(v_cache + off)) : make_uint4(0, 0, 0, 0);
+        const uint4* k = reinterpret_cast<const uint4*>(k_cache + ((size_t)slots[u] * NUM_KV_HEADS + kvh) * HEAD_DIM + lane_r * 8);
+        const uint4* v = reinterpret_cast<const uint4*>(v_cache + ((size_t)slots[u] * NUM_KV_HEADS + kvh) * HEAD_DIM + lane_r * 8);
+        if (!valid[u] || pos == skip_pos) kr[u] = vr[u] = make_uint4(0, 0, 0, 0);
+        else if (VIA_L1 && pos != newest) { kr[u] = __ldca(k); vr[u] = __ldca(v); }
+        else { kr[u] = __ldcg(k); vr[u] = __ldcg(v); }
     }
 #pragma unroll
     for (int u = 0; u < DA_UNROLL; ++u)
@@ -186,14 +190,26 @@ decode_attention_body(Prologue prologue,
     // when many long requests run). On the H100, Qwen3-0.6B, GPU time a step with the early tile: batch 64 1.80 ->
     // 1.56-1.60 ms; in the wide entry point (first loaded after the prologue, from L2, until 2026-11-23) batch 1
     // 0.79-0.80 ms against 0.80-0.83 and batch 8 1.04-1.05 against 1.08-1.09 -- its first tile took ~3,300 of the
-    // ~13,000 cycles after the wait (clock64 phases).
+    // ~13,000 cycles after the wait (clock64 phases). The wide entry point, a CTA or two per SM, pulls them into L1
+    // instead, so its second tile (a context of 129-256 tokens) is an L1 hit: Qwen3-0.6B on the H100, GPU time a step
+    // in four runs each way, batch 1 804-810 -> 795-803 us, batch 2 944-947 -> 938-943, batch 8 1,050-1,052 ->
+    // 1,039-1,046. (The narrow entry point, many CTAs per SM at larger batches, keeps L2.)
+    constexpr bool via_l1 = MIN_TILES == DA_WIDE_MIN_TILES;
     const int prefetch_start = start + TILE;
     const int cached_end = min(min(end, seq_len - 1), start + DA_PREFETCH_TILES * TILE);
     for (int i = tid; i < (cached_end - prefetch_start) * DA_ROW_LINES; i += THREADS)
     {
         const size_t off = ((size_t)__ldcg(tok + prefetch_start + i / DA_ROW_LINES) * NUM_KV_HEADS + kvh) * HEAD_DIM + i % DA_ROW_LINES * 64;
-        asm volatile("prefetch.global.L2 [%0];" ::"l"(k_cache + off));
-        asm volatile("prefetch.global.L2 [%0];" ::"l"(v_cache + off));
+        if (via_l1)
+        {
+            asm volatile("prefetch.global.L1 [%0];" ::"l"(k_cache + off));
+            asm volatile("prefetch.global.L1 [%0];" ::"l"(v_cache + off));
+        }
+        else
+        {
+            asm volatile("prefetch.global.L2 [%0];" ::"l"(k_cache + off));
+            asm volatile("prefetch.global.L2 [%0];" ::"l"(v_cache + off));
+        }
     }
     const int lane_r = tid % DA_TPR; // which 8-element slice of HEAD_DIM this thread owns
     const int row = tid / DA_TPR;    // row group: tokens start + row + ROWS * k
@@ -212,7 +228,7 @@ decode_attention_body(Prologue prologue,
     const int newest_slot = newest_in_first_tile ? __ldcg(tok + newest) : 0;
     uint4 kr[DA_UNROLL], vr[DA_UNROLL];
     bool valid[DA_UNROLL];
-    da_load_tile<ROWS>(k_cache, v_cache, tok, kvh, lane_r, row, start, end, newest, slots, kr, vr, valid);
+    da_load_tile<ROWS, false>(k_cache, v_cache, tok, kvh, lane_r, row, start, end, newest, newest, slots, kr, vr, valid); // used once: not kept in L1
     wait_for_previous_kernel();
     allow_next_kernel();
 
@@ -268,7 +284,7 @@ decode_attention_body(Prologue prologue,
     for (int t0 = start; t0 < end; t0 += TILE)
     {
         if (t0 != start)
-            da_load_tile<ROWS>(k_cache, v_cache, tok, kvh, lane_r, row, t0, end, -1, slots, kr, vr, valid);
+            da_load_tile<ROWS, via_l1>(k_cache, v_cache, tok, kvh, lane_r, row, t0, end, -1, newest, slots, kr, vr, valid);
 
 #pragma unroll
         for (int g = 0; g < DA_GROUP; ++g)
