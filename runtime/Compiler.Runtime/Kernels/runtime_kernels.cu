@@ -130,7 +130,18 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16_bulk(
 {
     extern __shared__ __align__(16) __nv_bfloat16 gemv_x[];
     gemv<0>(gemv_x, w, y_bf16, y_f32, M, N, K, ksplit, silu_gate, [&] {
-        for (int i = threadIdx.x; i < M * K / 8; i += blockDim.x) reinterpret_cast<uint4*>(gemv_x)[i] = reinterpret_cast<const uint4*>(x)[i];
+        // Every load in flight before the first store: one round trip to L2 for up to 4 x 4 KB of x, not one each.
+        const int chunks = M * K / 8;
+        for (int i0 = threadIdx.x; i0 < chunks; i0 += 4 * blockDim.x)
+        {
+            uint4 v[4];
+#pragma unroll
+            for (int u = 0; u < 4; ++u)
+                if (i0 + u * blockDim.x < chunks) v[u] = reinterpret_cast<const uint4*>(x)[i0 + u * blockDim.x];
+#pragma unroll
+            for (int u = 0; u < 4; ++u)
+                if (i0 + u * blockDim.x < chunks) reinterpret_cast<uint4*>(gemv_x)[i0 + u * blockDim.x] = v[u];
+        }
     });
 }
 
