@@ -194,7 +194,7 @@ decode_attention_body(Prologue prologue,
     // instead, so its second tile (a context of 129-256 tokens) is an L1 hit: Qwen3-0.6B on the H100, GPU time a step
     // in four runs each way, batch 1 804-810 -> 795-803 us, batch 2 944-947 -> 938-943, batch 8 1,050-1,052 ->
     // 1,039-1,046. (The narrow entry point, many CTAs per SM at larger batches, keeps L2.)
-    constexpr bool via_l1 = MIN_TILES == DA_WIDE_MIN_TILES;
+    constexpr bool via_l1 = MIN_TILES == DA_WIDE_MIN_TILES; // the wide entry point: its two-tile minimum tells it apart
     const int prefetch_start = start + TILE;
     const int cached_end = min(min(end, seq_len - 1), start + DA_PREFETCH_TILES * TILE);
     for (int i = tid; i < (cached_end - prefetch_start) * DA_ROW_LINES; i += THREADS)

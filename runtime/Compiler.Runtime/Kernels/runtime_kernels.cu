@@ -130,7 +130,8 @@ extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16_bulk(
 {
     extern __shared__ __align__(16) __nv_bfloat16 gemv_x[];
     gemv<0>(gemv_x, w, y_bf16, y_f32, M, N, K, ksplit, silu_gate, [&] {
-        // Every load in flight before the first store: one round trip to L2 for up to 4 x 4 KB of x, not one each.
+        // Four loads in flight per thread before any store: one round trip to L2 per 16 KB of x (256 threads x 4 x 16
+        // bytes), where one load then store per thread took one per 4 KB.
         const int chunks = M * K / 8;
         for (int i0 = threadIdx.x; i0 < chunks; i0 += 4 * blockDim.x)
         {
