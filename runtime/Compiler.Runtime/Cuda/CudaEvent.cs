@@ -22,6 +22,17 @@ internal sealed unsafe class CudaEvent : IDisposable
 
     public void Record(CudaStream stream) => Cu.Check(CuDriver.cuEventRecord(Handle, stream.Handle), "cuEventRecord");
 
+    /// <summary>Records on <paramref name="stream"/>, or while the stream is being captured, as an event record node of
+    /// the graph (CU_EVENT_RECORD_EXTERNAL), so that every replay records it where the capture did -- a plain record
+    /// during capture only orders the graph's nodes.</summary>
+    public void RecordOrCapture(CudaStream stream)
+    {
+        if (!stream.IsCapturing) { Record(stream); return; }
+        Cu.Check(CuDriver.cuEventRecordWithFlags(Handle, stream.Handle, RecordExternal), "cuEventRecordWithFlags", "recording an event node in a captured graph");
+    }
+
+    private const uint RecordExternal = 1;
+
     public void Synchronize() => Cu.Check(CuDriver.cuEventSynchronize(Handle), "cuEventSynchronize");
 
     /// <summary>True when all work captured by the last record has finished.</summary>

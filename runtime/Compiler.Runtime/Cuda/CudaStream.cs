@@ -24,6 +24,17 @@ internal sealed unsafe class CudaStream : IDisposable
     /// <summary>Makes later work on this stream wait for <paramref name="event"/> (no host blocking).</summary>
     public void Wait(CudaEvent @event) => Cu.Check(CuDriver.cuStreamWaitEvent(Handle, @event.Handle, 0), "cuStreamWaitEvent");
 
+    /// <summary>Whether a graph capture on this stream is under way (cuStreamIsCapturing: allowed during one).</summary>
+    public bool IsCapturing
+    {
+        get
+        {
+            int status; // CUstreamCaptureStatus: 0 none, 1 active, 2 invalidated
+            Cu.Check(CuDriver.cuStreamIsCapturing(Handle, &status), "cuStreamIsCapturing");
+            return status != 0;
+        }
+    }
+
     public void Dispose()
     {
         if (Handle != 0)

@@ -4,16 +4,31 @@
 #include "tensor_core.cuh"
 #include "gemv.cuh"
 
-// Decode: the KV slot of each request's new token goes into its req_to_token row (the host table learns it on its
-// own; the device copy is updated here so a captured decode graph needs no per-request copies).
-extern "C" __global__ void assign_decode_slots(int* __restrict__ req_to_token, int stride,
-                                               const int* __restrict__ req_pool_indices, const int* __restrict__ seq_lens,
-                                               const int* __restrict__ out_cache_loc, int batch)
+// Decode: the step's first kernel copies its inputs, which the host staged in pinned memory, to their device buffer
+// (`count4` int4s from the decode layout's start, at the same offsets in both), so that the step needs no copy call
+// and no copy engine before it -- the kernels after it read them from the device, some before their wait, so the next
+// launch must wait for this one to end. Input ids -(r + 1) are placeholders for the token the previous step sampled
+// for its logits row r, still in `sampled` (overlap scheduling: the host launched this step before it read that
+// token). Each request's new KV slot goes into its req_to_token row (the host table learns it on its own; the device
+// copy is updated here so a captured decode graph needs no per-request copies). Offsets in ints from the layout's start.
+extern "C" __global__ void load_decode_inputs(const int4* __restrict__ staged, int4* __restrict__ inputs, int count4,
+                                              const int* __restrict__ sampled, int ids, int rows, int* __restrict__ req_to_token,
+                                              int stride, int req_pool_indices, int seq_lens, int out_cache_loc)
 {
-    const int b = blockIdx.x * blockDim.x + threadIdx.x;
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
     wait_for_previous_kernel();
-    allow_next_kernel();
-    if (b < batch) req_to_token[(long long)req_pool_indices[b] * stride + seq_lens[b] - 1] = out_cache_loc[b];
+    const int* staged_ints = reinterpret_cast<const int*>(staged);
+    if (i < rows) // read on their own rather than from `inputs`, so one PCIe round trip serves the whole kernel
+        req_to_token[(long long)staged_ints[req_pool_indices + i] * stride + staged_ints[seq_lens + i] - 1] = staged_ints[out_cache_loc + i];
+    if (i < count4)
+    {
+        int4 v = staged[i];
+        int* e = reinterpret_cast<int*>(&v);
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+            if (4 * i + j >= ids && 4 * i + j < ids + rows && e[j] < 0) e[j] = sampled[-e[j] - 1];
+        inputs[i] = v;
+    }
 }
 
 // Overlap scheduling: an input id -(r + 1) is a placeholder for the token the previous step sampled for its logits

@@ -60,10 +60,12 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Lib, EntryPoint = "cuStreamDestroy_v2")] public static partial CuResult cuStreamDestroy(nint stream);
     [LibraryImport(Lib)] public static partial CuResult cuStreamSynchronize(nint stream);
     [LibraryImport(Lib)] public static partial CuResult cuStreamWaitEvent(nint stream, nint @event, uint flags);
+    [LibraryImport(Lib)] public static partial CuResult cuStreamIsCapturing(nint stream, int* captureStatus);
 
     [LibraryImport(Lib)] public static partial CuResult cuEventCreate(nint* @event, uint flags);
     [LibraryImport(Lib, EntryPoint = "cuEventDestroy_v2")] public static partial CuResult cuEventDestroy(nint @event);
     [LibraryImport(Lib)] public static partial CuResult cuEventRecord(nint @event, nint stream);
+    [LibraryImport(Lib)] public static partial CuResult cuEventRecordWithFlags(nint @event, nint stream, uint flags);
     [LibraryImport(Lib)] public static partial CuResult cuEventSynchronize(nint @event);
     [LibraryImport(Lib)] public static partial CuResult cuEventQuery(nint @event);
 

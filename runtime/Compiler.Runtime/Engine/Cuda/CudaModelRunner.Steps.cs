@@ -101,10 +101,17 @@ internal sealed unsafe partial class CudaModelRunner
     private void EnqueueDecode(int batchSize, bool sharedPrefix)
     {
         _sharedPrefixStep = sharedPrefix;
+        // What StageDecode stages for this many rows: through the shared prefix lengths, or the cascade plan's work.
+        var span = sharedPrefix ? _inputs.DecodeSpan(Section.PrefixWork, _prefixPlanner!.WorkCapacity(batchSize))
+            : _inputs.DecodeSpan(Section.SharedPrefixLens, batchSize);
         var args = new KernelArgs();
-        args.Add(_reqToToken.Pointer).Add(_stride).Add(_inputs.Pointer(Section.ReqPoolIndices)).Add(_inputs.Pointer(Section.SeqLens))
-            .Add(_inputs.Pointer(Section.OutCacheLoc)).Add(batchSize);
-        LaunchKernel(_assignDecodeSlots, (batchSize + 127) / 128, 128, ref args);
+        args.Add(_inputs.StagedPointer(Section.InputIds, Layout.Decode)).Add(_inputs.Pointer(Section.InputIds, Layout.Decode)).Add(span / 4)
+            .Add(_sampled.Pointer).Add(_inputs.DecodeOffset(Section.InputIds)).Add(batchSize).Add(_reqToToken.Pointer).Add(_stride)
+            .Add(_inputs.DecodeOffset(Section.ReqPoolIndices)).Add(_inputs.DecodeOffset(Section.SeqLens)).Add(_inputs.DecodeOffset(Section.OutCacheLoc));
+        _kernelEnqueued = false; // the previous step's kernels may read the inputs this one overwrites
+        LaunchKernel(_loadDecodeInputs, (Math.Max(span / 4, batchSize) + 127) / 128, 128, ref args);
+        _inputsUploaded.RecordOrCapture(_stream); // the host may stage the next step once this kernel has read the staging
+        _kernelEnqueued = false; // ... and the kernels after it read the inputs, some before their wait
         var wide = _attention.UseWideDecode(batchSize, _device.MultiprocessorCount);
         var splits = _attention.DecodeNumSplits(batchSize, _stride, _device.MultiprocessorCount, _workspaceBatch, 8, wide);
         EnqueueSteps(ForwardMode.Decode, batchSize, batchSize, batchSize, 1, splits);
@@ -418,7 +425,6 @@ internal sealed unsafe partial class CudaModelRunner
         UploadInputs(batch);
         EnqueueDecode(rows, sharedPrefix: false);
         _stream.Synchronize();
-        _kernelEnqueued = false; // a captured graph's first kernel waits for the uploads before it
     }
 
     /// <summary>Captures the decode step for every graph batch size (after one eager run each, so cuBLASLt has planned

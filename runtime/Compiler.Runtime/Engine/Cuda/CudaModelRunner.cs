@@ -22,7 +22,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly CudaRunnerOptions _options;
     private readonly List<IDisposable> _owned = new();
     private readonly Dictionary<string, CudaKernel> _kernels = new();
-    private readonly CudaKernel _decodeAttention, _decodeAttentionWide, _extendAttention, _sharedPrefixAttention, _assignDecodeSlots, _argmax, _resolvePlaceholders;
+    private readonly CudaKernel _decodeAttention, _decodeAttentionWide, _extendAttention, _sharedPrefixAttention, _loadDecodeInputs, _argmax, _resolvePlaceholders;
     private readonly CudaKernel _gemvP4, _gemvP8, _gemvBulk, _skinny;
     private readonly Dictionary<int, CudaKernel> _tiled = new(); // gemm_tiled per K split
     private readonly Dictionary<int, CudaKernel> _tiledSiluGate = new(); // gemm_tiled_silu per K split
@@ -50,7 +50,8 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly CudaEvent[] _sampledReady = new CudaEvent[2];
     private readonly int[] _inFlightRows = new int[2];
     private long _launchedSteps, _waitedSteps;
-    // Recorded after a step's host-to-device copies: the pinned staging buffers are reused only once it has passed.
+    // Recorded after a step's host-to-device copies, or after the kernel that reads a decode step's staged inputs (in
+    // its graph, if replayed from one): the pinned staging buffers are reused only once it has passed.
     private readonly CudaEvent _inputsUploaded;
     private readonly int _layers, _vocab, _maxTokens, _maxRequests, _stride, _paddingRequest, _workspaceBatch;
     private readonly float _softmaxScale;
@@ -119,7 +120,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
             _sharedPrefixAttention.SetMaxDynamicSharedMemory(_attention.ExtendSharedMemoryBytes);
         }
         var runtime = Own(RuntimeKernels.Compile(compiler, _device));
-        _assignDecodeSlots = runtime.Module.GetKernel("assign_decode_slots");
+        _loadDecodeInputs = runtime.Module.GetKernel("load_decode_inputs");
         _argmax = runtime.Module.GetKernel(ArgmaxLaunch.KernelName);
         _resolvePlaceholders = runtime.Module.GetKernel("resolve_placeholder_ids");
         _gemvP4 = runtime.Module.GetKernel("gemv_bf16_p4");
@@ -271,11 +272,14 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     {
         if (_launchedSteps - _waitedSteps >= 2) throw new InvalidOperationException("Two steps are in flight already: WaitGreedy for the older one first.");
         var slot = (int)(_launchedSteps & 1);
-        var rows = Execute(batch);
+        // WaitGreedy watches for these to change: argmax_rows writes nothing negative.
+        new Span<int>(_sampledStaging[slot].Pointer, batch.NumLogitsRows).Fill(NoTokenYet);
+        Execute(batch);
         var args = new KernelArgs();
-        // The tokens go to _sampled, where the next step's placeholders read them, and straight to the host's staging.
+        // The tokens go to _sampled, where the next step's placeholders read them, and straight to the host's staging;
+        // a padded graph's extra rows get none (the host does not wait for them, so none may land later).
         ArgmaxLaunch.AddArguments(ref args, _logits.Pointer, _vocab, _sampled.Pointer, _argmaxState.Pointer, _sampledStaging[slot].DevicePointer);
-        LaunchKernel(_argmax, ArgmaxLaunch.Grid(_vocab, rows), ArgmaxLaunch.Threads, ref args);
+        LaunchKernel(_argmax, ArgmaxLaunch.Grid(_vocab, batch.NumLogitsRows), ArgmaxLaunch.Threads, ref args);
         _sampledReady[slot].Record(_stream);
         _inFlightRows[slot] = batch.NumLogitsRows;
         _launchedSteps++;
@@ -286,13 +290,28 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     {
         if (_waitedSteps == _launchedSteps) throw new InvalidOperationException("WaitGreedy without a launched step.");
         var slot = (int)(_waitedSteps & 1);
-        _sampledReady[slot].Synchronize();
-        new ReadOnlySpan<int>(_sampledStaging[slot].Pointer, _inFlightRows[slot]).CopyTo(tokens);
+        var staged = _sampledStaging[slot].Pointer;
+        for (var r = 0; r < _inFlightRows[slot]; r++) AwaitToken(ref staged[r], _sampledReady[slot]);
+        new ReadOnlySpan<int>(staged, _inFlightRows[slot]).CopyTo(tokens);
         _waitedSteps++;
     }
 
-    /// <summary>Enqueues a forward step; returns how many logits rows it computed (padded for a replayed graph).</summary>
-    private int Execute(ForwardBatch batch)
+    private const int NoTokenYet = -1;
+
+    /// <summary>
+    /// Spins until argmax_rows has written <paramref name="token"/> to pinned memory: the host sees it ~1-3 us sooner
+    /// than the step's event would tell (the kernel's end and the event's own completion come after), which is on
+    /// every decode step's path. Every so often the event is asked too, so a failed step throws its CUDA error
+    /// instead of spinning forever; once it has completed, every token has landed.
+    /// </summary>
+    private static void AwaitToken(ref int token, CudaEvent ready)
+    {
+        for (var spins = 1; Volatile.Read(ref token) == NoTokenYet; spins++)
+            if (spins % 1024 == 0 && ready.IsComplete) break;
+    }
+
+    /// <summary>Enqueues a forward step.</summary>
+    private void Execute(ForwardBatch batch)
     {
         if (batch.NumTokens > _maxTokens) throw new ArgumentException($"A step of {batch.NumTokens} tokens exceeds --max-batch-tokens {_maxTokens}");
         _inputsUploaded.Synchronize(); // the previous step's uploads have left the pinned staging buffers
@@ -306,24 +325,25 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
             {
                 (sharedPrefix ? _sharedPrefixGraphs : _graphs)[graphSize].Launch(_stream);
                 _kernelEnqueued = false; // a kernel after the graph waits for all of it
-                return graphSize;
+                return;
             }
             EnqueueDecode(batch.BatchSize, sharedPrefix);
-            return batch.BatchSize;
+            return;
         }
         StageExtend(batch);
         UploadInputs(batch);
         var maxExtend = 0;
         foreach (var len in batch.ExtendSeqLens) maxExtend = Math.Max(maxExtend, len);
         EnqueueSteps(ForwardMode.Extend, batch.NumTokens, batch.BatchSize, batch.NumLogitsRows, maxExtend, 0);
-        return batch.NumLogitsRows;
     }
 
-    /// <summary>Copies the staged inputs to the device, then turns placeholder ids -(r + 1) into the tokens the previous
-    /// step sampled (still in <see cref="_sampled"/>), so a step can be launched before its inputs reached the host.</summary>
+    /// <summary>Ends staging. An extend step's inputs are copied to the device, then placeholder ids -(r + 1) turned into
+    /// the tokens the previous step sampled (still in <see cref="_sampled"/>), so a step can be launched before its
+    /// inputs reached the host; a decode step's first kernel does both (EnqueueDecode).</summary>
     private void UploadInputs(ForwardBatch batch)
     {
         _inputs.Upload(_stream);
+        if (batch.Mode == ForwardMode.Decode) return;
         _inputsUploaded.Record(_stream);
         _kernelEnqueued = false;
         if (!batch.InputIds.ContainsAnyInRange(int.MinValue, -1)) return;

@@ -7,8 +7,9 @@ namespace Compiler.Runtime.Engine.Cuda;
 /// The per-step integer inputs of a forward step in one device buffer at fixed offsets (so captured graphs can read
 /// them), staged in pinned host memory at the same offsets. Extend steps use one layout, sized for a step of the most
 /// tokens and copied section by section, only the used part of each. Decode steps use another, where every section
-/// holds one entry per request: it is small enough to go in one copy from its start, since every copy costs the host
-/// a driver call ahead of the graph launch (six a step before), whatever its size.
+/// holds one entry per request, and are not copied by the host: the step's first kernel (load_decode_inputs) reads
+/// the staging itself, from the layout's start through its last section, since a copy call and the copy engine's
+/// latency before the graph were ~10 us of a batch-1 step on the H100.
 /// </summary>
 internal sealed unsafe class StepInputs : IDisposable
 {
@@ -65,20 +66,23 @@ internal sealed unsafe class StepInputs : IDisposable
         return new Span<int>(_host.Pointer + _offsets[(int)_layout][(int)section], count);
     }
 
+    /// <summary>The pinned staging's address of a section for kernels (load_decode_inputs reads it over PCIe).</summary>
+    public ulong StagedPointer(Section section, Layout layout) => _host.DevicePointer + (ulong)(_offsets[(int)layout][(int)section] * sizeof(int));
+
+    /// <summary>The offset of a decode section from the decode layout's start, in ints.</summary>
+    public int DecodeOffset(Section section) => (int)(_offsets[(int)Layout.Decode][(int)section] - _decodeStart);
+
+    /// <summary>The ints a decode step reads, from the layout's start through <paramref name="count"/> entries of
+    /// <paramref name="last"/>, rounded up to whole int4s (sections are 64-int aligned, so that stays inside).</summary>
+    public int DecodeSpan(Section last, int count) => (DecodeOffset(last) + count + 3) / 4 * 4;
+
+    /// <summary>Ends a step's staging: extend inputs are copied now, only the sections staged; decode inputs are left
+    /// for the step's first kernel to read, and must stay as they are until it has.</summary>
     public void Upload(CudaStream stream)
     {
-        var offsets = _offsets[(int)_layout];
-        if (_layout == Layout.Decode)
+        if (_layout == Layout.Extend)
         {
-            // One copy up to the end of the last section used. Sections in between that this step left alone get the
-            // host's copy of what they hold, which is what was uploaded to them last (or nothing ever read).
-            long end = 0;
-            for (var s = 0; s < _used.Length; s++)
-                if (_used[s] > 0) end = Math.Max(end, offsets[s] + _used[s]);
-            if (end > 0) Copy(_decodeStart, end - _decodeStart, stream);
-        }
-        else
-        {
+            var offsets = _offsets[(int)Layout.Extend];
             for (var s = 0; s < _used.Length; s++)
                 if (_used[s] > 0) Copy(offsets[s], _used[s], stream);
         }
