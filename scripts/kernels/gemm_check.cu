@@ -68,32 +68,7 @@ std::vector<int> g_rows = {1, 2, 4, 8, 16, 32, 64}; // --rows 32,64 times only t
 int g_sms = 0;
 
 
-std::vector<uint16_t> random_bf16(size_t n, float scale, uint32_t seed)
-{
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, scale);
-    std::vector<uint16_t> v(n);
-    for (auto& e : v) e = float_to_bf16(dist(rng));
-    return v;
-}
 
-// A launch on `stream` (0: the default stream, as <<<>>>), with programmatic dependent launch where `pdl` (the
-// runtime's decode graph launches every kernel so; the layer chain does too).
-template <typename... Params, typename... Args>
-void launch(cudaStream_t stream, bool pdl, void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, Args... args)
-{
-    cudaLaunchConfig_t config = {};
-    config.gridDim = grid;
-    config.blockDim = block;
-    config.dynamicSmemBytes = shared;
-    config.stream = stream;
-    cudaLaunchAttribute attribute[1];
-    attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attribute[0].val.programmaticStreamSerializationAllowed = 1;
-    config.attrs = attribute;
-    config.numAttrs = pdl ? 1 : 0;
-    CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
-}
 
 // gemv's launch: the runtime's GemvSplitFor and GemvFor.
 void launch_gemv(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf, int M, int N, int K,
@@ -328,37 +303,6 @@ const ChainShape kQwenLayer[] = {{"qkv", 4096, 1024}, {"o", 1024, 2048}, {"gu", 
 constexpr int kChainShapes = 4;
 constexpr int kChainLayers = 28;
 
-// Replays the graph that `record` captures on `stream`; microseconds per replay, fastest of three rounds of 20.
-template <typename F>
-float time_graph(cudaStream_t stream, F&& record)
-{
-    cudaGraph_t graph;
-    cudaGraphExec_t exec;
-    CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
-    record();
-    CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-    CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
-    cudaEvent_t a, b;
-    CUDA_CHECK(cudaEventCreate(&a));
-    CUDA_CHECK(cudaEventCreate(&b));
-    float best = INFINITY;
-    for (int round = 0; round < 3; ++round)
-    {
-        CUDA_CHECK(cudaGraphLaunch(exec, stream));
-        CUDA_CHECK(cudaEventRecord(a, stream));
-        for (int i = 0; i < 20; ++i) CUDA_CHECK(cudaGraphLaunch(exec, stream));
-        CUDA_CHECK(cudaEventRecord(b, stream));
-        CUDA_CHECK(cudaEventSynchronize(b));
-        float ms;
-        CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
-        best = std::min(best, ms * 1000.0f / 20);
-    }
-    CUDA_CHECK(cudaGetLastError());
-    cudaEventDestroy(a); cudaEventDestroy(b);
-    cudaGraphExecDestroy(exec);
-    cudaGraphDestroy(graph);
-    return best;
-}
 
 // A chain's kernel per shape: a gemm_tiled variant (index into kTiled) and its K split.
 struct ChainPick { int variant, split; };

@@ -7,11 +7,7 @@
 // Run:   ./gemm_tma_check [rows...]   (default 64 32 16 8)
 #include <cuda.h>
 
-#include <algorithm>
-#include <cmath>
-#include <random>
 #include <string>
-#include <vector>
 
 #include "check_common.cuh"
 #define GT_STAGES 8
@@ -159,41 +155,18 @@ TensorMap make_map(const void* base, int rows, int K)
     return map;
 }
 
-template <typename... Params, typename... Args>
-void launch(cudaStream_t stream, void (*kernel)(Params...), dim3 grid, size_t shared, Args... args)
-{
-    cudaLaunchConfig_t config = {};
-    config.gridDim = grid;
-    config.blockDim = dim3(GT_THREADS);
-    config.dynamicSmemBytes = shared;
-    config.stream = stream;
-    cudaLaunchAttribute attribute[1];
-    attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attribute[0].val.programmaticStreamSerializationAllowed = 1;
-    config.attrs = attribute;
-    config.numAttrs = 1;
-    CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
-}
 
 void launch_tma(const TmaVariant& v, int split, const TensorMap& xm, const TensorMap& wm, __nv_bfloat16* y, float* yf, int M, int N, int K,
                 cudaStream_t stream = 0)
 {
-    launch(stream, v.k[index_of(split)], dim3(split, (N + 63) / 64), shared_bytes(v.stages), xm, wm, y, yf, M, N, K);
+    launch(stream, true, v.k[index_of(split)], dim3(split, (N + 63) / 64), dim3(GT_THREADS), shared_bytes(v.stages), xm, wm, y, yf, M, N, K);
 }
 
 void launch_tiled(int split, const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, int M, int N, int K, cudaStream_t stream)
 {
-    launch(stream, kTiled[index_of(split)], dim3(split, (N + 63) / 64), gt_shared_bytes(64, GT_STAGES), x, w, y, (float*)nullptr, M, N, K);
+    launch(stream, true, kTiled[index_of(split)], dim3(split, (N + 63) / 64), dim3(GT_THREADS), gt_shared_bytes(64, GT_STAGES), x, w, y, (float*)nullptr, M, N, K);
 }
 
-std::vector<uint16_t> random_bf16(size_t n, float scale, uint32_t seed)
-{
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, scale);
-    std::vector<uint16_t> v(n);
-    for (auto& e : v) e = float_to_bf16(dist(rng));
-    return v;
-}
 
 void check(int M, int N, int K, bool float_out)
 {
@@ -246,36 +219,6 @@ struct Shape { const char* name; int n, k; };
 const Shape kLayer[] = {{"qkv", 4096, 1024}, {"o", 1024, 2048}, {"gu", 6144, 1024}, {"down", 1024, 3072}};
 constexpr int kLayers = 28;
 
-template <typename F>
-float time_graph(cudaStream_t stream, F&& record)
-{
-    cudaGraph_t graph;
-    cudaGraphExec_t exec;
-    CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
-    record();
-    CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-    CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
-    cudaEvent_t a, b;
-    CUDA_CHECK(cudaEventCreate(&a));
-    CUDA_CHECK(cudaEventCreate(&b));
-    float best = INFINITY;
-    for (int round = 0; round < 3; ++round)
-    {
-        CUDA_CHECK(cudaGraphLaunch(exec, stream));
-        CUDA_CHECK(cudaEventRecord(a, stream));
-        for (int i = 0; i < 20; ++i) CUDA_CHECK(cudaGraphLaunch(exec, stream));
-        CUDA_CHECK(cudaEventRecord(b, stream));
-        CUDA_CHECK(cudaEventSynchronize(b));
-        float ms;
-        CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
-        best = std::min(best, ms * 1000.0f / 20);
-    }
-    CUDA_CHECK(cudaGetLastError());
-    cudaEventDestroy(a); cudaEventDestroy(b);
-    cudaGraphExecDestroy(exec);
-    cudaGraphDestroy(graph);
-    return best;
-}
 
 // Every shape's split at its best for the chain, one shape at a time over two rounds, from a uniform start.
 template <typename Run>
