@@ -6,6 +6,7 @@ namespace Compiler.Runtime.Cuda;
 internal sealed unsafe class CudaEvent : IDisposable
 {
     private const uint DisableTiming = 2;
+    private const uint RecordExternal = 1; // CU_EVENT_RECORD_EXTERNAL
 
     private CudaEvent(nint handle) => Handle = handle;
 
@@ -30,8 +31,6 @@ internal sealed unsafe class CudaEvent : IDisposable
         if (!stream.IsCapturing) { Record(stream); return; }
         Cu.Check(CuDriver.cuEventRecordWithFlags(Handle, stream.Handle, RecordExternal), "cuEventRecordWithFlags", "recording an event node in a captured graph");
     }
-
-    private const uint RecordExternal = 1;
 
     public void Synchronize() => Cu.Check(CuDriver.cuEventSynchronize(Handle), "cuEventSynchronize");
 
