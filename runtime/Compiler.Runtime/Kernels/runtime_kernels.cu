@@ -4,13 +4,16 @@
 #include "tensor_core.cuh"
 #include "gemv.cuh"
 
+// Overlap scheduling: an input id -(r + 1) is a placeholder for the token the previous step sampled for its logits
+// row r, which is still in `sampled` (the host launched this step before it had read that token).
+static __device__ __forceinline__ int resolve_placeholder(int id, const int* __restrict__ sampled) { return id < 0 ? sampled[-id - 1] : id; }
+
 // Decode: the step's first kernel copies its inputs, which the host staged in pinned memory, to their device buffer
 // (`count4` int4s from the decode layout's start, at the same offsets in both), so that the step needs no copy call
 // and no copy engine before it -- the kernels after it read them from the device, some before their wait, so the next
-// launch must wait for this one to end. Input ids -(r + 1) are placeholders for the token the previous step sampled
-// for its logits row r, still in `sampled` (overlap scheduling: the host launched this step before it read that
-// token). Each request's new KV slot goes into its req_to_token row (the host table learns it on its own; the device
-// copy is updated here so a captured decode graph needs no per-request copies). Offsets in ints from the layout's start.
+// launch must wait for this one to end. Placeholder input ids are resolved on the way. Each request's new KV slot goes
+// into its req_to_token row (the host table learns it on its own; the device copy is updated here so a captured
+// decode graph needs no per-request copies). Offsets in ints from the layout's start.
 extern "C" __global__ void load_decode_inputs(const int4* __restrict__ staged, int4* __restrict__ inputs, int count4,
                                               const int* __restrict__ sampled, int ids, int rows, int* __restrict__ req_to_token,
                                               int stride, int req_pool_indices, int seq_lens, int out_cache_loc)
@@ -26,19 +29,18 @@ extern "C" __global__ void load_decode_inputs(const int4* __restrict__ staged, i
         int* e = reinterpret_cast<int*>(&v);
 #pragma unroll
         for (int j = 0; j < 4; ++j)
-            if (4 * i + j >= ids && 4 * i + j < ids + rows && e[j] < 0) e[j] = sampled[-e[j] - 1];
+            if (4 * i + j >= ids && 4 * i + j < ids + rows) e[j] = resolve_placeholder(e[j], sampled);
         inputs[i] = v;
     }
 }
 
-// Overlap scheduling: an input id -(r + 1) is a placeholder for the token the previous step sampled for its logits
-// row r, which is still in `sampled` (the host launched this step before it had read that token).
+// Placeholder ids resolved in an extend step's uploaded inputs (a decode step's first kernel does it itself).
 extern "C" __global__ void resolve_placeholder_ids(int* __restrict__ input_ids, int n, const int* __restrict__ sampled)
 {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     wait_for_previous_kernel();
     allow_next_kernel();
-    if (i < n && input_ids[i] < 0) input_ids[i] = sampled[-input_ids[i] - 1];
+    if (i < n) input_ids[i] = resolve_placeholder(input_ids[i], sampled);
 }
 
 // Greedy sampling: the index of the largest logit of each row (the first on ties, as torch.argmax; NaNs are passed

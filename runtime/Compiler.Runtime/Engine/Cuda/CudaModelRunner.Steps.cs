@@ -37,8 +37,8 @@ internal sealed unsafe partial class CudaModelRunner
     }
 
     /// <summary>The cascade plan's inputs: every row's shared prefix (zero without a plan, since decode attention reads
-    /// them in every step), and where the step has a plan, each row's chunk count and as much of the tiles and work
-    /// items as the plan wrote. All of it goes in the decode inputs' one copy.</summary>
+    /// them in every step), and where the step has a plan, each row's chunk count, the tiles and the work items. The
+    /// step's first kernel reads all of them up to the work items' capacity (EnqueueDecode).</summary>
     private bool StageSharedPrefixes(ForwardBatch batch, int rows)
     {
         var prefixLens = _inputs.Stage(Section.SharedPrefixLens, rows);
@@ -47,16 +47,8 @@ internal sealed unsafe partial class CudaModelRunner
         var prefixChunks = _inputs.Stage(Section.PrefixChunks, rows);
         var tiles = _inputs.Stage(Section.PrefixTiles, _prefixPlanner.TilesCapacity(rows));
         var work = _inputs.Stage(Section.PrefixWork, _prefixPlanner.WorkCapacity(rows));
-        var items = _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out var tileCount);
-        if (items == 0) // the prefix lengths stay zero; nothing after them is read
-        {
-            foreach (var section in (ReadOnlySpan<Section>)[Section.PrefixChunks, Section.PrefixTiles, Section.PrefixWork])
-                _inputs.Stage(section, 0);
-            return false;
-        }
-        _inputs.Stage(Section.PrefixTiles, tileCount * _attention.SharedPrefixTileRequests);
-        _inputs.Stage(Section.PrefixWork, 4 + 4 * items);
-        return true;
+        // With no items, the prefix lengths stay zero and nothing after them is read.
+        return _prefixPlanner.Plan(batch.ReqPoolIndices, batch.SeqLens, batch.ReqToTokenPool, prefixLens, prefixChunks, tiles, work, out _) > 0;
     }
 
     /// <summary>Extend (and mixed) inputs, plus each request's req_to_token row up to its new length.</summary>

@@ -59,7 +59,8 @@ internal sealed unsafe class StepInputs : IDisposable
 
     public ulong Pointer(Section section, Layout layout) => _device.Pointer + (ulong)(_offsets[(int)layout][(int)section] * sizeof(int));
 
-    /// <summary>The host staging span of a section; <paramref name="count"/> entries will be copied.</summary>
+    /// <summary>The host staging span of a section, <paramref name="count"/> entries (an extend step copies those; a
+    /// decode step's first kernel reads its whole span, see <see cref="DecodeSpan"/>).</summary>
     public Span<int> Stage(Section section, int count)
     {
         _used[(int)section] = count;
