@@ -1,5 +1,6 @@
 // check_common.cuh -- what the kernel check harnesses (attention_check.cu, gemm_check.cu, gemm_tma_check.cu) share:
-// CUDA error checks, bf16 <-> float and random bf16 data on the host, launches with PDL, timing a captured graph.
+// CUDA error checks, bf16 <-> float and random bf16 data on the host, launches with PDL, timing a captured graph,
+// and a GEMM check case (gemm_check.cu, gemm_tma_check.cu).
 #pragma once
 #include <cuda_runtime.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #define CUDA_CHECK(expr)                                                                                          \
@@ -97,3 +99,66 @@ float time_graph(cudaStream_t stream, F&& record)
     cudaGraphDestroy(graph);
     return best;
 }
+
+// A GEMM check case, y[m, n] = sum_k x[m, k] * w[n, k]: random bf16 x and w on the device, a CPU reference from the
+// same bf16 values, and y's two buffers (bf16 and fp32; a kernel writes one).
+struct GemmCase
+{
+    int M, N, K;
+    bool float_out;
+    std::vector<double> ref;
+    double scale = 0; // the reference's largest magnitude
+    void *x = nullptr, *w = nullptr, *y = nullptr; // bf16
+    float* yf = nullptr;
+
+    GemmCase(int m, int n, int k, bool f32) : M(m), N(n), K(k), float_out(f32), ref((size_t)m * n)
+    {
+        const auto hx = random_bf16((size_t)M * K, 1.0f, 1 + M), hw = random_bf16((size_t)N * K, 0.05f, 7 + N);
+        for (int i = 0; i < M; ++i)
+            for (int j = 0; j < N; ++j)
+            {
+                double s = 0;
+                for (int e = 0; e < K; ++e) s += (double)bf16_to_float(hx[(size_t)i * K + e]) * bf16_to_float(hw[(size_t)j * K + e]);
+                ref[(size_t)i * N + j] = s;
+                scale = std::max(scale, std::fabs(s));
+            }
+        CUDA_CHECK(cudaMalloc(&x, hx.size() * 2));
+        CUDA_CHECK(cudaMalloc(&w, hw.size() * 2));
+        CUDA_CHECK(cudaMalloc(&y, (size_t)M * N * 2));
+        CUDA_CHECK(cudaMalloc(&yf, (size_t)M * N * 4));
+        CUDA_CHECK(cudaMemcpy(x, hx.data(), hx.size() * 2, cudaMemcpyHostToDevice));
+        CUDA_CHECK(cudaMemcpy(w, hw.data(), hw.size() * 2, cudaMemcpyHostToDevice));
+    }
+    GemmCase(const GemmCase&) = delete;
+    GemmCase& operator=(const GemmCase&) = delete;
+    ~GemmCase() { cudaFree(x); cudaFree(w); cudaFree(y); cudaFree(yf); }
+
+    // y's buffers filled with NaNs, so what a kernel leaves unwritten fails.
+    void clear()
+    {
+        CUDA_CHECK(cudaMemset(y, 0xff, (size_t)M * N * 2));
+        CUDA_CHECK(cudaMemset(yf, 0xff, (size_t)M * N * 4));
+    }
+
+    // After a launch: y against the reference, printed with `label`; whether it is within tolerance.
+    bool compare(const std::string& label) const
+    {
+        CUDA_CHECK(cudaDeviceSynchronize());
+        std::vector<float> got((size_t)M * N);
+        if (float_out) CUDA_CHECK(cudaMemcpy(got.data(), yf, got.size() * 4, cudaMemcpyDeviceToHost));
+        else
+        {
+            std::vector<uint16_t> raw(got.size());
+            CUDA_CHECK(cudaMemcpy(raw.data(), y, raw.size() * 2, cudaMemcpyDeviceToHost));
+            for (size_t i = 0; i < raw.size(); ++i) got[i] = bf16_to_float(raw[i]);
+        }
+        double worst = 0;
+        for (size_t i = 0; i < got.size(); ++i)
+            worst = std::isfinite(got[i]) ? std::max(worst, std::fabs(got[i] - ref[i])) : INFINITY;
+        const double tol = (float_out ? 1e-4 : 8e-3) * scale + 1e-6; // fp32 summation order; bf16 rounding of the output
+        const bool ok = worst <= tol;
+        std::printf("check %-14s M=%-3d N=%-5d K=%-5d %s max_abs=%.2e tol=%.2e %s\n", label.c_str(), M, N, K,
+                    float_out ? "f32 " : "bf16", worst, tol, ok ? "PASS" : "FAIL");
+        return ok;
+    }
+};

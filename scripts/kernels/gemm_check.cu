@@ -131,71 +131,24 @@ bool skinny_fits(const Variant& v, int ksplit, int M, int K) { return M <= 16 * 
 
 void check(int M, int N, int K, bool float_out)
 {
-    auto hx = random_bf16((size_t)M * K, 1.0f, 1 + M);
-    auto hw = random_bf16((size_t)N * K, 0.05f, 7 + N);
-    std::vector<double> ref((size_t)M * N);
-    for (int m = 0; m < M; ++m)
-        for (int n = 0; n < N; ++n)
-        {
-            double s = 0;
-            for (int k = 0; k < K; ++k) s += (double)bf16_to_float(hx[(size_t)m * K + k]) * bf16_to_float(hw[(size_t)n * K + k]);
-            ref[(size_t)m * N + n] = s;
-        }
-    double scale = 0;
-    for (double r : ref) scale = std::max(scale, std::fabs(r));
-    __nv_bfloat16 *dx, *dw, *dy;
-    float* dyf;
-    CUDA_CHECK(cudaMalloc(&dx, hx.size() * 2));
-    CUDA_CHECK(cudaMalloc(&dw, hw.size() * 2));
-    CUDA_CHECK(cudaMalloc(&dy, (size_t)M * N * 2));
-    CUDA_CHECK(cudaMalloc(&dyf, (size_t)M * N * 4));
-    CUDA_CHECK(cudaMemcpy(dx, hx.data(), hx.size() * 2, cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(dw, hw.data(), hw.size() * 2, cudaMemcpyHostToDevice));
-    auto compare = [&](const std::string& label) {
-        std::vector<float> got((size_t)M * N);
-        if (float_out) CUDA_CHECK(cudaMemcpy(got.data(), dyf, got.size() * 4, cudaMemcpyDeviceToHost));
-        else
-        {
-            std::vector<uint16_t> raw(got.size());
-            CUDA_CHECK(cudaMemcpy(raw.data(), dy, raw.size() * 2, cudaMemcpyDeviceToHost));
-            for (size_t i = 0; i < raw.size(); ++i) got[i] = bf16_to_float(raw[i]);
-        }
-        double worst = 0;
-        for (size_t i = 0; i < got.size(); ++i)
-            worst = std::isfinite(got[i]) ? std::max(worst, std::fabs(got[i] - ref[i])) : INFINITY;
-        const double tol = (float_out ? 1e-4 : 8e-3) * scale + 1e-6; // fp32 summation order; bf16 rounding of the output
-        const bool ok = worst <= tol;
-        if (!ok) ++g_failures;
-        std::printf("check %-14s M=%-3d N=%-5d K=%-5d %s max_abs=%.2e tol=%.2e %s\n", label.c_str(), M, N, K,
-                    float_out ? "f32 " : "bf16", worst, tol, ok ? "PASS" : "FAIL");
+    GemmCase c(M, N, K, float_out);
+    const auto x = static_cast<const __nv_bfloat16*>(c.x), w = static_cast<const __nv_bfloat16*>(c.w);
+    __nv_bfloat16* y = float_out ? nullptr : static_cast<__nv_bfloat16*>(c.y);
+    float* yf = float_out ? c.yf : nullptr;
+    auto run = [&](const std::string& label, auto&& enqueue) {
+        c.clear();
+        enqueue();
+        if (!c.compare(label)) ++g_failures;
     };
-    auto clear = [&] { CUDA_CHECK(cudaMemset(dy, 0xff, (size_t)M * N * 2)); CUDA_CHECK(cudaMemset(dyf, 0xff, (size_t)M * N * 4)); };
-    if (M <= GEMV_MAX_M && K % 8 == 0)
-    {
-        clear();
-        launch_gemv(dx, dw, float_out ? nullptr : dy, float_out ? dyf : nullptr, M, N, K);
-        CUDA_CHECK(cudaDeviceSynchronize());
-        compare("gemv");
-    }
+    if (M <= GEMV_MAX_M && K % 8 == 0) run("gemv", [&] { launch_gemv(x, w, y, yf, M, N, K); });
     for (const auto& v : kSkinny)
         for (int ks = 1; ks <= SK_WARPS; ks *= 2)
-        {
-            if (!skinny_fits(v, ks, M, K)) continue;
-            clear();
-            launch_skinny(v, ks, dx, dw, float_out ? nullptr : dy, float_out ? dyf : nullptr, M, N, K);
-            CUDA_CHECK(cudaDeviceSynchronize());
-            compare(std::string(v.name) + "/" + std::to_string(ks));
-        }
+            if (skinny_fits(v, ks, M, K))
+                run(std::string(v.name) + "/" + std::to_string(ks), [&] { launch_skinny(v, ks, x, w, y, yf, M, N, K); });
     for (const auto& v : kTiled)
         for (int split = 1; split <= 8; split *= 2)
-        {
-            if (!tiled_fits(split, M, K)) continue;
-            clear();
-            launch_tiled(v, split, dx, dw, float_out ? nullptr : dy, float_out ? dyf : nullptr, M, N, K);
-            CUDA_CHECK(cudaDeviceSynchronize());
-            compare(std::string(v.name) + "/" + std::to_string(split));
-        }
-    cudaFree(dx); cudaFree(dw); cudaFree(dy); cudaFree(dyf);
+            if (tiled_fits(split, M, K))
+                run(std::string(v.name) + "/" + std::to_string(split), [&] { launch_tiled(v, split, x, w, y, yf, M, N, K); });
 }
 
 template <typename F>

@@ -170,49 +170,16 @@ void launch_tiled(int split, const __nv_bfloat16* x, const __nv_bfloat16* w, __n
 
 void check(int M, int N, int K, bool float_out)
 {
-    auto hx = random_bf16((size_t)M * K, 1.0f, 1 + M), hw = random_bf16((size_t)N * K, 0.05f, 7 + N);
-    std::vector<double> ref((size_t)M * N);
-    double scale = 0;
-    for (int m = 0; m < M; ++m)
-        for (int n = 0; n < N; ++n)
-        {
-            double s = 0;
-            for (int k = 0; k < K; ++k) s += (double)bf16_to_float(hx[(size_t)m * K + k]) * bf16_to_float(hw[(size_t)n * K + k]);
-            ref[(size_t)m * N + n] = s;
-            scale = std::max(scale, std::fabs(s));
-        }
-    __nv_bfloat16 *dx, *dw, *dy;
-    float* dyf;
-    CUDA_CHECK(cudaMalloc(&dx, hx.size() * 2));
-    CUDA_CHECK(cudaMalloc(&dw, hw.size() * 2));
-    CUDA_CHECK(cudaMalloc(&dy, (size_t)M * N * 2));
-    CUDA_CHECK(cudaMalloc(&dyf, (size_t)M * N * 4));
-    CUDA_CHECK(cudaMemcpy(dx, hx.data(), hx.size() * 2, cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(dw, hw.data(), hw.size() * 2, cudaMemcpyHostToDevice));
-    const TensorMap xm = make_map(dx, M, K), wm = make_map(dw, N, K);
+    GemmCase c(M, N, K, float_out);
+    const TensorMap xm = make_map(c.x, M, K), wm = make_map(c.w, N, K);
     for (const auto& v : kTma)
         for (int split = 1; split <= 8; split *= 2)
         {
             if (K % (64 * split)) continue;
-            CUDA_CHECK(cudaMemset(dy, 0xff, (size_t)M * N * 2));
-            CUDA_CHECK(cudaMemset(dyf, 0xff, (size_t)M * N * 4));
-            launch_tma(v, split, xm, wm, float_out ? nullptr : dy, float_out ? dyf : nullptr, M, N, K);
-            CUDA_CHECK(cudaDeviceSynchronize());
-            std::vector<float> got((size_t)M * N);
-            if (float_out) CUDA_CHECK(cudaMemcpy(got.data(), dyf, got.size() * 4, cudaMemcpyDeviceToHost));
-            else
-            {
-                std::vector<uint16_t> raw(got.size());
-                CUDA_CHECK(cudaMemcpy(raw.data(), dy, raw.size() * 2, cudaMemcpyDeviceToHost));
-                for (size_t i = 0; i < raw.size(); ++i) got[i] = bf16_to_float(raw[i]);
-            }
-            double worst = 0;
-            for (size_t i = 0; i < got.size(); ++i) worst = std::isfinite(got[i]) ? std::max(worst, std::fabs(got[i] - ref[i])) : INFINITY;
-            const double tol = (float_out ? 1e-4 : 8e-3) * scale + 1e-6;
-            if (worst > tol) ++g_failures;
-            std::printf("check %s/%d M=%-3d N=%-5d K=%-5d max_abs=%.2e tol=%.2e %s\n", v.name, split, M, N, K, worst, tol, worst <= tol ? "PASS" : "FAIL");
+            c.clear();
+            launch_tma(v, split, xm, wm, float_out ? nullptr : static_cast<__nv_bfloat16*>(c.y), float_out ? c.yf : nullptr, M, N, K);
+            if (!c.compare(std::string(v.name) + "/" + std::to_string(split))) ++g_failures;
         }
-    cudaFree(dx); cudaFree(dw); cudaFree(dy); cudaFree(dyf);
 }
 
 struct Shape { const char* name; int n, k; };
