@@ -33,6 +33,7 @@ internal static class ModelCompiler
             schedule = GemvProloguePass.Run(graph, schedule);
             schedule = AttentionProloguePass.Run(schedule);
             schedule = SiluGatePass.Run(graph, schedule);
+            schedule = NormEpiloguePass.Run(graph, schedule);
             var buffers = PlanBuffersPass.Run(graph, schedule);
             var model = new CompiledModel(graph, schedule, buffers);
             var cuda = CudaRenderer.Render(schedule, buffers);

@@ -15,7 +15,7 @@ public sealed class FusionTests
         var diagnostics = new List<ModelDiagnostic>();
         var graph = LowerPass.Run(Parser.Parse(text, diagnostics)!, diagnostics)!;
         graph = MergeProjectionsPass.Run(ShapeInferencePass.Run(graph, diagnostics));
-        var schedule = SiluGatePass.Run(graph, AttentionProloguePass.Run(GemvProloguePass.Run(graph, FuseKernelsPass.Run(graph, diagnostics)!)));
+        var schedule = NormEpiloguePass.Run(graph, SiluGatePass.Run(graph, AttentionProloguePass.Run(GemvProloguePass.Run(graph, FuseKernelsPass.Run(graph, diagnostics)!))));
         Assert.Empty(diagnostics);
         return (graph, schedule, PlanBuffersPass.Run(graph, schedule));
     }
@@ -63,6 +63,45 @@ public sealed class FusionTests
         var store = schedule.Kernels.Single(k => k.Name == gate.Kernel).Ops.Single(o => o.Op == PrimOp.StoreRow);
         Assert.Equal(store.Value, gemm.SiluGate);
         Assert.Equal(DType.BFloat16, buffers.Of(gemm.SiluGate).DType); // the input of down_proj
+    }
+
+    [Theory]
+    [InlineData("Qwen3.model")]
+    [InlineData("Qwen2.model")]
+    [InlineData("Llama.model")]
+    public void Both_residual_norms_split_over_the_gemms_around_them(string file)
+    {
+        var (graph, schedule, buffers) = Compile(file);
+        var layer = schedule.Layer.ToList();
+        var split = layer.Where(s => s.NormEpilogue is not null).ToList();
+        Assert.Equal(["add_post_attention_layernorm", "add_input_layernorm"], split.Select(s => s.Kernel!));
+        foreach (var step in split)
+        {
+            var (before, after) = (layer[layer.IndexOf(step) - 1], layer[(layer.IndexOf(step) + 1) % layer.Count]);
+            var norm = step.NormEpilogue!;
+            var ops = schedule.Kernels.Single(k => k.Name == step.Kernel).Ops;
+            Assert.Equal(norm.Normed, after.Input);
+            Assert.Equal(ops.Single(o => o.Op == PrimOp.RmsNorm).Weight, norm.Weight);
+            Assert.Equal(ops.Single(o => o.Op == PrimOp.RmsNorm).LayerOffset, norm.LayerOffset);
+            Assert.Contains(ops, o => o.Op == PrimOp.LoadRow && o.Value == norm.Residual);
+            Assert.Contains(ops, o => o.Op == PrimOp.LoadRow && o.Value == before.Output);
+            Assert.Equal((DType.Float32, DType.Float32), (buffers.Of(norm.Residual).DType, buffers.Of(norm.ResidualOut).DType));
+            // The GEMM before writes the norm's outputs while its other CTAs read its input.
+            Assert.DoesNotContain(buffers.Of(before.Input).Slot, new[] { buffers.Of(norm.Normed).Slot, buffers.Of(norm.ResidualOut).Slot });
+        }
+        Assert.Equal("EPS", split[0].NormEpilogue!.Epsilon);
+    }
+
+    [Fact]
+    public void A_norm_whose_output_another_launch_reads_is_not_split()
+    {
+        // The post-attention norm's h is also added to the residual after the MLP: it must reach memory normed, and the
+        // kernel after down_proj adds a third row.
+        var original = GeneratorHarness.ReadModel("Qwen3.model");
+        var text = original.Replace("x = x + linear(silu(g) * u, mlp.down_proj.weight[hidden, inter])", "x = x + linear(silu(g) * u, mlp.down_proj.weight[hidden, inter]) + h");
+        Assert.NotEqual(original, text);
+        var (_, schedule, _) = CompileText(text);
+        Assert.All(schedule.Layer, s => Assert.Null(s.NormEpilogue));
     }
 
     [Fact]

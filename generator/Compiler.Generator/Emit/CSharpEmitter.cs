@@ -149,6 +149,8 @@ internal static class CSharpEmitter
             if (decode && s.GemvPrologue is { } gemv) init.Add($"GemvPrologue = {Str(gemv)}");
             if (decode && s.AttentionPrologue is { } attention) init.Add($"AttentionPrologue = {Str(attention)}");
             if (s.SiluGate >= 0) init.Add($"SiluGate = {s.SiluGate}");
+            if (decode && s.NormEpilogue is { } norm)
+                init.Add($"NormEpilogue = new({norm.Residual}, {norm.ResidualOut}, {Str(norm.Weight)}, {norm.LayerOffset}, {Str(norm.Epsilon)}, {norm.Normed})");
             if (s.Input >= 0) init.Add($"Input = {s.Input}");
             if (s.Output >= 0) init.Add($"Output = {s.Output}");
             if (s.Weight is { } weight) init.Add($"Weight = {Str(weight)}");

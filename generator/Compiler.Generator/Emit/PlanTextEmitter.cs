@@ -67,7 +67,8 @@ internal static class PlanTextEmitter
         {
             StepKind.Kernel => $"kernel {step.Kernel}" + (step.LastLayerKernel is { } last ? $" (last layer: {last})" : "") + $" [{Rows(step.Rows)}]" +
                 (step.GemvPrologue is { } gemv ? $" (decode GEMV: {gemv})" : "") +
-                (step.AttentionPrologue is { } attention ? $" (decode attention: {attention})" : ""),
+                (step.AttentionPrologue is { } attention ? $" (decode attention: {attention})" : "") +
+                (step.NormEpilogue is { } norm ? $" (decode: split over the GEMMs' epilogues, {buffers.Of(norm.ResidualOut).Name} and {buffers.Of(norm.Normed).Name} = {buffers.Of(norm.ResidualOut).Name} * {norm.Weight} with row sums of squares, then rows scaled)" : ""),
             StepKind.Gemm => $"gemm {step.Name}: {buffers.Of(step.Output).Name}[{step.N}] = {buffers.Of(step.Input).Name}[{step.K}] @ {step.Weight}^T [{Rows(step.Rows)}]" +
                 (step.SiluGate >= 0 ? $" (SiLU gate in the epilogue: {buffers.Of(step.SiluGate).Name})" : ""),
             _ => $"attention: {buffers.Of(step.Output).Name} = attention({buffers.Of(step.Input).Name}, k_cache, v_cache) heads {step.Heads}, kv heads {step.KvHeads}, head dim {step.HeadDim} (extend or decode kernel)",

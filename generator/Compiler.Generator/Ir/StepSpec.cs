@@ -17,6 +17,9 @@ internal sealed record StepSpec(StepKind Kind, string Name, RowSet Rows)
     /// <summary>Gemm: the value the SiLU gate kernel after it stores, where that kernel only gates this GEMM's product
     /// (SiluGatePass): a GEMM kernel with the gate in its epilogue writes it and the gate kernel is skipped.</summary>
     public int SiluGate { get; init; } = -1;
+    /// <summary>Kernel: the split of this residual add + RMS norm kernel over the epilogues of the GEMMs around it
+    /// (NormEpiloguePass), where their kernels can take it; not in the last layer, whose exit kernel differs.</summary>
+    public NormEpilogueSpec? NormEpilogue { get; init; }
     /// <summary>Gemm/Attention: the graph values read and written (their buffers).</summary>
     public int Input { get; init; } = -1;
     public int Output { get; init; } = -1;

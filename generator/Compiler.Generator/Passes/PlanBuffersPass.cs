@@ -15,7 +15,8 @@ namespace Compiler.Generator.Passes;
 /// inputs in every block while other blocks already write the GEMM's output, and block 0 writes the producer's other
 /// outputs meanwhile: none of those may share a slot with the producer's inputs, whatever their lifetimes. Likewise
 /// an attention prologue kernel (AttentionProloguePass): some CTAs write attention's output while others still read
-/// the producer's inputs.
+/// the producer's inputs; and a norm split over two GEMMs' epilogues (NormEpiloguePass): the GEMM before writes the
+/// norm's outputs while other CTAs of it read its input.
 /// </summary>
 internal static class PlanBuffersPass
 {
@@ -78,6 +79,15 @@ internal static class PlanBuffersPass
             foreach (var read in ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => o.Value))
                 foreach (var write in written) { apart.Add((read, write)); apart.Add((write, read)); }
         }
+        // A norm split over two GEMMs' epilogues (NormEpiloguePass): CTAs of the GEMM before write the norm's outputs
+        // while others still read that GEMM's input.
+        for (var j = 1; j < schedule.Layer.Count; j++)
+            if (schedule.Layer[j].NormEpilogue is { } norm)
+                foreach (var write in new[] { norm.ResidualOut, norm.Normed })
+                {
+                    apart.Add((schedule.Layer[j - 1].Input, write));
+                    apart.Add((write, schedule.Layer[j - 1].Input));
+                }
         foreach (var prologue in schedule.AttentionPrologues)
             foreach (var read in kernels[prologue.Kernel].Ops.Where(o => o.Op == PrimOp.LoadRow).Select(o => o.Value))
             {

@@ -320,6 +320,14 @@ GEMM_SKINNY_ENTRY(gemm_skinny_m16, 1, 1, 4)
 // rows and the same up rows, so both halves of an output meet in its epilogue and the kernel that would compute the
 // gate from the full product (a launch, and the product's round trip through L2) is not needed. Gate and up are
 // rounded to bf16 before the gate, as that kernel reads them. Grid (S, ceil(N / 2 / (GT_FEATURES / 2))).
+// The norm entry points split the residual add + RMS norm kernel between two GEMMs (h = rms_norm(x + y) * gamma, x the
+// fp32 residual) over their epilogues, so that kernel's launch and boundary drop out (the plan's NormEpilogue steps):
+// gemm_tiled_add_norm_s{S} (o_proj, down_proj) rounds its product to bf16 (as that kernel reads it), adds it to the
+// residual, stores the sum to residual_out and u = bf16(sum * gamma) to y, and each tile's sum of squares of every row
+// over its features to row_sumsq[blockIdx.y][row]; the GEMM after it, gemm_tiled[_silu]_row_scale_s{S}, multiplies u
+// and scales each row of its product by rsqrt(mean square + eps), the mean over the sumsq_tiles tiles summed in order
+// (deterministic). The same as multiplying the normed rows, but for where the rounding to bf16 happens: u is rounded
+// before the row's scale is applied, the kernel's h after. All norm entry points take GEMM_TILED_NORM_ARGS.
 #define GT_ROWS 64
 #define GT_BK 64
 #define GT_THREADS 128
@@ -379,10 +387,28 @@ static __device__ __forceinline__ float4 gt_sum_partials(unsigned local)
     return sum;
 }
 
-template <int F, int STAGES, int S, bool SILU_GATE>
-static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
-                                                  __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K)
+// What a gemm_tiled entry point does after the product (the norm entry points above).
+enum GtEpilogue { GT_PLAIN, GT_ADD_NORM, GT_ROW_SCALE };
+
+// The norm entry points' arguments; unused ones are null (GT_PLAIN passes none of them).
+struct GtNorm
 {
+    const float* residual;           // GT_ADD_NORM: x [M][N] fp32
+    float* residual_out;             // GT_ADD_NORM: x + bf16(product) [M][N]
+    const __nv_bfloat16* gamma;      // GT_ADD_NORM: the norm's weight [N]
+    float* row_sumsq;                // GT_ADD_NORM writes, GT_ROW_SCALE reads: [tiles][GT_ROWS]
+    int sumsq_tiles;                 // GT_ROW_SCALE: tiles of the GEMM before (its gridDim.y)
+    float eps;                       // GT_ROW_SCALE
+};
+
+template <int F, int STAGES, int S, bool SILU_GATE, GtEpilogue EPI = GT_PLAIN>
+static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restrict__ x, const __nv_bfloat16* __restrict__ w,
+                                                  __nv_bfloat16* __restrict__ y_bf16, float* __restrict__ y_f32, int M, int N, int K,
+                                                  GtNorm norm = {})
+{
+    static_assert(EPI != GT_ADD_NORM || !SILU_GATE, "the add + norm epilogue stores the whole product");
+    static_assert(STAGES * (GT_ROWS + F) * GT_BK * 2 >= (GT_ROWS * gt_partial_stride(F) + GT_ROWS) * 4,
+                  "the stages hold the partial tile and the rows' scales");
     constexpr int STAGE_BYTES = (GT_ROWS + F) * GT_BK * 2; // x rows, then w rows
     extern __shared__ __align__(1024) unsigned char gt_shared[]; // wgmma's swizzle is relative to 1024-byte blocks
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -423,6 +449,14 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     allow_next_kernel();
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) { load_x(s); cp_async_commit(); }
+    float rstd = 1.0f; // GT_ROW_SCALE: thread r's row's norm scale, read while the pipeline fills
+    if constexpr (EPI == GT_ROW_SCALE)
+        if (tid < M)
+        {
+            float ss = 0.0f;
+            for (int t = 0; t < norm.sumsq_tiles; ++t) ss += norm.row_sumsq[t * GT_ROWS + tid];
+            rstd = rsqrtf(ss / (float)K + norm.eps);
+        }
 
     float acc[F / 8][4];
 #pragma unroll
@@ -482,6 +516,8 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
             for (int h = 0; h < 2; ++h)
                 *reinterpret_cast<float2*>(&partial[(warp * 16 + g + 8 * h) * gt_partial_stride(F) + 8 * j + 2 * c]) =
                     make_float2(acc[j][2 * h], acc[j][2 * h + 1]);
+    float* row_scale = partial + GT_ROWS * gt_partial_stride(F); // GT_ROW_SCALE: the rows' scales, after the tile
+    if (EPI == GT_ROW_SCALE && tid < M) row_scale[tid] = rstd;
     if (S > 1) gt_cluster_sync();
     else __syncthreads();
 
@@ -495,12 +531,40 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
         const unsigned local = (unsigned)__cvta_generic_to_shared(&partial[r * gt_partial_stride(F) + f]);
         const float4 sum = gt_sum_partials<S>(local);
         float values[4] = {sum.x, sum.y, sum.z, sum.w};
+        const float scale = EPI == GT_ROW_SCALE ? row_scale[r] : 1.0f;
         if constexpr (SILU_GATE)
         {
             const float4 up = gt_sum_partials<S>(local + OUT * 4); // the up features, F / 2 columns on
             const float ups[4] = {up.x, up.y, up.z, up.w};
 #pragma unroll
-            for (int e = 0; e < 4; ++e) values[e] = gemv_silu_gate(values[e], ups[e]); // gemv.cuh: the gate kernel's bits
+            for (int e = 0; e < 4; ++e) values[e] = gemv_silu_gate(values[e] * scale, ups[e] * scale); // gemv.cuh: the gate kernel's bits
+        }
+        else if constexpr (EPI == GT_ROW_SCALE)
+        {
+#pragma unroll
+            for (int e = 0; e < 4; ++e) values[e] *= scale;
+        }
+        if constexpr (EPI == GT_ADD_NORM)
+        {
+            float ss = 0.0f;
+#pragma unroll
+            for (int e = 0; e < 4; ++e)
+            {
+                const int n = n0 + f + e;
+                if (n >= out_n) break;
+                const long long at = (long long)r * out_n + n;
+                const float sum_x = norm.residual[at] + __bfloat162float(__float2bfloat16(values[e]));
+                norm.residual_out[at] = sum_x;
+                y_bf16[at] = __float2bfloat16(sum_x * __bfloat162float(norm.gamma[n]));
+                ss += sum_x * sum_x;
+            }
+            // The OUT / 4 threads of a row are consecutive lanes of one warp (OUT / 4 = 16): sum them in a fixed order.
+            static_assert(OUT / 4 == 16, "a row's threads are a half warp");
+            const unsigned half = 0xffffu << (lane & 16);
+#pragma unroll
+            for (int o = 8; o > 0; o >>= 1) ss += __shfl_xor_sync(half, ss, o);
+            if (f == 0) norm.row_sumsq[blockIdx.y * GT_ROWS + r] = ss;
+            continue;
         }
 #pragma unroll
         for (int e = 0; e < 4; ++e)
@@ -531,6 +595,29 @@ extern "C" __global__ void __launch_bounds__(GT_THREADS) gemm_tiled_silu_s1(GEMM
 {
     gemm_tiled<GT_FEATURES, GT_STAGES, 1, true>(x, w, y_bf16, y_f32, M, N, K);
 }
+#define GEMM_TILED_NORM_ARGS                                                                                           \
+    GEMM_TILED_ARGS, const float* __restrict__ residual, float* __restrict__ residual_out,                             \
+        const __nv_bfloat16* __restrict__ gamma, float* __restrict__ row_sumsq, int sumsq_tiles, float eps
+#define GEMM_TILED_NORM_BODY(S, SILU_GATE, EPI)                                                                         \
+    gemm_tiled<GT_FEATURES, GT_STAGES, S, SILU_GATE, EPI>(x, w, y_bf16, y_f32, M, N, K,                              \
+                                                          GtNorm{residual, residual_out, gamma, row_sumsq, sumsq_tiles, eps})
+#define GEMM_TILED_NORM_ENTRY(NAME, S, SILU_GATE, EPI)                                                                  \
+    extern "C" __global__ void __cluster_dims__(S, 1, 1) __launch_bounds__(GT_THREADS) NAME(GEMM_TILED_NORM_ARGS)     \
+    {                                                                                                                   \
+        GEMM_TILED_NORM_BODY(S, SILU_GATE, EPI);                                                                        \
+    }
+extern "C" __global__ void __launch_bounds__(GT_THREADS) gemm_tiled_add_norm_s1(GEMM_TILED_NORM_ARGS)
+{
+    GEMM_TILED_NORM_BODY(1, false, GT_ADD_NORM);
+}
+extern "C" __global__ void __launch_bounds__(GT_THREADS) gemm_tiled_row_scale_s1(GEMM_TILED_NORM_ARGS)
+{
+    GEMM_TILED_NORM_BODY(1, false, GT_ROW_SCALE);
+}
+extern "C" __global__ void __launch_bounds__(GT_THREADS) gemm_tiled_silu_row_scale_s1(GEMM_TILED_NORM_ARGS)
+{
+    GEMM_TILED_NORM_BODY(1, true, GT_ROW_SCALE);
+}
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900 // thread-block clusters
 GEMM_TILED_ENTRY(gemm_tiled_s2, GT_FEATURES, GT_STAGES, 2, false)
 GEMM_TILED_ENTRY(gemm_tiled_s4, GT_FEATURES, GT_STAGES, 4, false)
@@ -538,4 +625,13 @@ GEMM_TILED_ENTRY(gemm_tiled_s8, GT_FEATURES, GT_STAGES, 8, false)
 GEMM_TILED_ENTRY(gemm_tiled_silu_s2, GT_FEATURES, GT_STAGES, 2, true)
 GEMM_TILED_ENTRY(gemm_tiled_silu_s4, GT_FEATURES, GT_STAGES, 4, true)
 GEMM_TILED_ENTRY(gemm_tiled_silu_s8, GT_FEATURES, GT_STAGES, 8, true)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_add_norm_s2, 2, false, GT_ADD_NORM)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_add_norm_s4, 4, false, GT_ADD_NORM)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_add_norm_s8, 8, false, GT_ADD_NORM)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_row_scale_s2, 2, false, GT_ROW_SCALE)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_row_scale_s4, 4, false, GT_ROW_SCALE)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_row_scale_s8, 8, false, GT_ROW_SCALE)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_silu_row_scale_s2, 2, true, GT_ROW_SCALE)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_silu_row_scale_s4, 4, true, GT_ROW_SCALE)
+GEMM_TILED_NORM_ENTRY(gemm_tiled_silu_row_scale_s8, 8, true, GT_ROW_SCALE)
 #endif

@@ -76,6 +76,15 @@ public sealed record GemvPrologueKernel(string Name, string Kernel, int Input, K
 /// </summary>
 public sealed record AttentionPrologueKernel(string Name, string Kernel, int Input, KernelParam[] Params);
 
+/// <summary>
+/// A residual add + RMS norm kernel between two GEMMs (h = rms_norm(x + y) * weight, x the fp32 residual), which the
+/// CUDA runner splits over the GEMMs' epilogues at decode where gemm_tiled runs both: the GEMM before adds its product
+/// to value <see cref="Residual"/>, stores the sum as <see cref="ResidualOut"/> and the sum times <see cref="Weight"/>
+/// (layer plus <see cref="LayerOffset"/>) as <see cref="Normed"/>, with each row's sum of squares; the GEMM after scales
+/// each row of its product by rsqrt(mean square + <see cref="Epsilon"/>, a constant's name).
+/// </summary>
+public sealed record NormEpilogue(int Residual, int ResidualOut, string Weight, int LayerOffset, string Epsilon, int Normed);
+
 /// <summary>One launch of a forward step.</summary>
 public sealed record Step(StepKind Kind, string Name, RowSet Rows)
 {
@@ -92,6 +101,9 @@ public sealed record Step(StepKind Kind, string Name, RowSet Rows)
     /// product (silu of its first half times its second); a GEMM kernel with the gate in its epilogue (gemm_tiled_silu, the bulk GEMV)
     /// writes it instead, and that kernel step is skipped. -1: none.</summary>
     public int SiluGate { get; init; } = -1;
+    /// <summary>Kernel, decode: this residual add + RMS norm kernel split over the epilogues of the GEMMs before and after
+    /// it (not in the last layer, whose kernel differs); launched as it is unless gemm_tiled runs both.</summary>
+    public NormEpilogue? NormEpilogue { get; init; }
     /// <summary>Gemm and attention: the values (buffers) read and written.</summary>
     public int Input { get; init; } = -1;
     public int Output { get; init; } = -1;

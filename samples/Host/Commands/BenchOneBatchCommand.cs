@@ -28,6 +28,7 @@ internal static class BenchOneBatchCommand
         var disableGemvPrologues = new Option<bool>("--disable-gemv-prologues") { Description = "decode: launch each residual add + RMS norm kernel on its own, not inside the next GEMM's GEMV" };
         var disableAttentionPrologues = new Option<bool>("--disable-attention-prologues") { Description = "decode: launch the q/k norm + RoPE + KV store kernel on its own, not inside decode attention" };
         var disableGemmEpilogues = new Option<bool>("--disable-gemm-epilogues") { Description = "launch the SiLU gate kernel on its own, not in the epilogue of gate_up_proj's gemm_tiled or bulk GEMV" };
+        var disableNormEpilogues = new Option<bool>("--disable-norm-epilogues") { Description = "launch each residual add + RMS norm kernel on its own at decode, not split over the epilogues of the gemm_tiled GEMMs around it" };
         var smallGemmKernel = new Option<string?>("--small-gemm-kernel")
         {
             Description = "gemv | gemv-bulk | skinny | tiled | cublaslt: run every GEMM of up to 64 rows with this kernel where it can (cuBLASLt elsewhere) instead of the fastest timed at load",
@@ -36,7 +37,7 @@ internal static class BenchOneBatchCommand
         var profile = new Option<bool>("--profile") { Description = "also print GPU time per launch of one decode step (cuda)" };
         var contextLength = new Option<int?>("--context-length") { Description = "longest sequence the runner is sized for (default: input + output length); a server's is the model's" };
         var command = new Command("bench-one-batch", "Latency of one static batch: prefill, then decode (mirrors sglang.bench_one_batch)")
-            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, disablePdl, disableGemvPrologues, disableAttentionPrologues, disableGemmEpilogues, smallGemmKernel, profile, contextLength };
+            { modelPath, loadFormat, device, batchSizes, inputLen, outputLen, resultFile, runName, disableGraph, disablePdl, disableGemvPrologues, disableAttentionPrologues, disableGemmEpilogues, disableNormEpilogues, smallGemmKernel, profile, contextLength };
         command.SetAction(result =>
         {
             var sizes = result.GetValue(batchSizes)!;
@@ -52,6 +53,7 @@ internal static class BenchOneBatchCommand
                 DisableGemvPrologues = result.GetValue(disableGemvPrologues),
                 DisableAttentionPrologues = result.GetValue(disableAttentionPrologues),
                 DisableGemmEpilogues = result.GetValue(disableGemmEpilogues),
+                DisableNormEpilogues = result.GetValue(disableNormEpilogues),
                 SmallGemmKernel = result.GetValue(smallGemmKernel) switch
                 {
                     "gemv" => SmallGemmKernel.Gemv,

@@ -117,10 +117,16 @@ public sealed partial class SmallGemmsTests
         Assert.Equal(4, SmallGemms.TiledStages(12, 0));
         Assert.Contains($"{SmallGemms.TiledKernelName(1)}(GEMM_TILED_ARGS)", source);
         Assert.Contains($"{SmallGemms.TiledSiluGateKernelName(1)}(GEMM_TILED_ARGS)", source);
+        (TiledNormEpilogue Epilogue, string Silu, string Epi)[] norms =
+            [(TiledNormEpilogue.AddNorm, "false", "GT_ADD_NORM"), (TiledNormEpilogue.RowScale, "false", "GT_ROW_SCALE"), (TiledNormEpilogue.SiluGateRowScale, "true", "GT_ROW_SCALE")];
+        foreach (var (epilogue, silu, epi) in norms)
+            Assert.Contains($"{SmallGemms.TiledNormKernelName(epilogue, 1)}(GEMM_TILED_NORM_ARGS)\n{{\n    GEMM_TILED_NORM_BODY(1, {silu}, {epi});", source);
         for (var split = 2; split <= SmallGemms.TiledMaxSplit; split *= 2)
         {
             Assert.Contains($"GEMM_TILED_ENTRY({SmallGemms.TiledKernelName(split)}, GT_FEATURES, GT_STAGES, {split}, false)", source);
             Assert.Contains($"GEMM_TILED_ENTRY({SmallGemms.TiledSiluGateKernelName(split)}, GT_FEATURES, GT_STAGES, {split}, true)", source);
+            foreach (var (epilogue, silu, epi) in norms)
+                Assert.Contains($"GEMM_TILED_NORM_ENTRY({SmallGemms.TiledNormKernelName(epilogue, split)}, {split}, {silu}, {epi})", source);
         }
     }
 

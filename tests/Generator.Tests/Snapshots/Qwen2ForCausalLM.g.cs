@@ -199,11 +199,11 @@ internal static class Qwen2ForCausalLM
             new(StepKind.Kernel, "bias_rope_kv_store", RowSet.AllTokens) { Kernel = "bias_rope_kv_store", AttentionPrologue = "bias_rope_kv_store_decode_attention" },
             new(StepKind.DecodeAttention, "decode_attention", RowSet.AllTokens) { Input = 18, Output = 22, Heads = "HEADS", KvHeads = "KV_HEADS", HeadDim = "HEAD_DIM" },
             new(StepKind.Gemm, "o_proj", RowSet.AllTokens) { Input = 22, Output = 24, Weight = "model.layers.{i}.self_attn.o_proj.weight", N = "HIDDEN", K = "HEADS*HEAD_DIM" },
-            new(StepKind.Kernel, "add_post_attention_layernorm", RowSet.AllTokens) { Kernel = "add_post_attention_layernorm", GemvPrologue = "add_post_attention_layernorm_gemv" },
+            new(StepKind.Kernel, "add_post_attention_layernorm", RowSet.AllTokens) { Kernel = "add_post_attention_layernorm", GemvPrologue = "add_post_attention_layernorm_gemv", NormEpilogue = new(2, 25, "model.layers.{i}.post_attention_layernorm.weight", 0, "EPS", 27) },
             new(StepKind.Gemm, "gate_up_proj", RowSet.AllTokens) { SiluGate = 34, Input = 27, Output = 29, Weight = "model.layers.{i}.mlp.gate_up_proj.weight", N = "2*INTER", K = "HIDDEN" },
             new(StepKind.Kernel, "silu_mul", RowSet.AllTokens) { Kernel = "silu_mul" },
             new(StepKind.Gemm, "down_proj", RowSet.AllTokens) { Input = 34, Output = 35, Weight = "model.layers.{i}.mlp.down_proj.weight", N = "HIDDEN", K = "INTER" },
-            new(StepKind.Kernel, "add_input_layernorm", RowSet.AllTokens) { Kernel = "add_input_layernorm", LastLayerKernel = "add_norm", GemvPrologue = "add_input_layernorm_gemv" },
+            new(StepKind.Kernel, "add_input_layernorm", RowSet.AllTokens) { Kernel = "add_input_layernorm", LastLayerKernel = "add_norm", GemvPrologue = "add_input_layernorm_gemv", NormEpilogue = new(25, 2, "model.layers.{i}.input_layernorm.weight", 1, "EPS", 5) },
         ],
         Epilogue =
         [
@@ -218,10 +218,10 @@ internal static class Qwen2ForCausalLM
             new(22, "a", 4, ElementType.BFloat16, "HEADS*HEAD_DIM"),
             new(24, "o_proj", 2, ElementType.BFloat16, "HIDDEN"),
             new(25, "x", 3, ElementType.Float32, "HIDDEN"),
-            new(27, "h", 4, ElementType.BFloat16, "HIDDEN"),
-            new(29, "gate_up_proj", 5, ElementType.BFloat16, "2*INTER"),
+            new(27, "h", 5, ElementType.BFloat16, "HIDDEN"),
+            new(29, "gate_up_proj", 4, ElementType.BFloat16, "2*INTER"),
             new(34, "mul", 2, ElementType.BFloat16, "INTER"),
-            new(35, "down_proj", 4, ElementType.BFloat16, "HIDDEN"),
+            new(35, "down_proj", 5, ElementType.BFloat16, "HIDDEN"),
             new(38, "x", 1, ElementType.BFloat16, "HIDDEN"),
             new(40, "logits", 0, ElementType.Float32, "VOCAB"),
         ],
@@ -792,11 +792,11 @@ layer (x LAYERS, tensors model.layers.{i}.*):
   kernel bias_rope_kv_store [all tokens] (decode attention: bias_rope_kv_store_decode_attention)
   attention: a = attention(q, k_cache, v_cache) heads HEADS, kv heads KV_HEADS, head dim HEAD_DIM (extend or decode kernel)
   gemm o_proj: o_proj[HIDDEN] = a[HEADS*HEAD_DIM] @ model.layers.{i}.self_attn.o_proj.weight^T [all tokens]
-  kernel add_post_attention_layernorm [all tokens] (decode GEMV: add_post_attention_layernorm_gemv)
+  kernel add_post_attention_layernorm [all tokens] (decode GEMV: add_post_attention_layernorm_gemv) (decode: split over the GEMMs' epilogues, x and h = x * model.layers.{i}.post_attention_layernorm.weight with row sums of squares, then rows scaled)
   gemm gate_up_proj: gate_up_proj[2*INTER] = h[HIDDEN] @ model.layers.{i}.mlp.gate_up_proj.weight^T [all tokens] (SiLU gate in the epilogue: mul)
   kernel silu_mul [all tokens]
   gemm down_proj: down_proj[HIDDEN] = mul[INTER] @ model.layers.{i}.mlp.down_proj.weight^T [all tokens]
-  kernel add_input_layernorm (last layer: add_norm) [all tokens] (decode GEMV: add_input_layernorm_gemv)
+  kernel add_input_layernorm (last layer: add_norm) [all tokens] (decode GEMV: add_input_layernorm_gemv) (decode: split over the GEMMs' epilogues, x and h = x * model.layers.{i}.input_layernorm.weight with row sums of squares, then rows scaled)
 
 epilogue:
   gemm logits: logits[VOCAB] = x[HIDDEN] @ lm_head.weight^T [output rows]
@@ -827,8 +827,8 @@ buffers (6 slots, rows = tokens):
   slot 1: h [HIDDEN] bf16, x [HIDDEN] bf16
   slot 2: qkv_proj [HEADS*HEAD_DIM + 2*HEAD_DIM*KV_HEADS] bf16, o_proj [HIDDEN] bf16, mul [INTER] bf16
   slot 3: q [HEADS*HEAD_DIM] bf16, x [HIDDEN] f32
-  slot 4: a [HEADS*HEAD_DIM] bf16, h [HIDDEN] bf16, down_proj [HIDDEN] bf16
-  slot 5: gate_up_proj [2*INTER] bf16
+  slot 4: a [HEADS*HEAD_DIM] bf16, gate_up_proj [2*INTER] bf16
+  slot 5: h [HIDDEN] bf16, down_proj [HIDDEN] bf16
 
 merged weights (concatenated along dim 0 at load):
   model.layers.{i}.self_attn.qkv_proj.weight = cat(model.layers.{i}.self_attn.q_proj.weight, model.layers.{i}.self_attn.k_proj.weight, model.layers.{i}.self_attn.v_proj.weight)

@@ -110,12 +110,16 @@ internal sealed unsafe partial class CudaModelRunner
         gemm.SiluGate != 0 && SmallGemms.FusesSiluGate(gemm.Gemm!.ChoiceFor(rows));
 
     /// <summary>y[rows, n] = x[rows, k] w[n, k]^T with the chosen kernel; with <paramref name="siluGate"/> (a kernel that
-    /// <see cref="SmallGemms.FusesSiluGate"/>) w is [gate; up] and y the gated n / 2 features, silu(gate) * up.</summary>
-    private void LaunchGemm(GemmShapeKernels shape, SmallGemmChoice choice, ulong weight, ulong x, ulong y, int rows, bool siluGate = false)
+    /// <see cref="SmallGemms.FusesSiluGate"/>) w is [gate; up] and y the gated n / 2 features, silu(gate) * up; with
+    /// <paramref name="norm"/> (gemm_tiled) its part of a split norm: y gets the residual sum times the norm's weight, or
+    /// the product's rows are scaled.</summary>
+    private void LaunchGemm(GemmShapeKernels shape, SmallGemmChoice choice, ulong weight, ulong x, ulong y, int rows, bool siluGate = false, GemmNorm? norm = null)
     {
         var (n, k, floatOutput) = (shape.N, shape.K, shape.FloatOutput);
         if (siluGate && (floatOutput || !SmallGemms.FusesSiluGate(choice)))
             throw new InvalidOperationException($"{choice} cannot apply a SiLU gate to the {shape} GEMM");
+        if (norm is not null && (floatOutput || choice.Kernel != SmallGemmKernel.Tiled))
+            throw new InvalidOperationException($"{choice} cannot take a split norm in the {shape} GEMM's epilogue");
         if (choice.Kernel == SmallGemmKernel.CublasLt)
         {
             _gemm.Linear(y, x, weight, rows, n, k, _stream.Handle, floatOutput: floatOutput);
@@ -134,7 +138,18 @@ internal sealed unsafe partial class CudaModelRunner
         {
             var outputsPerBlock = SmallGemms.TiledFeaturesPerBlock / (siluGate ? 2 : 1);
             var outputs = siluGate ? n / 2 : n;
-            LaunchKernel((siluGate ? _tiledSiluGate : _tiled)[choice.KSplit], new Dim3((uint)choice.KSplit, (uint)((outputs + outputsPerBlock - 1) / outputsPerBlock)),
+            var tiled = (siluGate ? _tiledSiluGate : _tiled)[choice.KSplit];
+            if (norm is { } split)
+            {
+                var part = split.Part == TiledNormEpilogue.RowScale && siluGate ? TiledNormEpilogue.SiluGateRowScale : split.Part;
+                tiled = _tiledNorm[(part, choice.KSplit)];
+                var (binding, adds) = (split.Binding, part == TiledNormEpilogue.AddNorm);
+                // The row scale sums the tiles of the GEMM before, whose features are this one's K.
+                var tiles = (k + SmallGemms.TiledFeaturesPerBlock - 1) / SmallGemms.TiledFeaturesPerBlock;
+                args.Add(adds ? binding.Residual : 0UL).Add(adds ? binding.ResidualOut : 0UL).Add(adds ? binding.Weight : 0UL)
+                    .Add(_rowSumsq.Pointer).Add(adds ? 0 : tiles).Add(binding.Epsilon);
+            }
+            LaunchKernel(tiled, new Dim3((uint)choice.KSplit, (uint)((outputs + outputsPerBlock - 1) / outputsPerBlock)),
                 SmallGemms.TiledThreads, ref args, (uint)SmallGemms.TiledSharedBytes(TiledStages));
             return;
         }

@@ -114,13 +114,15 @@ internal sealed unsafe partial class CudaModelRunner
     /// GEMM and the prologue kernel serves it (PlanGemvPrologues); one with an attention prologue kernel and the decode
     /// attention after it become one attention launch, unless the step runs cascade attention (whose shared half
     /// reads q before decode attention does); a GEMM with the plan's SiLU gate after it takes in that gate kernel
-    /// where its kernel can (gemm_tiled_silu, or the bulk GEMV's gate), with or without a prologue kernel.</summary>
+    /// where its kernel can (gemm_tiled_silu, or the bulk GEMV's gate), with or without a prologue kernel; a decode
+    /// kernel step with a norm epilogue between two GEMMs on gemm_tiled is split over their epilogues (SplitNormAfter).</summary>
     private void EnqueueSteps(ForwardMode mode, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
     {
         var layerSteps = mode == ForwardMode.Decode ? _decodeLayers : _extendLayers;
         var layout = (int)(mode == ForwardMode.Decode ? Layout.Decode : Layout.Extend);
         foreach (var step in _prologues[layout]) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
         var skip = 0; // steps the launches before have run
+        NormBinding? rowScale = null; // a norm the last GEMM's epilogue began, which the next GEMM's completes
         for (var l = 0; l < layerSteps.Length; l++)
         {
             var layer = layerSteps[l];
@@ -128,27 +130,47 @@ internal sealed unsafe partial class CudaModelRunner
             {
                 if (skip > 0) { skip--; continue; }
                 var step = layer[s];
+                GemmNorm? norm = null;
+                if (step.Kind == StepKind.Gemm && rowScale is not null) (norm, rowScale) = (new GemmNorm(TiledNormEpilogue.RowScale, rowScale), null);
+                else if (step.Kind == StepKind.Gemm && SplitNormAfter(layerSteps, l, s, tokens) is { } split)
+                {
+                    Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits, new GemmNorm(TiledNormEpilogue.AddNorm, split));
+                    (skip, rowScale) = (1, split); // the norm kernel
+                    continue;
+                }
                 var next = step.Gemv is not null ? GemvPrologueGemm(layerSteps, l, s)
                     : step.Attention is not null && !_sharedPrefixStep ? layer[s + 1]
                     : step.Kind == StepKind.Gemm && FusesSiluGate(step, tokens) ? layer[s + 1] : null;
                 var runsNext = next is not null && (next.Kind != StepKind.Gemm || next.Gemm!.RunsPrologue(tokens));
                 skip = !runsNext ? 0 : next!.Kind == StepKind.Gemm && FusesSiluGate(next, tokens) ? 2 : 1; // a GEMM's gate too
-                Enqueue(step, runsNext ? next : null, tokens, batchSize, logitsRows, maxExtend, splits);
+                Enqueue(step, runsNext ? next : null, tokens, batchSize, logitsRows, maxExtend, splits, norm);
             }
         }
         foreach (var step in _epilogues[layout]) Enqueue(step, null, tokens, batchSize, logitsRows, maxExtend, splits);
     }
 
-    /// <summary>Launches <paramref name="step"/>, or with <paramref name="next"/> (the GEMM or the decode attention after
-    /// it) its prologue kernel, which also runs that step, or (after a GEMM: its SiLU gate) the GEMM with the gate.</summary>
-    private void Enqueue(BoundStep step, BoundStep? next, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    /// <summary>The norm of the kernel step after GEMM step <paramref name="s"/> of layer <paramref name="l"/> where it is
+    /// split over this GEMM's epilogue and the next one's (BoundStep.Norm): gemm_tiled runs both at this many rows.</summary>
+    private NormBinding? SplitNormAfter(BoundStep[][] layers, int l, int s, int rows)
     {
-        if (_profile is null) { Launch(step, next, tokens, batchSize, logitsRows, maxExtend, splits); return; }
+        if (s + 1 >= layers[l].Length || layers[l][s + 1].Norm is not { } norm) return null;
+        return OnTiled(layers[l][s]) && OnTiled(GemvPrologueGemm(layers, l, s + 1)) ? norm : null;
+
+        bool OnTiled(BoundStep gemm) => gemm.Gemm is { FloatOutput: false } shape && shape.ChoiceFor(rows).Kernel == SmallGemmKernel.Tiled;
+    }
+
+    /// <summary>Launches <paramref name="step"/>, or with <paramref name="next"/> (the GEMM or the decode attention after
+    /// it) its prologue kernel, which also runs that step, or (after a GEMM: its SiLU gate) the GEMM with the gate; a GEMM
+    /// with <paramref name="norm"/>, its part of a split norm.</summary>
+    private void Enqueue(BoundStep step, BoundStep? next, int tokens, int batchSize, int logitsRows, int maxExtend, int splits, GemmNorm? norm = null)
+    {
+        if (_profile is null) { Launch(step, next, tokens, batchSize, logitsRows, maxExtend, splits, norm); return; }
         var (start, end) = (CudaEvent.Create(), CudaEvent.Create());
         start.Record(_stream);
-        Launch(step, next, tokens, batchSize, logitsRows, maxExtend, splits);
+        Launch(step, next, tokens, batchSize, logitsRows, maxExtend, splits, norm);
         end.Record(_stream);
         var name = next is not null ? (step.Kind == StepKind.Gemm ? $"gemm {step.Name} + {next.Name}" : next.Kind == StepKind.Gemm ? step.Gemv!.Name : step.Attention!.Name)
+            : norm is { Part: TiledNormEpilogue.AddNorm } ? $"gemm {step.Name} + {norm.Value.Binding.Kernel}"
             : step.Kind == StepKind.Kernel ? step.Fused!.Name : $"{step.Kind.ToString().ToLowerInvariant()} {step.Name}";
         _profile.Add((name, start, end));
     }
@@ -170,9 +192,19 @@ internal sealed unsafe partial class CudaModelRunner
         /// epilogue, which gemm_tiled and the bulk GEMV apply (Step.SiluGate; not with
         /// <see cref="CudaRunnerOptions.DisableGemmEpilogues"/>), else 0.</summary>
         public ulong SiluGate { get; init; }
+        /// <summary>Decode kernel step: its split over the epilogues of the GEMMs around it, where the plan has one and the
+        /// runner may (not in the last layer for the layer's last step, not with <see cref="CudaRunnerOptions.DisableNormEpilogues"/>).</summary>
+        public NormBinding? Norm { get; init; }
     }
 
     private sealed record GemvPrologueBinding(string Name, CudaKernel P4, CudaKernel P8, CudaKernel Bulk, ulong[] Arguments);
+
+    /// <summary>A residual add + RMS norm kernel step's split over two GEMMs' epilogues (Step.NormEpilogue): its kernel's
+    /// name, the residual it reads and the one it writes, the norm's weight, the normed row the GEMM after reads, epsilon.</summary>
+    private sealed record NormBinding(string Kernel, ulong Residual, ulong ResidualOut, ulong Weight, ulong Normed, float Epsilon);
+
+    /// <summary>A GEMM's part of a split norm: the add and the weight (the GEMM before), or the rows' scales (after).</summary>
+    private readonly record struct GemmNorm(TiledNormEpilogue Part, NormBinding Binding);
 
     private sealed record AttentionPrologueBinding(string Name, CudaKernel Narrow, CudaKernel Wide, ulong[] Arguments);
 
@@ -203,6 +235,13 @@ internal sealed unsafe partial class CudaModelRunner
                     kernel.Params.Select(p => Pointer(p, layer, Layout.Decode)).ToArray()),
             };
         }
+        if (step.NormEpilogue is { } norm && !(step.LastLayerKernel is not null && layer == _layers - 1) && !_options.DisableNormEpilogues &&
+            _valueTypes[norm.Residual] == ElementType.Float32 && _valueTypes[norm.ResidualOut] == ElementType.Float32 && _valueTypes[norm.Normed] == ElementType.BFloat16)
+            bound = bound with
+            {
+                Norm = new NormBinding(step.Kernel!, _valuePointers[norm.Residual], _valuePointers[norm.ResidualOut],
+                    _weights[ModelWeights.Expand(norm.Weight, layer + norm.LayerOffset)], _valuePointers[norm.Normed], (float)_constants.Values[norm.Epsilon]),
+            };
         if (step.GemvPrologue is not { } name || layer == _layers - 1 || _options.DisableGemvPrologues) return bound;
         var gemv = _plan.GemvPrologues.First(g => g.Name == name);
         var (p4, p8, bulk) = (_kernels[name + GemvPrologueEntries[0]], _kernels[name + GemvPrologueEntries[1]], _kernels[name + GemvPrologueEntries[2]]);
@@ -305,13 +344,13 @@ internal sealed unsafe partial class CudaModelRunner
         finally { _profile = null; }
     }
 
-    private void Launch(BoundStep step, BoundStep? next, int tokens, int batchSize, int logitsRows, int maxExtend, int splits)
+    private void Launch(BoundStep step, BoundStep? next, int tokens, int batchSize, int logitsRows, int maxExtend, int splits, GemmNorm? norm)
     {
         var rows = step.Rows == RowSet.AllTokens ? tokens : logitsRows;
         var layer = step.Layer;
         if (step.Kind == StepKind.Gemm && next is not null) // next: the SiLU gate
         {
-            LaunchGemm(step.Gemm!, step.Gemm!.ChoiceFor(rows), step.Weight, step.Input, step.SiluGate, rows, siluGate: true);
+            LaunchGemm(step.Gemm!, step.Gemm!.ChoiceFor(rows), step.Weight, step.Input, step.SiluGate, rows, siluGate: true, norm);
             return;
         }
         if (next is { Kind: StepKind.DecodeAttention })
@@ -335,8 +374,9 @@ internal sealed unsafe partial class CudaModelRunner
                 LaunchKernel(step.Kernel!, new Dim3((uint)rows, (uint)columnBlocks, 1), FusedKernel.BlockSize, ref args);
                 break;
             }
-            case StepKind.Gemm:
-                LaunchGemm(step.Gemm!, step.Gemm!.ChoiceFor(rows), step.Weight, step.Input, step.Output, rows);
+            case StepKind.Gemm: // the GEMM before a split norm stores the normed row's unscaled half in its place
+                var output = norm is { Part: TiledNormEpilogue.AddNorm } ? norm.Value.Binding.Normed : step.Output;
+                LaunchGemm(step.Gemm!, step.Gemm!.ChoiceFor(rows), step.Weight, step.Input, output, rows, norm: norm);
                 break;
             case StepKind.ExtendAttention:
             {

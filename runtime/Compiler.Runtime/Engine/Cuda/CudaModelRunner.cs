@@ -26,6 +26,7 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly CudaKernel _gemvP4, _gemvP8, _gemvBulk, _skinny;
     private readonly Dictionary<int, CudaKernel> _tiled = new(); // gemm_tiled per K split
     private readonly Dictionary<int, CudaKernel> _tiledSiluGate = new(); // gemm_tiled_silu per K split
+    private readonly Dictionary<(TiledNormEpilogue, int), CudaKernel> _tiledNorm = new(); // the norm entry points per K split
     private readonly AttentionKernels _attention;
     private readonly CudaWeights _weights;
     private readonly CublasLtGemm _gemm;
@@ -39,6 +40,10 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
     private readonly DeviceBuffer<int> _sampled;
     private readonly DeviceBuffer<byte> _argmaxState; // argmax_rows' per-row merge state, zero between launches
     private readonly DeviceBuffer<byte> _decodeWorkspace;
+    // Norms split over two GEMMs' epilogues (Step.NormEpilogue): each row's sum of squares per 64-feature tile of the
+    // GEMM before, [tiles][64], read by the GEMM after (one buffer serves every norm: under programmatic launch a GEMM
+    // writes it only after the one before, which read it, has ended).
+    private readonly DeviceBuffer<float> _rowSumsq;
     // Cascade decode attention: the planner (null with DisableCascadeAttention) and shared_prefix_attention's partial states.
     private readonly SharedPrefixPlanner? _prefixPlanner;
     private readonly DeviceBuffer<byte>? _prefixPartials;
@@ -132,7 +137,10 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
         {
             _tiled[split] = runtime.Module.GetKernel(SmallGemms.TiledKernelName(split));
             _tiledSiluGate[split] = runtime.Module.GetKernel(SmallGemms.TiledSiluGateKernelName(split));
-            foreach (var tiled in new[] { _tiled[split], _tiledSiluGate[split] }) tiled.SetMaxDynamicSharedMemory(SmallGemms.TiledSharedBytes(TiledStages));
+            var entries = new List<CudaKernel> { _tiled[split], _tiledSiluGate[split] };
+            foreach (var epilogue in Enum.GetValues<TiledNormEpilogue>())
+                entries.Add(_tiledNorm[(epilogue, split)] = runtime.Module.GetKernel(SmallGemms.TiledNormKernelName(epilogue, split)));
+            foreach (var tiled in entries) tiled.SetMaxDynamicSharedMemory(SmallGemms.TiledSharedBytes(TiledStages));
         }
         var carveout = SharedMemoryCarveoutPercent();
         foreach (var loaded in new[] { module.Module, decodeModule, extendModule, runtime.Module })
@@ -207,6 +215,10 @@ internal sealed unsafe partial class CudaModelRunner : IModelRunner, IGreedyForw
             _vCache[l] = Own(DeviceBuffer<ushort>.Allocate(kvElements)).Pointer;
         }
         log($"KV pool: {tokens} tokens ({kvBytesPerToken * (tokens + 1L) / 1e9:F2} GB)");
+
+        var normRow = plan.DecodeLayer.Where(s => s.NormEpilogue is not null)
+            .Select(s => _constants.Dim(plan.Buffers.First(b => b.Value == s.NormEpilogue!.Residual).Length)).DefaultIfEmpty(0).Max();
+        _rowSumsq = Own(DeviceBuffer<float>.Allocate(Math.Max(1, (normRow + SmallGemms.TiledFeaturesPerBlock - 1) / SmallGemms.TiledFeaturesPerBlock * SmallGemms.TiledMaxRows)));
 
         Layout[] layouts = [Layout.Extend, Layout.Decode];
         _prologues = layouts.Select(layout => plan.Prologue.Select(s => Bind(s, 0, layout)).ToArray()).ToArray();

@@ -27,6 +27,10 @@ internal sealed record CudaRunnerOptions
     /// <summary>Launch the SiLU gate after gate_up_proj on its own instead of in the GEMM's epilogue where gemm_tiled or
     /// the bulk GEMV runs that GEMM (the plan's SiluGate steps). For measuring what the fusion buys, and for tests comparing the two.</summary>
     public bool DisableGemmEpilogues { get; init; }
+    /// <summary>Launch each residual add + RMS norm kernel between two GEMMs on its own at decode instead of splitting it
+    /// over their epilogues where gemm_tiled runs both (the plan's NormEpilogue steps). For measuring what the fusion
+    /// buys, and for tests comparing the two (the split rounds to bf16 before the row's scale, so not bit for bit).</summary>
+    public bool DisableNormEpilogues { get; init; }
     /// <summary>Attend every decode request to its whole context itself, instead of letting requests that share a cached
     /// prefix attend to it together (cascade attention: shared_prefix_attention + decode_attention), vLLM's
     /// --disable-cascade-attn. For measuring what cascade attention buys, and for tests comparing the two.</summary>

@@ -17,6 +17,11 @@ internal enum SmallGemmKernel
     Tiled,
 }
 
+/// <summary>gemm_tiled's part of a residual add + RMS norm split over two GEMMs' epilogues (GtEpilogue of runtime_kernels.cu):
+/// the GEMM before adds its product to the residual and stores it times the norm's weight with the rows' sums of squares
+/// (AddNorm); the GEMM after scales its rows by their rsqrt (RowScale, or with the SiLU gate after it SiluGateRowScale).</summary>
+internal enum TiledNormEpilogue { AddNorm, RowScale, SiluGateRowScale }
+
 /// <summary>A kernel and its K split (warps per output feature tile of gemv and gemm_skinny, CTAs per cluster of
 /// gemm_tiled; 1 for cuBLASLt), or for the bulk GEMV its blocks per SM.</summary>
 internal readonly record struct SmallGemmChoice(SmallGemmKernel Kernel, int KSplit)
@@ -93,6 +98,15 @@ internal static class SmallGemms
 
     /// <summary>The gemm_tiled entry point with the SiLU gate in its epilogue (y = silu(gate) * up of w = [gate; up]), for a K split.</summary>
     public static string TiledSiluGateKernelName(int split) => $"gemm_tiled_silu_s{split}";
+
+    /// <summary>The gemm_tiled entry point for a K split with a norm epilogue (GEMM_TILED_NORM_ARGS): the residual add + RMS
+    /// norm kernel after the GEMM split over it and the GEMM after (Step.NormEpilogue).</summary>
+    public static string TiledNormKernelName(TiledNormEpilogue epilogue, int split) => epilogue switch
+    {
+        TiledNormEpilogue.AddNorm => $"gemm_tiled_add_norm_s{split}",
+        TiledNormEpilogue.RowScale => $"gemm_tiled_row_scale_s{split}",
+        _ => $"gemm_tiled_silu_row_scale_s{split}",
+    };
 
     /// <summary>The bucket for a GEMM of <paramref name="rows"/> rows, or -1 past the last one.</summary>
     public static int Bucket(int rows)
