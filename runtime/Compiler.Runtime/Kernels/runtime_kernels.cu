@@ -445,18 +445,41 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     };
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) load_w(s);
+    float norm_w[4]; // GT_ADD_NORM: the norm's weight at this thread's 4 epilogue features (a weight: before the wait)
+    if constexpr (EPI == GT_ADD_NORM)
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+        {
+            const int n = n0 + (tid & 15) * 4 + e;
+            norm_w[e] = n < N ? __bfloat162float(norm.gamma[n]) : 0.0f;
+        }
     wait_for_previous_kernel(); // x is the previous kernel's output
     allow_next_kernel();
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) { load_x(s); cp_async_commit(); }
-    float rstd = 1.0f; // GT_ROW_SCALE: thread r's row's norm scale, read while the pipeline fills
+    // GT_ROW_SCALE: the rows' norm scales, read while the pipeline fills: half-warp h sums row 8p + h for p < 8, a tile
+    // per lane (every load in flight at once), then over its 16 lanes in a fixed order; every lane keeps the result.
+    constexpr int SCALE_ROUNDS = EPI == GT_ROW_SCALE ? GT_ROWS / (GT_THREADS / 16) : 1;
+    float rstd[SCALE_ROUNDS];
     if constexpr (EPI == GT_ROW_SCALE)
-        if (tid < M)
+    {
+        const int half = tid >> 4, t0 = tid & 15;
+#pragma unroll
+        for (int p = 0; p < SCALE_ROUNDS; ++p)
         {
-            float ss = 0.0f;
-            for (int t = 0; t < norm.sumsq_tiles; ++t) ss += norm.row_sumsq[t * GT_ROWS + tid];
-            rstd = rsqrtf(ss / (float)K + norm.eps);
+            const int r = (GT_THREADS / 16) * p + half;
+            rstd[p] = r < M && t0 < norm.sumsq_tiles ? norm.row_sumsq[t0 * GT_ROWS + r] : 0.0f;
         }
+#pragma unroll
+        for (int p = 0; p < SCALE_ROUNDS; ++p)
+        {
+            const int r = (GT_THREADS / 16) * p + half;
+            for (int t = t0 + 16; r < M && t < norm.sumsq_tiles; t += 16) rstd[p] += norm.row_sumsq[t * GT_ROWS + r];
+#pragma unroll
+            for (int o = 8; o > 0; o >>= 1) rstd[p] += __shfl_xor_sync(0xffffffffu, rstd[p], o);
+            rstd[p] = rsqrtf(rstd[p] / (float)K + norm.eps);
+        }
+    }
 
     float acc[F / 8][4];
 #pragma unroll
@@ -517,16 +540,33 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
                 *reinterpret_cast<float2*>(&partial[(warp * 16 + g + 8 * h) * gt_partial_stride(F) + 8 * j + 2 * c]) =
                     make_float2(acc[j][2 * h], acc[j][2 * h + 1]);
     float* row_scale = partial + GT_ROWS * gt_partial_stride(F); // GT_ROW_SCALE: the rows' scales, after the tile
-    if (EPI == GT_ROW_SCALE && tid < M) row_scale[tid] = rstd;
+    if constexpr (EPI == GT_ROW_SCALE)
+#pragma unroll
+        for (int p = 0; p < SCALE_ROUNDS; ++p)
+            if ((tid & 15) == 0) row_scale[(GT_THREADS / 16) * p + (tid >> 4)] = rstd[p];
+    // GT_ADD_NORM: this thread's residual rows (the loop below: rows r_begin + i / 16, features f = (tid % 16) * 4, the
+    // same in every round), requested before the cluster's partial tiles are summed.
+    constexpr int OUT = SILU_GATE ? F / 2 : F; // output features of the tile
+    const int out_n = SILU_GATE ? N / 2 : N;
+    const int r_begin = rank * (GT_ROWS / S), r_end = min(r_begin + GT_ROWS / S, M);
+    constexpr int ROUNDS = ((GT_ROWS / S) * (OUT / 4) + GT_THREADS - 1) / GT_THREADS; // of the loop below
+    float4 resid[EPI == GT_ADD_NORM ? ROUNDS : 1];
+    if constexpr (EPI == GT_ADD_NORM)
+#pragma unroll
+        for (int q = 0; q < ROUNDS; ++q)
+        {
+            const int i = tid + q * GT_THREADS, r = r_begin + i / (OUT / 4), n = n0 + i % (OUT / 4) * 4;
+            resid[q] = r < r_end && n + 3 < out_n ? *reinterpret_cast<const float4*>(norm.residual + (long long)r * out_n + n) : make_float4(0, 0, 0, 0);
+        }
     if (S > 1) gt_cluster_sync();
     else __syncthreads();
 
     // This CTA sums and writes rows [rank * 64 / S, (rank + 1) * 64 / S) of the tile, 4 features per thread.
-    constexpr int OUT = SILU_GATE ? F / 2 : F; // output features of the tile
-    const int out_n = SILU_GATE ? N / 2 : N;
-    const int r_begin = rank * (GT_ROWS / S), r_end = min(r_begin + GT_ROWS / S, M);
-    for (int i = tid; i < (r_end - r_begin) * (OUT / 4); i += GT_THREADS)
+#pragma unroll
+    for (int q = 0; q < ROUNDS; ++q)
     {
+        const int i = tid + q * GT_THREADS;
+        if (i >= (r_end - r_begin) * (OUT / 4)) break;
         const int r = r_begin + i / (OUT / 4), f = i % (OUT / 4) * 4;
         const unsigned local = (unsigned)__cvta_generic_to_shared(&partial[r * gt_partial_stride(F) + f]);
         const float4 sum = gt_sum_partials<S>(local);
@@ -546,6 +586,7 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
         }
         if constexpr (EPI == GT_ADD_NORM)
         {
+            const float res[4] = {resid[q].x, resid[q].y, resid[q].z, resid[q].w};
             float ss = 0.0f;
 #pragma unroll
             for (int e = 0; e < 4; ++e)
@@ -553,9 +594,9 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
                 const int n = n0 + f + e;
                 if (n >= out_n) break;
                 const long long at = (long long)r * out_n + n;
-                const float sum_x = norm.residual[at] + __bfloat162float(__float2bfloat16(values[e]));
+                const float sum_x = (n0 + f + 3 < out_n ? res[e] : norm.residual[at]) + __bfloat162float(__float2bfloat16(values[e]));
                 norm.residual_out[at] = sum_x;
-                y_bf16[at] = __float2bfloat16(sum_x * __bfloat162float(norm.gamma[n]));
+                y_bf16[at] = __float2bfloat16(sum_x * norm_w[e]);
                 ss += sum_x * sum_x;
             }
             // The OUT / 4 threads of a row are consecutive lanes of one warp (OUT / 4 = 16): sum them in a fixed order.
