@@ -361,27 +361,18 @@ internal sealed unsafe partial class CudaModelRunner
                 .Where(p => p.Candidates.Count > 0).ToList();
             if (bulk.Count > 1)
             {
-                var before = bulk.Select(p => p.Shape.Choices[b]).ToList();
                 var sets = new List<SmallGemmChoice[]> { bulk.Select(p => p.Candidates[0]).ToArray() }; // the fastest alone
                 foreach (var perSm in bulk.SelectMany(p => p.Candidates).Select(c => c.KSplit).Distinct().Order())
                     sets.Add(bulk.Select(p => p.Candidates.FirstOrDefault(c => c.KSplit == perSm, p.Candidates[0])).ToArray());
-                SmallGemmChoice[]? best = null;
-                var bestStep = baseline * (1 - StepRefineMargin);
-                foreach (var set in sets.DistinctBy(set => string.Join(",", set)))
-                {
-                    for (var i = 0; i < bulk.Count; i++) bulk[i].Shape.Choices[b] = set[i];
-                    var step = TimeDecodeStep(requests, rows);
-                    if (step < bestStep) (best, bestStep) = (set, step);
-                }
-                for (var i = 0; i < bulk.Count; i++) bulk[i].Shape.Choices[b] = before[i];
-                // The baseline again, since a set is kept on one comparison with it: a start where it timed high (a
-                // clock dip; 1,507 against 1,197-1,265 us at 8 rows) kept a bulk set that ran 1.32 ms against 1.04.
-                if (best is not null && bestStep < TimeDecodeStep(requests, rows) * (1 - StepRefineMargin))
-                {
-                    for (var i = 0; i < bulk.Count; i++) bulk[i].Shape.Choices[b] = best[i];
-                    baseline = bestStep;
-                }
+                baseline = TryAtOnce(b, bulk.Select(p => p.Shape).ToList(), sets, requests, rows, baseline);
             }
+            // A norm split over two GEMMs' epilogues needs gemm_tiled for both, which moving one shape at a time does
+            // not see either: the shapes next to a split norm try their best gemm_tiled at once.
+            var joined = _decodeLayers[0].SelectMany((step, s) => step.Norm is null ? [] : new[] { _decodeLayers[0][s - 1], GemvPrologueGemm(_decodeLayers, 0, s) })
+                .Select(gemm => gemm.Gemm!).Distinct().ToList();
+            var tiled = joined.Select(shape => shape.TimedAlone[b].Select(t => t.Choice).FirstOrDefault(c => c.Kernel == SmallGemmKernel.Tiled)).ToArray();
+            if (joined.Count > 0 && tiled.All(c => c.Kernel == SmallGemmKernel.Tiled) && joined.Any(shape => shape.Choices[b].Kernel != SmallGemmKernel.Tiled))
+                baseline = TryAtOnce(b, joined, [tiled], requests, rows, baseline);
             foreach (var shape in _gemmShapes.Values.OrderByDescending(s => (long)s.N * s.K * s.Weights.Count))
             {
                 var timed = shape.TimedAlone[b];
@@ -407,6 +398,28 @@ internal sealed unsafe partial class CudaModelRunner
         if (report.Count == 0) return;
         log($"small-row GEMM kernels refined on decode steps of {requests.MaxContextLen - 1}-token contexts in {watch.Elapsed.TotalMilliseconds:F0} ms ({string.Join(", ", report)}): " +
             string.Join("; ", _gemmShapes.Values.Select(s => $"{s}: {string.Join(" ", s.Choices)}")));
+    }
+
+    /// <summary>Replays the step with each set of choices for <paramref name="shapes"/> at row bucket <paramref name="b"/>
+    /// and keeps the fastest where it beats <paramref name="baseline"/>, timed once more, by the margin; returns the
+    /// step's time with what is kept.</summary>
+    private double TryAtOnce(int b, List<GemmShapeKernels> shapes, IEnumerable<SmallGemmChoice[]> sets, ReqToTokenPool requests, int rows, double baseline)
+    {
+        var before = shapes.Select(shape => shape.Choices[b]).ToList();
+        SmallGemmChoice[]? best = null;
+        var bestStep = baseline * (1 - StepRefineMargin);
+        foreach (var set in sets.DistinctBy(set => string.Join(",", set)))
+        {
+            for (var i = 0; i < shapes.Count; i++) shapes[i].Choices[b] = set[i];
+            var step = TimeDecodeStep(requests, rows);
+            if (step < bestStep) (best, bestStep) = (set, step);
+        }
+        for (var i = 0; i < shapes.Count; i++) shapes[i].Choices[b] = before[i];
+        // The baseline again, since a set is kept on one comparison with it: a start where it timed high (a clock dip;
+        // 1,507 against 1,197-1,265 us at 8 rows) kept a bulk GEMV set that ran 1.32 ms against 1.04.
+        if (best is null || bestStep >= TimeDecodeStep(requests, rows) * (1 - StepRefineMargin)) return baseline;
+        for (var i = 0; i < shapes.Count; i++) shapes[i].Choices[b] = best[i];
+        return bestStep;
     }
 
     /// <summary>Tokens of context each request of a refinement step attends to (fewer where the context length or the KV
