@@ -457,10 +457,11 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     allow_next_kernel();
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) { load_x(s); cp_async_commit(); }
-    // GT_ROW_SCALE: the rows' norm scales, read while the pipeline fills: half-warp h sums row 8p + h for p < 8, a tile
-    // per lane (every load in flight at once), then over its 16 lanes in a fixed order; every lane keeps the result.
+    // GT_ROW_SCALE: the rows' sums of squares, requested while the pipeline fills and summed after it: half-warp h
+    // takes row 8p + h for p < 8, a tile per lane (all loads in flight at once), then sums over its 16 lanes in a fixed
+    // order. Tiles past 16 (a hidden size over 1024) are added before the loop.
     constexpr int SCALE_ROUNDS = EPI == GT_ROW_SCALE ? GT_ROWS / (GT_THREADS / 16) : 1;
-    float rstd[SCALE_ROUNDS];
+    float sumsq[SCALE_ROUNDS];
     if constexpr (EPI == GT_ROW_SCALE)
     {
         const int half = tid >> 4, t0 = tid & 15;
@@ -468,17 +469,13 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
         for (int p = 0; p < SCALE_ROUNDS; ++p)
         {
             const int r = (GT_THREADS / 16) * p + half;
-            rstd[p] = r < M && t0 < norm.sumsq_tiles ? norm.row_sumsq[t0 * GT_ROWS + r] : 0.0f;
+            sumsq[p] = r < M && t0 < norm.sumsq_tiles ? norm.row_sumsq[t0 * GT_ROWS + r] : 0.0f;
         }
+        if (norm.sumsq_tiles > 16)
 #pragma unroll
-        for (int p = 0; p < SCALE_ROUNDS; ++p)
-        {
-            const int r = (GT_THREADS / 16) * p + half;
-            for (int t = t0 + 16; r < M && t < norm.sumsq_tiles; t += 16) rstd[p] += norm.row_sumsq[t * GT_ROWS + r];
-#pragma unroll
-            for (int o = 8; o > 0; o >>= 1) rstd[p] += __shfl_xor_sync(0xffffffffu, rstd[p], o);
-            rstd[p] = rsqrtf(rstd[p] / (float)K + norm.eps);
-        }
+            for (int p = 0; p < SCALE_ROUNDS; ++p)
+                for (int t = t0 + 16, r = (GT_THREADS / 16) * p + half; r < M && t < norm.sumsq_tiles; t += 16)
+                    sumsq[p] += norm.row_sumsq[t * GT_ROWS + r];
     }
 
     float acc[F / 8][4];
@@ -543,7 +540,11 @@ static __device__ __forceinline__ void gemm_tiled(const __nv_bfloat16* __restric
     if constexpr (EPI == GT_ROW_SCALE)
 #pragma unroll
         for (int p = 0; p < SCALE_ROUNDS; ++p)
-            if ((tid & 15) == 0) row_scale[(GT_THREADS / 16) * p + (tid >> 4)] = rstd[p];
+        {
+#pragma unroll
+            for (int o = 8; o > 0; o >>= 1) sumsq[p] += __shfl_xor_sync(0xffffffffu, sumsq[p], o);
+            if ((tid & 15) == 0) row_scale[(GT_THREADS / 16) * p + (tid >> 4)] = rsqrtf(sumsq[p] / (float)K + norm.eps);
+        }
     // GT_ADD_NORM: this thread's residual rows (the loop below: rows r_begin + i / 16, features f = (tid % 16) * 4, the
     // same in every round), requested before the cluster's partial tiles are summed.
     constexpr int OUT = SILU_GATE ? F / 2 : F; // output features of the tile
