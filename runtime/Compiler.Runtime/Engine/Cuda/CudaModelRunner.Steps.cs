@@ -374,7 +374,7 @@ internal sealed unsafe partial class CudaModelRunner
                 LaunchKernel(step.Kernel!, new Dim3((uint)rows, (uint)columnBlocks, 1), FusedKernel.BlockSize, ref args);
                 break;
             }
-            case StepKind.Gemm: // the GEMM before a split norm stores the normed row's unscaled half in its place
+            case StepKind.Gemm: // the GEMM before a split norm writes the normed row before its scale (sum * weight)
                 var output = norm is { Part: TiledNormEpilogue.AddNorm } ? norm.Value.Binding.Normed : step.Output;
                 LaunchGemm(step.Gemm!, step.Gemm!.ChoiceFor(rows), step.Weight, step.Input, output, rows, norm: norm);
                 break;
