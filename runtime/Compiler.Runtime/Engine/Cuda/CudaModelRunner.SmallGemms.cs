@@ -193,7 +193,7 @@ internal sealed unsafe partial class CudaModelRunner
     {
         for (var l = 0; l < _decodeLayers.Length; l++)
             for (var s = 0; s < _decodeLayers[l].Length; s++)
-                if (_decodeLayers[l][s].Gemv is { } gemv) GemvPrologueGemm(_decodeLayers, l, s).Gemm!.Prologue ??= gemv;
+                if (_decodeLayers[l][s].Gemv is { } gemv) StepAfter(_decodeLayers, l, s).Gemm!.Prologue ??= gemv;
         var served = new List<string>();
         foreach (var shape in _gemmShapes.Values.Where(s => s.Prologue is not null))
         {
@@ -345,6 +345,8 @@ internal sealed unsafe partial class CudaModelRunner
         var watch = Stopwatch.StartNew();
         var report = new List<string>();
         var requests = RefinementRequests(SmallGemms.BucketRows.Where(r => r <= _maxRequests).Max());
+        var joined = _decodeLayers[0].SelectMany((step, s) => step.Norm is null ? [] : new[] { _decodeLayers[0][s - 1], StepAfter(_decodeLayers, 0, s) })
+            .Select(gemm => gemm.Gemm!).Distinct().ToList(); // the GEMM shapes around split norms
         for (var b = 0; b < SmallGemms.BucketRows.Length; b++)
         {
             var rows = SmallGemms.BucketRows[b];
@@ -369,9 +371,7 @@ internal sealed unsafe partial class CudaModelRunner
                 baseline = TryAtOnce(b, bulk.Select(p => p.Shape).ToList(), sets, requests, rows, baseline);
             }
             // A norm split over two GEMMs' epilogues needs gemm_tiled for both, which moving one shape at a time does
-            // not see either: the shapes next to a split norm try their best gemm_tiled at once.
-            var joined = _decodeLayers[0].SelectMany((step, s) => step.Norm is null ? [] : new[] { _decodeLayers[0][s - 1], GemvPrologueGemm(_decodeLayers, 0, s) })
-                .Select(gemm => gemm.Gemm!).Distinct().ToList();
+            // not see either: the shapes next to a split norm (joined) try their best gemm_tiled at once.
             var tiled = joined.Select(shape => shape.TimedAlone[b].Select(t => t.Choice).FirstOrDefault(c => c.Kernel == SmallGemmKernel.Tiled)).ToArray();
             if (joined.Count > 0 && tiled.All(c => c.Kernel == SmallGemmKernel.Tiled) && joined.Any(shape => shape.Choices[b].Kernel != SmallGemmKernel.Tiled))
                 baseline = TryAtOnce(b, joined, [tiled], requests, rows, baseline);

@@ -138,7 +138,7 @@ internal sealed unsafe partial class CudaModelRunner
                     (skip, rowScale) = (1, split); // the norm kernel
                     continue;
                 }
-                var next = step.Gemv is not null ? GemvPrologueGemm(layerSteps, l, s)
+                var next = step.Gemv is not null ? StepAfter(layerSteps, l, s)
                     : step.Attention is not null && !_sharedPrefixStep ? layer[s + 1]
                     : step.Kind == StepKind.Gemm && FusesSiluGate(step, tokens) ? layer[s + 1] : null;
                 var runsNext = next is not null && (next.Kind != StepKind.Gemm || next.Gemm!.RunsPrologue(tokens));
@@ -154,7 +154,7 @@ internal sealed unsafe partial class CudaModelRunner
     private NormBinding? SplitNormAfter(BoundStep[][] layers, int l, int s, int rows)
     {
         if (s + 1 >= layers[l].Length || layers[l][s + 1].Norm is not { } norm) return null;
-        return OnTiled(layers[l][s]) && OnTiled(GemvPrologueGemm(layers, l, s + 1)) ? norm : null;
+        return OnTiled(layers[l][s]) && OnTiled(StepAfter(layers, l, s + 1)) ? norm : null;
 
         bool OnTiled(BoundStep gemm) => gemm.Gemm is { FloatOutput: false } shape && shape.ChoiceFor(rows).Kernel == SmallGemmKernel.Tiled;
     }
@@ -211,9 +211,10 @@ internal sealed unsafe partial class CudaModelRunner
     /// <summary>The entry points of an attention prologue kernel, as decode_attention and decode_attention_wide.</summary>
     private static readonly string[] AttentionPrologueEntries = ["", "_wide"];
 
-    /// <summary>The GEMM a GEMV prologue kernel bound to step <paramref name="s"/> of layer <paramref name="l"/> runs:
-    /// the next step, or for the layer's last step the next layer's first (bound in every layer but the last).</summary>
-    private static BoundStep GemvPrologueGemm(BoundStep[][] layers, int l, int s) => s + 1 < layers[l].Length ? layers[l][s + 1] : layers[l + 1][0];
+    /// <summary>The step after step <paramref name="s"/> of layer <paramref name="l"/>: the next one, or for the layer's
+    /// last step the next layer's first -- the GEMM that a GEMV prologue kernel or a split norm bound to step s feeds
+    /// (neither is bound to the last layer's last step).</summary>
+    private static BoundStep StepAfter(BoundStep[][] layers, int l, int s) => s + 1 < layers[l].Length ? layers[l][s + 1] : layers[l + 1][0];
 
     /// <summary>The entry points of a GEMV prologue kernel, as gemv_bf16_p4/p8 (GemvFor picks the depth) and
     /// gemv_bf16_bulk.</summary>
