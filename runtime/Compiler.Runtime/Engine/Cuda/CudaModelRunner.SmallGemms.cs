@@ -332,9 +332,9 @@ internal sealed unsafe partial class CudaModelRunner
     /// the GEMV that runs the add + RMS norm before it as a prologue saves a launch (in one start of four, cuBLASLt won
     /// Qwen3-0.6B's gate_up_proj alone by the margin and the norm ran on its own). So at every row bucket the choices
     /// are refined on the decode step itself: its graph for the bucket's row count, over requests with a context of
-    /// their own (<see cref="RefinementRequests"/>), is replayed with each shape's candidates in turn -- gemm_tiled's
-    /// best K split whatever it timed alone, the GEMV where a prologue kernel rides on it, and past gemm_skinny's rows
-    /// the others near the best -- the largest shapes first, and a candidate stays if the step is
+    /// their own (<see cref="RefinementRequests"/>), is replayed with each shape's candidates in turn -- gemm_tiled at
+    /// each K split near its best alone (whatever the other kernels timed), the GEMV where a prologue kernel rides on
+    /// it, and past gemm_skinny's rows the others near the best -- the largest shapes first, and a candidate stays if the step is
     /// <see cref="StepRefineMargin"/> faster with it. Before that, sets that only pay together are tried at once: the
     /// bulk GEMV for every shape, and gemm_tiled for the shapes around a split norm (BoundStep.Norm), which needs it on
     /// both sides, so moving one shape at a time cannot find it while neither of a pair runs it.
@@ -378,12 +378,14 @@ internal sealed unsafe partial class CudaModelRunner
             foreach (var shape in _gemmShapes.Values.OrderByDescending(s => (long)s.N * s.K * s.Weights.Count))
             {
                 var timed = shape.TimedAlone[b];
-                var bestTiled = timed.Where(t => t.Choice.Kernel == SmallGemmKernel.Tiled).Select(t => (SmallGemmChoice?)t.Choice).FirstOrDefault();
+                var bestTiledMs = timed.Where(t => t.Choice.Kernel == SmallGemmKernel.Tiled).Select(t => t.Ms).DefaultIfEmpty(0).First();
                 foreach (var (candidate, ms) in timed)
                 {
                     // Up to gemm_skinny's rows only gemm_tiled is in question (the others time alone as in a step),
-                    // and the GEMV where it runs the kernel before it as a prologue.
-                    var tried = candidate == bestTiled ||
+                    // and the GEMV where it runs the kernel before it as a prologue. Every K split of gemm_tiled near
+                    // its best alone: which one is fastest alone flips between starts (o_proj at 64 rows), and one
+                    // start that kept K split 1 for it ran Qwen3-0.6B's batch 64 at 1.69 ms on the H100 against 1.49-1.52.
+                    var tried = candidate.Kernel == SmallGemmKernel.Tiled && ms <= bestTiledMs * StepRefineWindow ||
                                 candidate.Kernel == SmallGemmKernel.Gemv && shape.PrologueServes[b] ||
                                 candidate.Kernel == SmallGemmKernel.GemvBulk ||
                                 rows > SmallGemms.SkinnyMaxRows && ms <= timed[0].Ms * StepRefineWindow;
