@@ -334,8 +334,8 @@ internal sealed unsafe partial class CudaModelRunner
     /// are refined on the decode step itself: its graph for the bucket's row count, over requests with a context of
     /// their own (<see cref="RefinementRequests"/>), is replayed with each shape's candidates in turn -- gemm_tiled at
     /// each K split near its best alone (whatever the other kernels timed), the GEMV where a prologue kernel rides on
-    /// it, and past gemm_skinny's rows the others near the best -- the largest shapes first, and a candidate stays if the step is
-    /// <see cref="StepRefineMargin"/> faster with it. Before that, sets that only pay together are tried at once: the
+    /// it, and past gemm_skinny's rows the others near the best -- the largest shapes first, and a candidate stays if
+    /// the step is <see cref="StepRefineMargin"/> faster with it. Before that, sets that only pay together are tried at once: the
     /// bulk GEMV for every shape, and gemm_tiled for the shapes around a split norm (BoundStep.Norm), which needs it on
     /// both sides, so moving one shape at a time cannot find it while neither of a pair runs it.
     /// </summary>
@@ -383,8 +383,8 @@ internal sealed unsafe partial class CudaModelRunner
                 {
                     // Up to gemm_skinny's rows only gemm_tiled is in question (the others time alone as in a step),
                     // and the GEMV where it runs the kernel before it as a prologue. Every K split of gemm_tiled near
-                    // its best alone: which one is fastest alone flips between starts (o_proj at 64 rows), and one
-                    // start that kept K split 1 for it ran Qwen3-0.6B's batch 64 at 1.69 ms on the H100 against 1.49-1.52.
+                    // its best alone: which one is fastest alone flips between starts (o_proj at 64 rows), and a start
+                    // that kept K split 1 for it ran Qwen3-0.6B's batch 64 at 1.69 ms on the H100 against 1.49-1.52.
                     var tried = candidate.Kernel == SmallGemmKernel.Tiled && ms <= bestTiledMs * StepRefineWindow ||
                                 candidate.Kernel == SmallGemmKernel.Gemv && shape.PrologueServes[b] ||
                                 candidate.Kernel == SmallGemmKernel.GemvBulk ||
