@@ -67,9 +67,6 @@ int g_failures = 0;
 std::vector<int> g_rows = {1, 2, 4, 8, 16, 32, 64}; // --rows 32,64 times only those
 int g_sms = 0;
 
-
-
-
 // gemv's launch: the runtime's GemvSplitFor and GemvFor.
 void launch_gemv(const __nv_bfloat16* x, const __nv_bfloat16* w, __nv_bfloat16* y, float* yf, int M, int N, int K,
                  cudaStream_t stream = 0, bool pdl = false)

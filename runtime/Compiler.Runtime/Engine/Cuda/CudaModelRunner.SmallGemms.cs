@@ -335,9 +335,9 @@ internal sealed unsafe partial class CudaModelRunner
     /// their own (<see cref="RefinementRequests"/>), is replayed with each shape's candidates in turn -- gemm_tiled at
     /// each K split near its best alone (whatever the other kernels timed), the GEMV where a prologue kernel rides on
     /// it, and past gemm_skinny's rows the others near the best -- the largest shapes first, and a candidate stays if
-    /// the step is <see cref="StepRefineMargin"/> faster with it. Before that, sets that only pay together are tried at once: the
-    /// bulk GEMV for every shape, and gemm_tiled for the shapes around a split norm (BoundStep.Norm), which needs it on
-    /// both sides, so moving one shape at a time cannot find it while neither of a pair runs it.
+    /// the step is <see cref="StepRefineMargin"/> faster with it. Before that, sets that only pay together are tried at
+    /// once: the bulk GEMV for every shape, and gemm_tiled for the shapes around a split norm (BoundStep.Norm), which
+    /// needs it on both sides, so moving one shape at a time cannot find it while neither of a pair runs it.
     /// </summary>
     private void RefineSmallGemmsOnDecodeSteps(Action<string> log)
     {
